@@ -1,0 +1,176 @@
+"""tisiwatch configuration: ``settings.toml`` loaded once into a typed model.
+
+Precedence, lowest first: the defaults below < ``settings.toml`` < ``TISIWATCH_*`` environment
+variables < CLI flags (passed as ``overrides``). An unknown key or a bad value stops at start with a
+:class:`ConfigError` that names the key.
+
+Environment variables name a top-level key (``TISIWATCH_DATA_DIR``) or ``SECTION_KEY``
+(``TISIWATCH_DATABASE_URL``, ``TISIWATCH_CRAWL_REDIS_URL``); list values are comma-separated.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "settings.toml"
+ENV_PREFIX = "TISIWATCH_"
+
+
+class ConfigError(ValueError):
+    """A setting is unknown or has a bad value; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = ""
+    """SQLAlchemy URL; empty means a SQLite file ``tisiwatch.db`` in the data directory."""
+    busy_timeout_ms: int = Field(default=30_000, ge=0)
+    echo: bool = False
+
+
+class CrawlConfig(_Section):
+    user_agent: str = "tisiwatch/0.1 (+compliance monitoring for TISI)"
+    concurrency: int = Field(default=8, ge=1, le=256)
+    concurrency_per_domain: int = Field(default=8, ge=1, le=256)
+    delay_s: float = Field(default=0.0, ge=0)
+    timeout_s: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=20)
+    obey_robots: bool = True
+    max_items: int = Field(default=0, ge=0)
+    """0 means no limit."""
+    max_pages: int = Field(default=0, ge=0)
+    evidence: bool = True
+    redis_url: str = ""
+    profiles_dir: str = ""
+    """Extra directory of site profiles (TOML), searched before the shipped ones."""
+
+
+class SitesConfig(_Section):
+    enabled: list[str] = Field(default_factory=lambda: ["demo-html", "demo-api", "demo-browser"])
+
+
+class MatchConfig(_Section):
+    min_category_score: float = Field(default=0.6, ge=0, le=1)
+    review_band: float = Field(default=0.15, ge=0, le=1)
+    keyword_weight: float = Field(default=0.8, ge=0, le=1)
+    tis_agreement_weight: float = Field(default=0.3, ge=0, le=1)
+    exclusion_penalty: float = Field(default=1.0, ge=0, le=1)
+
+
+class ReportConfig(_Section):
+    timezone: str = "Asia/Bangkok"
+
+
+class ScheduleConfig(_Section):
+    daily: str = "0 6 * * *"
+    recheck: str = "0 3 * * 0"
+    timezone: str = "Asia/Bangkok"
+
+
+class Settings(_Section):
+    data_dir: Path = Path("var")
+    """Working data: the SQLite database, WARC files, reports, keys. Relative paths are resolved
+    against the directory of the settings file."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    database: DatabaseConfig = DatabaseConfig()
+    crawl: CrawlConfig = CrawlConfig()
+    sites: SitesConfig = SitesConfig()
+    match: MatchConfig = MatchConfig()
+    report: ReportConfig = ReportConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.data_dir / 'tisiwatch.db'}"
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Turn ``TISIWATCH_SECTION_KEY=value`` variables into a nested mapping."""
+    sections = {name for name, f in Settings.model_fields.items() if isinstance(f.default, BaseModel)}
+    layer: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in {"TISIWATCH_CONFIG"}:
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        section, _, rest = key.partition("_")
+        if section in sections and rest:
+            field = Settings.model_fields[section].annotation
+            assert isinstance(field, type)
+            assert issubclass(field, BaseModel)
+            info = field.model_fields.get(rest)
+            value: Any = raw.split(",") if info is not None and info.annotation == list[str] else raw
+            layer.setdefault(section, {})[rest] = value
+        else:
+            layer[key] = raw
+    return layer
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        problem = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        problems.append(f"{origin}: {key}: {problem}")
+    return "; ".join(problems)
+
+
+def load_settings(
+    path: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Load settings once: defaults < file < environment < overrides (CLI flags)."""
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get("TISIWATCH_CONFIG"):
+        path = Path(environ["TISIWATCH_CONFIG"])
+    if path is None:
+        local = Path.cwd() / "settings.toml"
+        path = local if local.exists() else DEFAULT_SETTINGS_FILE
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if path.exists():
+        try:
+            layers.append((str(path.name), tomllib.loads(path.read_text(encoding="utf-8"))))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path.name}: not valid TOML: {exc}") from exc
+    elif path != DEFAULT_SETTINGS_FILE:
+        raise ConfigError(f"{path}: settings file not found")
+    # a relative data_dir from the environment or the command line is relative to the working directory
+    for origin, layer in (("environment", _env_layer(environ)), ("command line", dict(overrides or {}))):
+        if layer.get("data_dir"):
+            layer["data_dir"] = Path(layer["data_dir"]).absolute()
+        layers.append((origin, layer))
+
+    merged: dict[str, Any] = {}
+    for origin, layer in layers:
+        merged = _merge(merged, layer)
+        try:  # validate each layer as it is added, so an error names where the bad value came from
+            Settings.model_validate(merged)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, origin)) from None
+    settings = Settings.model_validate(merged)
+    data_dir = settings.data_dir
+    if not data_dir.is_absolute():
+        data_dir = (path.parent if path.exists() else Path.cwd()) / data_dir
+    return settings.model_copy(update={"data_dir": data_dir.resolve()})
