@@ -1,0 +1,1 @@
+"""Storage stage: SQLAlchemy models, engine and sessions, Alembic migrations."""

@@ -1,0 +1,252 @@
+"""SQLAlchemy 2 models: every table of tisiwatch (see docs/architecture.md).
+
+Data flows one way: the crawler writes sites, runs, listings and observations; the register import
+writes register versions, standards, licences and unsafe entries; the matcher writes verdicts; the
+reports only read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from store.clock import as_utc, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: UtcDateTime(),
+    }
+
+
+class Site(Base):
+    """A marketplace that tisiwatch crawls, named after its profile."""
+
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    base_url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrawlRun(Base):
+    """One crawl of one site: when, how it ended and its stats (pages, items, errors, coverage)."""
+
+    __tablename__ = "crawl_runs"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    mode: Mapped[str] = mapped_column(String(20), default="discover")
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    warc_path: Mapped[str | None] = mapped_column(String(500))
+    site: Mapped[Site] = relationship()
+
+
+class CrawlFailure(Base):
+    """A URL that finally failed in a run, with the reason."""
+
+    __tablename__ = "crawl_failures"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int | None]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Listing(Base):
+    """A product listing on a marketplace, keyed by site and the marketplace's own listing id."""
+
+    __tablename__ = "listings"
+    __table_args__ = (UniqueConstraint("site_id", "marketplace_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_key: Mapped[str] = mapped_column(String(300), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    marketplace_id: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    seller_name: Mapped[str | None] = mapped_column(Text)
+    seller_id: Mapped[str | None] = mapped_column(String(200))
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    gone_at: Mapped[datetime | None]
+    site: Mapped[Site] = relationship()
+
+
+class Observation(Base):
+    """One sighting of a listing: what was extracted, the raw data, and the evidence kept."""
+
+    __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_listing_observed", "listing_id", "observed_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    observed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    url: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int | None]
+    gone: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    brand: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(String(10))
+    seller_name: Mapped[str | None] = mapped_column(Text)
+    seller_id: Mapped[str | None] = mapped_column(String(200))
+    seller_url: Mapped[str | None] = mapped_column(Text)
+    availability: Mapped[str | None] = mapped_column(String(100))
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    images: Mapped[list[Any]] = mapped_column(default=list)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    warc_file: Mapped[str | None] = mapped_column(String(500))
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
+    screenshot_file: Mapped[str | None] = mapped_column(String(500))
+    screenshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    listing: Mapped[Listing] = relationship()
+
+
+class RegisterVersion(Base):
+    """One import of a register file. A version's register is, for each kind, the rows of the
+    newest version up to it that imported that kind (``standards_from`` etc. point there)."""
+
+    __tablename__ = "register_versions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    source_name: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(Integer)
+    standards_from: Mapped[int | None] = mapped_column(Integer)
+    licences_from: Mapped[int | None] = mapped_column(Integer)
+    unsafe_from: Mapped[int | None] = mapped_column(Integer)
+
+
+class Standard(Base):
+    """A compulsory Thai Industrial Standard (มาตรฐานบังคับ) with its search keywords."""
+
+    __tablename__ = "standards"
+    __table_args__ = (UniqueConstraint("version_id", "tis_canonical"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("register_versions.id"), index=True)
+    tis_number: Mapped[str] = mapped_column(String(100))
+    tis_canonical: Mapped[str] = mapped_column(String(100))
+    tis_base: Mapped[str] = mapped_column(String(20))
+    name_th: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text, default="")
+    group: Mapped[str] = mapped_column(String(50), default="")
+    keywords_th: Mapped[list[Any]] = mapped_column(default=list)
+    keywords_en: Mapped[list[Any]] = mapped_column(default=list)
+    exclude_keywords: Mapped[list[Any]] = mapped_column(default=list)
+    in_force: Mapped[date | None] = mapped_column(Date)
+
+
+class Licence(Base):
+    """A TISI licence (ใบอนุญาต) from the licence register."""
+
+    __tablename__ = "licences"
+    __table_args__ = (UniqueConstraint("version_id", "licence_canonical"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("register_versions.id"), index=True)
+    licence_no: Mapped[str] = mapped_column(String(100))
+    licence_canonical: Mapped[str] = mapped_column(String(100))
+    tis_number: Mapped[str] = mapped_column(String(100))
+    tis_canonical: Mapped[str] = mapped_column(String(100))
+    licensee: Mapped[str] = mapped_column(Text)
+    brands: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20))
+    issued: Mapped[date | None] = mapped_column(Date)
+    expires: Mapped[date | None] = mapped_column(Date)
+
+
+class UnsafeEntry(Base):
+    """A product on the known-unsafe list (recall, seizure, failed test)."""
+
+    __tablename__ = "unsafe_entries"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("register_versions.id"), index=True)
+    brand: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)
+    brand_key: Mapped[str] = mapped_column(String(200), index=True)
+    model_key: Mapped[str] = mapped_column(String(200))
+    tis_number: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    listed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Verdict(Base):
+    """The matcher's judgement of one observation under one register and matcher version."""
+
+    __tablename__ = "verdicts"
+    __table_args__ = (
+        UniqueConstraint("observation_id", "register_version_id", "matcher_version"),
+        Index("ix_verdicts_listing_created", "listing_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"))
+    register_version_id: Mapped[int] = mapped_column(ForeignKey("register_versions.id"))
+    matcher_version: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verdict: Mapped[str] = mapped_column(String(30), index=True)
+    licence_status: Mapped[str | None] = mapped_column(String(30))
+    tis_number: Mapped[str | None] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    licence_claimed: Mapped[str | None] = mapped_column(Text)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    observation: Mapped[Observation] = relationship()
+    listing: Mapped[Listing] = relationship()

@@ -1,0 +1,201 @@
+"""The crawler's way into the store: sites, runs, and batched listing upserts with one observation each.
+
+Listings are upserted on (site, marketplace id) with the dialect's ``INSERT … ON CONFLICT`` so that a
+re-crawl, a resumed crawl or a second worker never duplicates a listing; observations are appended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from store.clock import utcnow
+from store.models import CrawlFailure, CrawlRun, Listing, Observation, Site
+
+OBSERVATION_FIELDS = (
+    "title",
+    "description",
+    "brand",
+    "model",
+    "price",
+    "currency",
+    "seller_name",
+    "seller_id",
+    "seller_url",
+    "availability",
+    "spec",
+    "images",
+    "raw",
+    "http_status",
+    "warc_file",
+    "warc_offset",
+    "payload_sha256",
+    "screenshot_file",
+    "screenshot_sha256",
+)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One listing as seen on one fetch, ready to store."""
+
+    marketplace_id: str
+    url: str
+    title: str = ""
+    description: str = ""
+    brand: str | None = None
+    model: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    seller_name: str | None = None
+    seller_id: str | None = None
+    seller_url: str | None = None
+    availability: str | None = None
+    spec: Mapping[str, str] = field(default_factory=dict)
+    images: Sequence[str] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    http_status: int | None = 200
+    gone: bool = False
+    observed_at: datetime | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    payload_sha256: str | None = None
+    screenshot_file: str | None = None
+    screenshot_sha256: str | None = None
+
+    def content_hash(self) -> str:
+        """SHA-256 of the extracted content, to tell a changed listing from an unchanged one."""
+        content = [
+            self.title,
+            self.description,
+            self.brand,
+            self.model,
+            str(self.price),
+            self.currency,
+            self.seller_name,
+            sorted(self.spec.items()),
+            list(self.images),
+            self.gone,
+        ]
+        return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+def listing_key(site: str, marketplace_id: str) -> str:
+    """The stable key of a listing across runs: ``site:marketplace id``."""
+    return f"{site}:{marketplace_id}"
+
+
+def ensure_site(session: Session, name: str, kind: str, base_url: str = "") -> Site:
+    """The site row for a profile, created on first use (base URL kept current)."""
+    site = session.scalar(select(Site).where(Site.name == name))
+    if site is None:
+        site = Site(name=name, kind=kind, base_url=base_url)
+        session.add(site)
+        session.flush()
+    elif base_url and site.base_url != base_url:
+        site.base_url = base_url
+    return site
+
+
+def start_run(session: Session, site: Site, mode: str = "discover") -> CrawlRun:
+    run = CrawlRun(site_id=site.id, mode=mode, status="running", stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id == run_id)
+        .values(status=status, stats=dict(stats), finished_at=utcnow())
+    )
+
+
+def record_failure(
+    session: Session, run_id: int, url: str, reason: str, http_status: int | None = None
+) -> None:
+    session.add(CrawlFailure(run_id=run_id, url=url, reason=reason[:2000], http_status=http_status))
+
+
+def _upsert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def store_sightings(session: Session, site: Site, run_id: int | None, sightings: Iterable[Sighting]) -> int:
+    """Upsert the listings of a batch and add one observation per sighting; returns how many were stored.
+
+    A sighting marked ``gone`` sets the listing's ``gone_at``; a later live sighting clears it.
+    """
+    batch = list({s.marketplace_id: s for s in sightings}.values())  # one sighting per listing per batch
+    if not batch:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "listing_key": listing_key(site.name, s.marketplace_id),
+            "site_id": site.id,
+            "marketplace_id": s.marketplace_id,
+            "url": s.url,
+            "title": s.title,
+            "seller_name": s.seller_name,
+            "seller_id": s.seller_id,
+            "first_seen": s.observed_at or now,
+            "last_seen": s.observed_at or now,
+            "gone_at": (s.observed_at or now) if s.gone else None,
+        }
+        for s in batch
+    ]
+    statement = _upsert(session)(Listing)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[Listing.site_id, Listing.marketplace_id],
+        set_={
+            "url": excluded.url,
+            "last_seen": excluded.last_seen,
+            "gone_at": case(
+                (excluded.gone_at.is_(None), None), else_=func.coalesce(Listing.gone_at, excluded.gone_at)
+            ),
+            # a "gone" page has no title or seller: keep what we knew
+            "title": _keep_if_gone(excluded, "title"),
+            "seller_name": _keep_if_gone(excluded, "seller_name"),
+            "seller_id": _keep_if_gone(excluded, "seller_id"),
+        },
+    ).returning(Listing.marketplace_id, Listing.id)
+    ids: dict[str, int] = {mid: lid for mid, lid in session.execute(statement, rows)}
+    observations = [
+        {
+            "listing_id": ids[s.marketplace_id],
+            "run_id": run_id,
+            "observed_at": s.observed_at or now,
+            "url": s.url,
+            "gone": s.gone,
+            "content_hash": s.content_hash(),
+            **{name: _plain(getattr(s, name)) for name in OBSERVATION_FIELDS},
+        }
+        for s in batch
+    ]
+    session.execute(insert(Observation), observations)
+    return len(batch)
+
+
+def _keep_if_gone(excluded: Any, column: str) -> Any:
+    return case((excluded.gone_at.is_(None), getattr(excluded, column)), else_=getattr(Listing, column))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from store.db import Store
+from store.models import CrawlFailure, CrawlRun, Listing, Observation
+from store.writer import Sighting, ensure_site, finish_run, record_failure, start_run, store_sightings
+
+
+def _sighting(number: int, **changes: object) -> Sighting:
+    values: dict[str, object] = {
+        "marketplace_id": f"p{number}",
+        "url": f"http://shop.test/product/p{number}",
+        "title": f"พาวเวอร์แบงค์ {number}",
+        "price": Decimal("399.00"),
+        "currency": "THB",
+        "seller_name": "ร้านดี",
+        "spec": {"มาตรฐาน": "มอก. 2879-2560"},
+    }
+    values.update(changes)
+    return Sighting(**values)  # type: ignore[arg-type]
+
+
+def test_upsert_is_idempotent_and_adds_one_observation_per_sighting(any_store: Store) -> None:
+    with any_store.session() as session:
+        site = ensure_site(session, "demo-html", "html", "http://shop.test")
+        run = start_run(session, site)
+        assert store_sightings(session, site, run.id, [_sighting(n) for n in range(50)]) == 50
+        # the same listings again (a re-crawl or a resumed crawl), one of them changed
+        again = [_sighting(n) for n in range(49)] + [_sighting(49, title="new title")]
+        assert store_sightings(session, site, run.id, again) == 50
+        finish_run(session, run.id, "finished", {"items": 100})
+    with any_store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Listing)) == 50
+        assert session.scalar(select(func.count()).select_from(Observation)) == 100
+        listing = session.scalars(select(Listing).where(Listing.marketplace_id == "p49")).one()
+        assert listing.title == "new title"
+        assert listing.listing_key == "demo-html:p49"
+        hashes = session.scalars(select(Observation.content_hash).where(Observation.listing_id == listing.id))
+        assert len(set(hashes)) == 2
+        assert session.scalars(select(CrawlRun)).one().stats == {"items": 100}
+
+
+def test_duplicate_ids_in_one_batch_keep_the_last(any_store: Store) -> None:
+    with any_store.session() as session:
+        site = ensure_site(session, "s", "html")
+        stored = store_sightings(session, site, None, [_sighting(1), _sighting(1, title="later")])
+        assert stored == 1
+    with any_store.session() as session:
+        assert session.scalars(select(Listing.title)).one() == "later"
+
+
+def test_gone_listing_keeps_its_title_and_is_cleared_when_seen_again(any_store: Store) -> None:
+    with any_store.session() as session:
+        site = ensure_site(session, "s", "html")
+        store_sightings(session, site, None, [_sighting(1)])
+        store_sightings(
+            session, site, None, [Sighting("p1", "http://shop.test/product/p1", gone=True, http_status=404)]
+        )
+    with any_store.session() as session:
+        listing = session.scalars(select(Listing)).one()
+        assert listing.gone_at is not None
+        assert listing.title == "พาวเวอร์แบงค์ 1"
+        first_gone = listing.gone_at
+        store_sightings(session, site, None, [Sighting("p1", "http://shop.test/product/p1", gone=True)])
+        session.flush()
+        session.refresh(listing)
+        assert listing.gone_at == first_gone
+        store_sightings(session, site, None, [_sighting(1)])
+        session.flush()
+        session.refresh(listing)
+        assert listing.gone_at is None
+
+
+def test_failures_are_recorded_with_the_run(any_store: Store) -> None:
+    with any_store.session() as session:
+        run = start_run(session, ensure_site(session, "s", "html"))
+        record_failure(session, run.id, "http://shop.test/x", "HTTP 503 after 3 retries", 503)
+    with any_store.session() as session:
+        failure = session.scalars(select(CrawlFailure)).one()
+        assert (failure.run_id, failure.http_status) == (run.id, 503)
