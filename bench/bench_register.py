@@ -1,0 +1,189 @@
+"""Benchmark: import a 100,000-row licence register, then load it for the matcher.
+
+    python bench/bench_register.py [--rows 100000] [--postgres URL] [--no-write]
+
+Generates a deterministic licence CSV, times ``import_register`` (check + insert, one transaction) and
+``load_register`` on a SQLite file and on PostgreSQL (a throwaway database on the server, skipped with
+a message when the server cannot be reached), prints rows/s, and replaces the "Register import"
+section of docs/benchmarks.md. The target: 100,000 rows import in 10 s or less on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from matchers.register import import_register, load_register
+from store.db import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Register import"
+POSTGRES = os.environ.get("TISIWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TARGET_S = 10.0
+STANDARDS = ["2879-2560", "166-2549", "2432-2555", "685 เล่ม 1-2562", "369-2557", "1039-2547", "934-2558",
+             "60335 เล่ม 2(23)-2564", "11 เล่ม 3-2553", "2780-2562", "62368 เล่ม 1-2563", "2718-2560"]  # fmt: skip
+BRANDS = ["PowerD", "Anker", "Eloop", "ToyGood", "Plugo", "ช้างไทย", "Hata", "Sharp", "Index", "Bewell"]
+STATUSES = ["active"] * 17 + ["suspended", "revoked", "expired"]
+
+
+def write_licences(path: Path, rows: int, seed: int = 2560) -> None:
+    """A licence register of ``rows`` rows; the same (rows, seed) always gives the same file."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["licence_no", "tis_number", "licensee", "brands", "status", "issued", "expires"])
+        for serial in range(1, rows + 1):
+            tis = rng.choice(STANDARDS)
+            year = rng.randint(2555, 2568)
+            issued = date(year - 543, rng.randint(1, 12), rng.randint(1, 28))
+            expires = issued.replace(year=issued.year + rng.choice([3, 5]))
+            kind = "ท" if rng.random() < 0.6 else "น"
+            brands = "|".join(rng.sample(BRANDS, rng.randint(0, 2)))
+            writer.writerow([
+                f"{kind}{serial}-{year % 100}/{tis.split()[0].split('-')[0]}", tis,
+                f"บริษัท ผู้ผลิตที่ {serial % 7919} จำกัด", brands, rng.choice(STATUSES),
+                issued.isoformat(), expires.isoformat(),
+            ])  # fmt: skip
+
+
+def run(store: Store, path: Path, rows: int) -> dict[str, float]:
+    """Seconds to import and to load the register, on a freshly migrated store."""
+    store.migrate()
+    started = time.perf_counter()
+    version = import_register(store, path, kind="licences")
+    imported = time.perf_counter() - started
+    assert version.row_count == rows
+    started = time.perf_counter()
+    with store.session() as session:
+        register = load_register(session)
+    loaded = time.perf_counter() - started
+    assert len(register.licences) == rows
+    return {"import_s": imported, "load_s": loaded}
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A throwaway PostgreSQL database, dropped afterwards."""
+    name = f"tisiwatch_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def machine() -> str:
+    """CPU count and model, RAM: from /proc on Linux, else what platform says."""
+    model, memory = platform.processor() or platform.machine(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}){memory}, Python {platform.python_version()}"
+
+
+def section(rows: int, size: int, results: dict[str, dict[str, float] | str]) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"`python bench/bench_register.py` — {date.today().isoformat()}, {machine()}.",
+        "",
+        f"A deterministic licence register of {rows:,} rows ({size / 1e6:.1f} MB CSV), imported with",
+        "`import_register` (every row checked, then bulk inserts in one transaction) and loaded back with",
+        f"`load_register` (plain dataclasses keyed by canonical licence number). Target: ≤ {TARGET_S:.0f} s import",
+        "on SQLite.",
+        "",
+        "| database | import | rows/s | load_register |",
+        "|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        if isinstance(result, str):
+            lines.append(f"| {name} | skipped: {result} | | |")
+        else:
+            rate = rows / result["import_s"]
+            lines.append(f"| {name} | {result['import_s']:.2f} s | {rate:,.0f} | {result['load_s']:.2f} s |")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(doc: Path, text_: str) -> None:
+    """Replace this benchmark's section of the document (or append it); other sections stay as they are."""
+    current = (
+        doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\nFigures written by `bench/`.\n"
+    )
+    lines = current.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
+    if start is None:
+        updated = current.rstrip("\n") + "\n\n" + text_
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        tail = "".join(lines[end:])
+        updated = "".join(lines[:start]) + text_ + ("\n" + tail if tail else "")
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(updated, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--postgres", default=POSTGRES, help="admin URL of the PostgreSQL server")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args(argv)
+    results: dict[str, dict[str, float] | str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "licences.csv"
+        write_licences(path, args.rows)
+        size = path.stat().st_size
+        print(f"licence register: {args.rows:,} rows, {size / 1e6:.1f} MB")
+        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        results["SQLite (file, WAL)"] = run(store, path, args.rows)
+        store.dispose()
+        try:
+            with postgres_database(args.postgres) as url:
+                store = Store(url)
+                results["PostgreSQL"] = run(store, path, args.rows)
+                store.dispose()
+        except Exception as exc:  # an unreachable server skips PostgreSQL, and says why
+            results["PostgreSQL"] = f"server not reachable ({type(exc).__name__})"
+            print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
+    for name, result in results.items():
+        if isinstance(result, str):
+            print(f"{name}: {result}")
+        else:
+            rate = args.rows / result["import_s"]
+            print(
+                f"{name}: import {result['import_s']:.2f} s ({rate:,.0f} rows/s), load {result['load_s']:.2f} s"
+            )
+    if not args.no_write:
+        write_section(DOC, section(args.rows, size, results))
+        print(f"updated {DOC.relative_to(ROOT)}")
+    sqlite = results["SQLite (file, WAL)"]
+    return 0 if isinstance(sqlite, dict) and sqlite["import_s"] <= TARGET_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Match stage: normalise text, read marks, check licences, and judge every listing against the register."""

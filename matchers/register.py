@@ -1,0 +1,237 @@
+"""The register of compulsory standards, licences and known-unsafe products, in versions.
+
+Every import of a file (:func:`import_register`) creates a new :class:`~store.models.RegisterVersion`.
+A version's register is, for each kind, the rows of the newest version up to it that imported that
+kind; its ``standards_from``/``licences_from``/``unsafe_from`` point there, so an import of licences
+keeps the standards and the unsafe list as they were. :func:`load_register` reads one version into
+plain frozen dataclasses for the matcher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from matchers.registercheck import read_register
+from matchers.registerfile import MAX_FILE_BYTES, Problem, RegisterError
+from store.db import Store
+from store.models import Licence, RegisterVersion, Standard, UnsafeEntry
+
+__all__ = [
+    "DEFAULT_STANDARDS",
+    "LicenceEntry",
+    "Problem",
+    "Register",
+    "RegisterError",
+    "StandardEntry",
+    "UnsafeItem",
+    "current_version",
+    "ensure_default_register",
+    "import_register",
+    "load_register",
+    "summary",
+]
+
+DEFAULT_STANDARDS = Path(__file__).resolve().parent.parent / "data" / "standards.csv"
+"""The shipped register of compulsory standards, imported on first use."""
+CHUNK = 5000
+_MODELS: dict[str, Any] = {"standards": Standard, "licences": Licence, "unsafe": UnsafeEntry}
+_POINTERS = {"standards": "standards_from", "licences": "licences_from", "unsafe": "unsafe_from"}
+
+
+@dataclass(frozen=True)
+class StandardEntry:
+    """A compulsory standard and its search words; ``tis_number`` is canonical (``685 เล่ม 1-2562``)."""
+
+    tis_number: str
+    tis_base: str
+    name_th: str
+    name_en: str
+    group: str
+    keywords_th: tuple[str, ...]
+    keywords_en: tuple[str, ...]
+    exclude_keywords: tuple[str, ...]
+    in_force: date | None
+
+
+@dataclass(frozen=True)
+class LicenceEntry:
+    """A TISI licence as the register states it; ``tis_number`` is canonical."""
+
+    licence_no: str
+    tis_number: str
+    licensee: str
+    brands: tuple[str, ...]
+    status: str
+    issued: date | None
+    expires: date | None
+
+    def status_on(self, day: date) -> str:
+        """The status on ``day``: an active licence past its expiry date counts as expired."""
+        if self.status == "active" and self.expires is not None and self.expires < day:
+            return "expired"
+        return self.status
+
+
+@dataclass(frozen=True)
+class UnsafeItem:
+    """A product on the known-unsafe list, with the keys it is matched by."""
+
+    brand: str
+    model: str
+    brand_key: str
+    model_key: str
+    tis_number: str | None
+    reason: str
+    source: str | None
+    listed_on: date | None
+
+
+@dataclass(frozen=True)
+class Register:
+    """One register version as plain data; ``licences`` is keyed by canonical licence number."""
+
+    version_id: int | None
+    standards: list[StandardEntry]
+    licences: dict[str, LicenceEntry]
+    unsafe: list[UnsafeItem]
+
+    def standard(self, tis_number: str) -> StandardEntry | None:
+        """The standard with this canonical TIS number, if it is in the register."""
+        return next((entry for entry in self.standards if entry.tis_number == tis_number), None)
+
+    def standards_for_base(self, base: str) -> list[StandardEntry]:
+        """Every standard with this base number (``685`` → all parts and years of TIS 685)."""
+        return [entry for entry in self.standards if entry.tis_base == base]
+
+
+def import_register(
+    store: Store, path: Path | str, kind: str | None = None, *, max_bytes: int = MAX_FILE_BYTES
+) -> RegisterVersion:
+    """Import a register file as a new version, all or nothing; RegisterError lists what is wrong."""
+    checked = read_register(Path(path), kind, max_bytes)
+    with store.session() as session:
+        previous = current_version(session)
+        version = RegisterVersion(
+            kind=checked.kind,
+            source_name=checked.name,
+            source_sha256=checked.sha256,
+            row_count=len(checked.records),
+            **{pointer: getattr(previous, pointer, None) for pointer in _POINTERS.values()},
+        )
+        session.add(version)
+        session.flush()
+        setattr(version, _POINTERS[checked.kind], version.id)
+        table = _MODELS[checked.kind].__table__  # Core bulk insert: no ORM bookkeeping per row
+        for start in range(0, len(checked.records), CHUNK):
+            chunk = checked.records[start : start + CHUNK]
+            for record in chunk:
+                record["version_id"] = version.id
+            session.execute(insert(table), chunk)
+    return version
+
+
+def current_version(session: Session) -> RegisterVersion | None:
+    """The newest register version, or None before the first import."""
+    newest = select(RegisterVersion).order_by(RegisterVersion.id.desc()).limit(1)
+    return session.scalars(newest).first()
+
+
+def load_register(session: Session, version_id: int | None = None) -> Register:
+    """The register of one version (None: the current one) as plain frozen dataclasses."""
+    version = current_version(session) if version_id is None else session.get(RegisterVersion, version_id)
+    if version is None:
+        if version_id is not None:
+            raise LookupError(f"no register version {version_id}")
+        return Register(version_id=None, standards=[], licences={}, unsafe=[])
+    return Register(
+        version_id=version.id,
+        standards=_standards(session, version.standards_from),
+        licences=_licences(session, version.licences_from),
+        unsafe=_unsafe(session, version.unsafe_from),
+    )
+
+
+def _standards(session: Session, version_id: int | None) -> list[StandardEntry]:
+    if version_id is None:
+        return []
+    s = Standard
+    query = select(
+        s.tis_canonical, s.tis_base, s.name_th, s.name_en, s.group,
+        s.keywords_th, s.keywords_en, s.exclude_keywords, s.in_force,
+    ).where(s.version_id == version_id).order_by(s.id)  # fmt: skip
+    return [
+        StandardEntry(tis, base, name_th, name_en, group, tuple(th), tuple(en), tuple(exclude), in_force)
+        for tis, base, name_th, name_en, group, th, en, exclude, in_force in session.execute(query)
+    ]
+
+
+def _licences(session: Session, version_id: int | None) -> dict[str, LicenceEntry]:
+    if version_id is None:
+        return {}
+    c = Licence
+    query = select(
+        c.licence_canonical,
+        c.licence_no,
+        c.tis_canonical,
+        c.licensee,
+        c.brands,
+        c.status,
+        c.issued,
+        c.expires,
+    ).where(c.version_id == version_id)
+    return {
+        key: LicenceEntry(number, tis, licensee, tuple(brands), status, issued, expires)
+        for key, number, tis, licensee, brands, status, issued, expires in session.execute(query)
+    }
+
+
+def _unsafe(session: Session, version_id: int | None) -> list[UnsafeItem]:
+    if version_id is None:
+        return []
+    u = UnsafeEntry
+    columns = (u.brand, u.model, u.brand_key, u.model_key, u.tis_number, u.reason, u.source, u.listed_on)
+    query = select(*columns).where(u.version_id == version_id).order_by(u.id)
+    return [UnsafeItem(*row) for row in session.execute(query)]
+
+
+def _describe(version: RegisterVersion) -> dict[str, Any]:
+    return {
+        "version": version.id,
+        "kind": version.kind,
+        "source_name": version.source_name,
+        "source_sha256": version.source_sha256,
+        "rows": version.row_count,
+        "imported_at": version.created_at.isoformat(),
+    }
+
+
+def summary(session: Session, last: int = 10) -> dict[str, Any]:
+    """What ``tisiwatch register show`` prints: the current version, where each kind comes from, the
+    last imports (newest first)."""
+    version = current_version(session)
+    kinds: dict[str, dict[str, Any] | None] = {}
+    for kind, pointer in _POINTERS.items():
+        source_id = getattr(version, pointer, None)
+        source = session.get(RegisterVersion, source_id) if source_id is not None else None
+        kinds[kind] = None if source is None else _describe(source)
+    newest = select(RegisterVersion).order_by(RegisterVersion.id.desc()).limit(last)
+    return {
+        "current_version": version.id if version is not None else None,
+        "kinds": kinds,
+        "imports": [_describe(item) for item in session.scalars(newest)],
+    }
+
+
+def ensure_default_register(store: Store, path: Path = DEFAULT_STANDARDS) -> RegisterVersion | None:
+    """Import the shipped standards if no standards were ever imported; the new version, else None."""
+    with store.session() as session:
+        imported = select(RegisterVersion.id).where(RegisterVersion.kind == "standards").limit(1)
+        if session.scalar(imported) is not None:
+            return None
+    return import_register(store, path, "standards")

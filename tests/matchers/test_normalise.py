@@ -1,0 +1,159 @@
+"""Normalisation of text, TIS numbers, licence numbers, brands and models: tables of cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from matchers.normalise import (
+    TisNumber,
+    brand_key,
+    canonical_licence,
+    canonical_tis,
+    clean_text,
+    model_key,
+    parse_tis,
+    tis_base,
+)
+
+ZWSP, ZWJ, BOM, SHY, LRM, RLO, WJ, LRI = (
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\u00ad",
+    "\u200e",
+    "\u202e",
+    "\u2060",
+    "\u2066",
+)
+
+CLEAN_CASES = [
+    ("  พาวเวอร์แบงค์   10000 mAh ", "พาวเวอร์แบงค์ 10000 mAh"),
+    (f"พาว{ZWSP}เวอร์{ZWJ}แบงค์", "พาวเวอร์แบงค์"),
+    (f"{BOM}power{SHY}bank{LRM}{RLO}{WJ}{LRI}", "powerbank"),
+    ("มอก. ๒๘๗๙-๒๕๖๐", "มอก. 2879-2560"),
+    ("๐๑๒๓๔๕๖๗๘๙", "0123456789"),
+    ("2879‐2560 2879‑2560 2879‒2560", "2879-2560 2879-2560 2879-2560"),
+    ("2879–2560 2879—2560 2879―2560", "2879-2560 2879-2560 2879-2560"),
+    ("2879−2560 2879﹣2560 2879－2560", "2879-2560 2879-2560 2879-2560"),
+    ("ＴＩＳ　２８７９", "TIS 2879"),
+    ("line\none\ttab\r\n\u00a0nbsp", "line one tab nbsp"),
+    ("e\u0301", "\u00e9"),  # NFC joins e + combining acute
+    ("น\u0e4d\u0e32", "นำ"),  # nikhahit + sara aa typed apart is sara am
+    ("", ""),
+    (f" {ZWSP} ", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CLEAN_CASES)
+def test_clean_text(text: str, expected: str) -> None:
+    assert clean_text(text) == expected
+
+
+TIS_CASES = [
+    ("2879-2560", "2879-2560"),
+    ("มอก. ๒๘๗๙-๒๕๖๐", "2879-2560"),
+    ("มอก.2879-2560", "2879-2560"),
+    ("TIS 2879-2560", "2879-2560"),
+    ("tis2879-2560", "2879-2560"),
+    ("ม.อ.ก. 2879-2560", "2879-2560"),
+    ("ม อ ก 2879 – 2560", "2879-2560"),
+    (f"มอก.{ZWSP}28{ZWSP}79-2560", "2879-2560"),
+    ("２８７９－２５６０", "2879-2560"),
+    ("685 เล่ม 1-2562", "685 เล่ม 1-2562"),
+    ("685 เล่ม1 - 2562", "685 เล่ม 1-2562"),
+    ("685เล่ม 1-2562", "685 เล่ม 1-2562"),
+    ("685 เล่มที่ 1-2562", "685 เล่ม 1-2562"),
+    ("TIS 685 Part 1-2562", "685 เล่ม 1-2562"),
+    ("60335 เล่ม 2(23)-2564", "60335 เล่ม 2(23)-2564"),
+    ("60335 เล่ม 2 (23)-2564", "60335 เล่ม 2(23)-2564"),
+    ("60335 เล่ม ๒ ( ๒๓ ) - ๒๕๖๔", "60335 เล่ม 2(23)-2564"),
+    ("มอก. 685-2562", "685-2562"),
+    ("TIS 2879", "2879"),
+    ("685 เล่ม 1", "685 เล่ม 1"),
+    ("11 เล่ม 101-2559", "11 เล่ม 101-2559"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TIS_CASES)
+def test_canonical_tis(text: str, expected: str) -> None:
+    assert canonical_tis(text) == expected
+    assert canonical_tis(expected) == expected
+
+
+PARSE_CASES = [
+    ("60335 เล่ม 2(23)-2564", TisNumber("60335", "2(23)", "2564")),
+    ("685 เล่ม 1-2562", TisNumber("685", "1", "2562")),
+    ("มอก. 2879", TisNumber("2879", None, None)),
+    ("0166-2549", TisNumber("166", None, "2549")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PARSE_CASES)
+def test_parse_tis(text: str, expected: TisNumber) -> None:
+    assert parse_tis(text) == expected
+    assert tis_base(text) == expected.base
+
+
+NOT_TIS_CASES = [
+    ("", "not a TIS number"),
+    ("มอก.", "not a TIS number"),
+    ("abc", "not a TIS number"),
+    ("ท1234-56/2879", "not a TIS number"),
+    ("2879/2560", "not a TIS number"),
+    ("123456-2560", "not a TIS number"),
+    ("2879-2017", "not a Buddhist-era year"),
+    ("2879-256", "not a TIS number"),
+    ("=2879-2560", "not a TIS number"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), NOT_TIS_CASES)
+def test_not_a_tis_number(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        canonical_tis(text)
+
+
+LICENCE_CASES = [
+    ("ท1234-56/2879", "ท1234-56/2879"),
+    ("ท 1234-56 / 2879", "ท1234-56/2879"),
+    ("ท๑๒๓๔-๕๖/๒๘๗๙", "ท1234-56/2879"),
+    (f"ท12{ZWSP}34–56／2879", "ท1234-56/2879"),
+    ("น 5678 (2) - 61 ⁄ 166", "น5678(2)-61/166"),
+    ("n1234-56∕2879", "N1234-56/2879"),
+    ("  ท1234-56/2879\u00a0", "ท1234-56/2879"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LICENCE_CASES)
+def test_canonical_licence(text: str, expected: str) -> None:
+    assert canonical_licence(text) == expected
+
+
+BRAND_CASES = [
+    ("ANKER", "anker"),
+    ("  Dr.Power ", "dr power"),
+    (f"Zap{ZWSP}-Power", "zap power"),
+    ("พาวเวอร์ดี", "พาวเวอร์ดี"),
+    ("Xiaomi (小米)", "xiaomi 小米"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BRAND_CASES)
+def test_brand_key(text: str, expected: str) -> None:
+    assert brand_key(text) == expected
+
+
+MODEL_CASES = [
+    ("PB-10 000", "pb10000"),
+    ("pb 10000", "pb10000"),
+    ("PB–10000", "pb10000"),
+    ("Robo (X1)", "robox1"),
+    ("รุ่น ใหม่-๑", "รุ่นใหม่1"),  # Thai vowels and tone marks are kept
+    (f"A{ZWSP}1", "a1"),
+    ("---", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MODEL_CASES)
+def test_model_key(text: str, expected: str) -> None:
+    assert model_key(text) == expected
