@@ -1,0 +1,88 @@
+"""One listing of a demo marketplace, with the ground truth a matcher is expected to find."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SHOPS: tuple[str, ...] = ("html", "api", "browser")
+
+VERDICTS: tuple[str, ...] = (
+    "not_controlled",
+    "licensed",
+    "no_licence_shown",
+    "invalid_licence",
+    "unsafe",
+    "needs_review",
+)
+
+LICENCE_STATUSES: tuple[str, ...] = (
+    "valid",
+    "not_found",
+    "revoked",
+    "suspended",
+    "expired",
+    "wrong_standard",
+    "wrong_brand",
+)
+
+TRICKS: tuple[str, ...] = (
+    "thai_digits",
+    "zero_width",
+    "misspelling",
+    "spaced_mark",
+    "spaced_licence",
+    "tis_english",
+    "mark_in_spec_only",
+    "mark_in_description_only",
+    "part_less_tis",
+    "bare_mor_kor_claim",
+    "component_tis",
+    "markup_in_title",
+)
+"""Presentation tags a generated listing can carry (and "fixed" on a listing mended on a later day)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoListing:
+    """A product page as a demo shop serves it, and what the pipeline should conclude about it."""
+
+    shop: str
+    item_id: str
+    title: str
+    description: str
+    brand: str
+    model: str
+    price: str
+    currency: str
+    seller_id: str
+    seller_name: str
+    category: str
+    spec: dict[str, str]
+    images: list[str]
+    expected_verdict: str
+    expected_licence_status: str | None
+    expected_tis: str | None
+    expected_licence_no: str | None = None
+    tricks: tuple[str, ...] = ()
+    removed_on_day: int | None = None
+    added_on_day: int = 1
+
+    def active_on(self, day: int) -> bool:
+        """Whether the listing is on sale (not removed) on `day`."""
+        return self.added_on_day <= day and (self.removed_on_day is None or self.removed_on_day > day)
+
+
+def product_path(shop: str, item_id: str) -> str:
+    """The path of the page a person would open for an item of `shop`."""
+    if shop == "html":
+        return f"/product/{item_id}"
+    if shop == "api":
+        return f"/item/{item_id}"
+    if shop == "browser":
+        return f"/p/{item_id}"
+    raise ValueError(f"unknown demo shop {shop!r}")
+
+
+def api_item_path(item_id: str) -> str:
+    """The JSON detail endpoint of the api shop."""
+    return f"/api/items/{item_id}"
