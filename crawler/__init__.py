@@ -1,0 +1,1 @@
+"""Crawl stage: a Scrapy project driven by site profiles; writes sites, runs, listings, observations."""

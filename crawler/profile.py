@@ -1,0 +1,161 @@
+"""Site profiles: a marketplace described as data (TOML), validated when loaded.
+
+An error names the profile, the key and the problem, e.g.
+``demo-html: discovery.search_url: must contain {query}``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
+
+
+class ProfileError(ValueError):
+    """A site profile is missing or invalid; the message names the profile and the key."""
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Discovery(_Part):
+    """How listings are found: search pages, categories, a sitemap, or explicit URLs."""
+
+    search_url: str = ""
+    """URL template with ``{query}``; API profiles page with ``{offset}`` (and ``{limit}``)."""
+    page_size: int = Field(default=50, ge=1, le=1000)
+    next_page: str = ""
+    """CSS selector of the next-page link on result pages (html)."""
+    listing_links: str = ""
+    """CSS selector of the links from result pages to listing pages (html)."""
+    categories: list[str] = Field(default_factory=list)
+    sitemap: str = ""
+    listing_url_pattern: str = ""
+    """Regular expression a URL must match to count as a listing page (sitemaps, links)."""
+    urls: list[str] = Field(default_factory=list)
+    items_path: str = ""
+    """Dotted path of the result list in an API search response."""
+    total_path: str = ""
+    item_id_path: str = "id"
+    item_url: str = ""
+    """API: URL template of an item's detail endpoint, with ``{id}``."""
+    id_from_url: str = ""
+    """Regular expression with one group that reads the marketplace id from a listing URL."""
+
+    @field_validator("search_url")
+    @classmethod
+    def _has_query(cls, value: str) -> str:
+        if value and "{query}" not in value:
+            raise ValueError("must contain {query}")
+        return value
+
+
+class Politeness(_Part):
+    concurrency: int = Field(default=8, ge=1, le=64)
+    delay_s: float = Field(default=0.0, ge=0)
+    obey_robots: bool = True
+
+
+class BrowserSteps(_Part):
+    """What a browser does on a JavaScript-rendered site before the page is read."""
+
+    wait_for: str = ""
+    """CSS selector that is present once a listing page has rendered."""
+    results_wait_for: str = ""
+    """CSS selector that is present once a result page has rendered."""
+    load_more: str = ""
+    """CSS selector of a "load more" button on result pages, clicked until it is gone."""
+    max_load_more: int = Field(default=50, ge=0, le=1000)
+    scroll: bool = False
+    """Scroll to the bottom of result pages (infinite scroll)."""
+    timeout_s: float = Field(default=20.0, gt=0, le=300)
+
+
+class SiteProfile(_Part):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: Literal["html", "api", "browser"]
+    base_url: str
+    allowed_domains: list[str] = Field(default_factory=list)
+    discovery: Discovery = Discovery()
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Field → CSS/XPath selector (html, browser) or dotted JSON path (api); fills gaps left by
+    schema.org data, or overrides it."""
+    politeness: Politeness = Politeness()
+    browser: BrowserSteps = BrowserSteps()
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _discoverable(self) -> SiteProfile:
+        d = self.discovery
+        if not (d.search_url or d.categories or d.sitemap or d.urls):
+            raise ValueError("discovery: needs search_url, categories, sitemap or urls")
+        if self.kind == "api" and d.search_url and not (d.items_path and d.item_url):
+            raise ValueError("discovery: an api profile needs items_path and item_url")
+        if self.kind == "browser" and not self.browser.wait_for:
+            raise ValueError("browser.wait_for: a browser profile must say what to wait for on listing pages")
+        return self
+
+    def url(self, path: str) -> str:
+        """An absolute URL for a path of this site."""
+        return urljoin(self.base_url + "/", path)
+
+    def domains(self) -> list[str]:
+        return self.allowed_domains or [urlsplit(self.base_url).hostname or ""]
+
+    def with_base_url(self, base_url: str) -> SiteProfile:
+        """The same profile pointed at another address (the demo shops listen on free ports)."""
+        host = urlsplit(base_url).hostname or ""
+        return self.model_copy(update={"base_url": base_url.rstrip("/"), "allowed_domains": [host]})
+
+
+def profile_dirs(extra_dir: str | Path | None = None) -> list[Path]:
+    return ([Path(extra_dir)] if extra_dir else []) + [SHIPPED_DIR]
+
+
+def available_profiles(extra_dir: str | Path | None = None) -> list[str]:
+    names = {
+        path.stem for folder in profile_dirs(extra_dir) if folder.is_dir() for path in folder.glob("*.toml")
+    }
+    return sorted(names)
+
+
+def load_profile(name: str, extra_dir: str | Path | None = None) -> SiteProfile:
+    """Load and validate the profile ``name`` (a file ``NAME.toml`` in the profile directories)."""
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ProfileError(f"{name!r}: not a profile name")
+    for folder in profile_dirs(extra_dir):
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            return parse_profile(path.read_text(encoding="utf-8"), name)
+    known = ", ".join(available_profiles(extra_dir)) or "none"
+    raise ProfileError(f"{name}: no such site profile (known: {known})")
+
+
+def parse_profile(text: str, name: str) -> SiteProfile:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{name}: not valid TOML: {exc}") from exc
+    data.setdefault("name", name)
+    try:
+        return SiteProfile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"]) or "(profile)"
+            problem = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"{name}: {key}: {problem}")
+        raise ProfileError("; ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""Spiders: one site-agnostic spider per profile kind."""

@@ -1,0 +1,98 @@
+"""The profile-driven spider base: discovery strategy shared by every kind of site."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.items import FailedUrl, Sighting
+from crawler.profile import SiteProfile
+
+GONE_STATUSES = [404, 410]
+
+
+class ProfileSpider(scrapy.Spider):
+    """One spider for every site of a kind; its behaviour comes from a :class:`SiteProfile`."""
+
+    name = "profile"
+
+    def __init__(
+        self,
+        profile: SiteProfile,
+        queries: Iterable[str] = (),
+        urls: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=profile.name, **kwargs)
+        self.profile = profile
+        self.queries = list(dict.fromkeys(q.strip() for q in queries if q.strip()))
+        self.listing_urls = list(urls)
+        self.allowed_domains = profile.domains()
+        discovery = profile.discovery
+        self._listing_pattern = (
+            re.compile(discovery.listing_url_pattern) if discovery.listing_url_pattern else None
+        )
+        self._id_pattern = re.compile(discovery.id_from_url) if discovery.id_from_url else None
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.start_requests_for_profile():
+            yield request
+
+    def start_requests_for_profile(self) -> Iterator[Request]:
+        """Explicit URLs win; otherwise the profile's discovery: search, categories, sitemap."""
+        if self.listing_urls:
+            for url in self.listing_urls:
+                yield self.listing_request(url)
+            return
+        yield from self.discovery_requests()
+
+    def discovery_requests(self) -> Iterator[Request]:
+        raise NotImplementedError
+
+    def listing_request(self, url: str, **meta: Any) -> Request:
+        """A request for a listing page; 404/410 reach the callback so the listing can be marked gone."""
+        return Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.failed,
+            meta={"handle_httpstatus_list": GONE_STATUSES, "listing": True, **meta},
+        )
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def search_url(self, query: str, **paging: Any) -> str:
+        return self.profile.url(self.profile.discovery.search_url.format(query=quote(query), **paging))
+
+    def is_listing_url(self, url: str) -> bool:
+        return self._listing_pattern is None or bool(self._listing_pattern.search(url))
+
+    def id_from_url(self, url: str) -> str | None:
+        if self._id_pattern is None:
+            return None
+        match = self._id_pattern.search(url.split("?", 1)[0])
+        return match.group(1) if match else None
+
+    def gone(self, response: Response, marketplace_id: str | None) -> Iterator[Any]:
+        """A listing page that answers 404/410: the listing is gone (or was never there)."""
+        if marketplace_id:
+            yield Sighting(marketplace_id, response.url, gone=True, http_status=response.status)
+        else:
+            yield FailedUrl(
+                response.url, f"HTTP {response.status}, no listing id in the URL", response.status
+            )
+
+    def failed(self, failure: Failure) -> Iterator[FailedUrl]:
+        """Errback: the request finally failed (after retries); record why."""
+        request = getattr(failure, "request", None)
+        response = getattr(failure.value, "response", None)
+        status = getattr(response, "status", None)
+        kind = failure.type.__name__ if failure.type is not None else "Error"
+        reason = f"HTTP {status}" if status else f"{kind}: {failure.getErrorMessage()}"
+        yield FailedUrl(request.url if request is not None else "?", reason, status)

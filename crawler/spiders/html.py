@@ -1,0 +1,91 @@
+"""Server-rendered shops: result pages and sitemaps lead to listing pages; fields come from
+schema.org data first and the profile's selectors second."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.sitemap import Sitemap
+
+from crawler.extract import parse_price, schema_org_product, select_fields
+from crawler.items import FailedUrl, Sighting
+from crawler.spiders.base import GONE_STATUSES, ProfileSpider
+
+
+class HtmlSpider(ProfileSpider):
+    name = "html"
+
+    def discovery_requests(self) -> Iterator[Request]:
+        discovery = self.profile.discovery
+        if discovery.search_url and self.queries:
+            for query in self.queries:
+                yield Request(self.search_url(query), callback=self.parse_results, errback=self.failed)
+        for category in discovery.categories:
+            yield Request(self.profile.url(category), callback=self.parse_results, errback=self.failed)
+        if discovery.sitemap and not (discovery.search_url and self.queries):
+            yield Request(
+                self.profile.url(discovery.sitemap), callback=self.parse_sitemap, errback=self.failed
+            )
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        sitemap = Sitemap(response.body)
+        for entry in sitemap:
+            url = entry.get("loc", "")
+            if sitemap.type == "sitemapindex":
+                yield Request(url, callback=self.parse_sitemap, errback=self.failed)
+            elif self.is_listing_url(url):
+                yield self.listing_request(url)
+
+    def parse_results(self, response: Response) -> Iterator[Request]:
+        discovery = self.profile.discovery
+        assert isinstance(response, TextResponse)
+        for href in response.css(discovery.listing_links).getall() if discovery.listing_links else []:
+            url = response.urljoin(href)
+            if self.is_listing_url(url):
+                yield self.listing_request(url)
+        next_page = response.css(discovery.next_page).get() if discovery.next_page else None
+        if next_page:
+            yield Request(response.urljoin(next_page), callback=self.parse_results, errback=self.failed)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        url_id = self.id_from_url(response.url)
+        if response.status in GONE_STATUSES:
+            yield from self.gone(response, url_id)
+            return
+        if not isinstance(response, TextResponse):
+            yield FailedUrl(response.url, "not a text page", response.status)
+            return
+        fields: dict[str, Any] = schema_org_product(response.text, response.url)
+        fields.update(select_fields(response.selector, self.profile.fields))
+        marketplace_id = url_id or fields.get("marketplace_id")
+        if not marketplace_id:
+            yield FailedUrl(
+                response.url, "no listing id (profile id_from_url or schema.org sku)", response.status
+            )
+            return
+        yield build_sighting(str(marketplace_id), response, fields)
+
+
+def build_sighting(marketplace_id: str, response: Response, fields: dict[str, Any]) -> Sighting:
+    """A :class:`Sighting` from extracted fields; the human URL is the page unless a field says otherwise."""
+    price = fields.get("price")
+    return Sighting(
+        marketplace_id=marketplace_id,
+        url=response.urljoin(fields.get("url") or response.url),
+        title=fields.get("title") or "",
+        description=fields.get("description") or "",
+        brand=fields.get("brand"),
+        model=fields.get("model"),
+        price=price if price is None or not isinstance(price, str) else parse_price(price),
+        currency=fields.get("currency"),
+        seller_name=fields.get("seller_name"),
+        seller_id=fields.get("seller_id"),
+        seller_url=response.urljoin(fields["seller_url"]) if fields.get("seller_url") else None,
+        availability=fields.get("availability"),
+        spec=fields.get("spec") or {},
+        images=[response.urljoin(image) for image in fields.get("images") or []],
+        raw={key: str(value) if key == "price" else value for key, value in fields.items()},
+        http_status=response.status,
+    )

@@ -1,0 +1,45 @@
+"""The crawl process: ``python -m crawler.worker`` reads a crawl job (JSON) on stdin, runs one Scrapy
+crawler per site in one reactor, and writes progress events as JSON lines on stdout.
+
+``crawler.runner.crawl`` starts it; Scrapy's reactor cannot be restarted, so every crawl gets a fresh
+process. Scrapy's own log goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.misc import load_object
+
+from config import Settings
+from crawler import progress
+from crawler.profile import SiteProfile
+from crawler.runner import SPIDERS, scrapy_settings
+
+
+def _emit(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def run(payload: dict[str, Any]) -> None:
+    settings = Settings.model_validate(payload["settings"])
+    progress.SINK = _emit
+    process = CrawlerProcess({"LOG_LEVEL": "WARNING"})
+    for job in payload["jobs"]:
+        profile = SiteProfile.model_validate(job["profile"])
+        base = load_object(SPIDERS[profile.kind])
+        # one spider class per site, carrying that site's settings (politeness, pipelines, run id)
+        custom = scrapy_settings(settings, profile, job, payload["database_url"], payload["max_items"])
+        spider_class = type(base.__name__, (base,), {"custom_settings": custom})
+        process.crawl(spider_class, profile=profile, queries=job["queries"], urls=job["urls"])
+    process.start()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
+    run(json.loads(sys.stdin.read()))
