@@ -1,0 +1,78 @@
+"""Reading TIS marks (มอก. numbers) and licence numbers from listing text, and recording where.
+
+Text is cleaned first (``clean_text``: Thai digits, zero-width characters, dashes), so
+``มอก. ๒๘๗๙-๒๕๖๐`` and ``ม อ ก 2879`` are read like ``มอก.2879-2560``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from matchers.normalise import TisNumber, canonical_licence, clean_text, parse_tis
+
+_MARK = re.compile(
+    r"""(?:ม\s*\.?\s*อ\s*\.?\s*ก\s*\.?|\bTIS\b\.?)\s*(?:เลขที่|no\.?)?\s*
+        (?P<number>\d{1,5}(?:\s*(?:เล่ม(?:ที่)?|part)\s*\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?)?(?:\s*-\s*\d{4})?)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# ท (made in Thailand) or น (imported), digits, -, digits, optional (n), /, the TIS base number.
+_LICENCE_FORM = re.compile(r"(?<![ก-ฮ])[ทน]\s*\d{1,6}\s*-\s*\d{1,4}(?:\s*\(\s*\d{1,3}\s*\))?\s*/\s*\d{1,5}")
+_LICENCE_AFTER_WORD = re.compile(
+    r"(?:ใบอนุญาต(?:เลขที่|ที่)?|licen[cs]e\s*(?:no\.?|number|#)?)\s*[:：]?\s*(?P<token>[^\s,;|)]{3,40})",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A TIS number read from a listing, and where it was read."""
+
+    tis: TisNumber
+    text: str
+    where: str
+
+
+@dataclass(frozen=True)
+class LicenceText:
+    """A licence number read from a listing, and where it was read."""
+
+    canonical: str
+    text: str
+    where: str
+
+
+def listing_fields(title: str, description: str, spec: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The places text is read from, in order of weight: title, description, spec table."""
+    spec_text = " ; ".join(f"{key}: {value}" for key, value in spec.items())
+    return [("title", title), ("description", description), ("spec", spec_text)]
+
+
+def read_marks(fields: Iterable[tuple[str, str]]) -> list[Mark]:
+    """Every TIS number written in the fields (duplicates kept once, first place wins)."""
+    found: dict[str, Mark] = {}
+    for where, raw in fields:
+        for match in _MARK.finditer(clean_text(raw)):
+            try:
+                tis = parse_tis(match["number"])
+            except ValueError:
+                continue
+            found.setdefault(tis.canonical, Mark(tis, match.group(0).strip(), where))
+    return list(found.values())
+
+
+def read_licences(fields: Iterable[tuple[str, str]]) -> list[LicenceText]:
+    """Every licence number written in the fields: the ท/น form anywhere, or a token after ใบอนุญาต."""
+    found: dict[str, LicenceText] = {}
+    for where, raw in fields:
+        text = clean_text(raw)
+        for match in _LICENCE_FORM.finditer(text):
+            canonical = canonical_licence(match.group(0))
+            found.setdefault(canonical, LicenceText(canonical, match.group(0), where))
+        for match in _LICENCE_AFTER_WORD.finditer(text):
+            token = match["token"]
+            if any(char.isdigit() for char in token) and not _LICENCE_FORM.search(token):
+                canonical = canonical_licence(token)
+                found.setdefault(canonical, LicenceText(canonical, token, where))
+    return list(found.values())

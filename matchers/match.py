@@ -1,0 +1,112 @@
+"""``match_pending(...)``: the match stage's entry point, called by the CLI, the demo and the scheduler.
+
+Every listing gets one verdict for its latest observation under the current register version and
+matcher version. Listings already judged under exactly those are skipped, so after a register import
+(a new version) ``match_pending`` re-judges everything, and otherwise only what is new.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from matchers.classify import Classifier
+from matchers.register import Register, load_register
+from matchers.unsafe import UnsafeList
+from matchers.verdict import MATCHER_VERSION, Judge, ListingFacts
+from store.clock import local_day
+from store.db import Store
+from store.models import Observation, Verdict
+
+BATCH = 1000
+
+
+@dataclass
+class MatchSummary:
+    register_version: int | None
+    judged: int = 0
+    by_verdict: Counter[str] = field(default_factory=Counter)
+
+
+def build_judge(register: Register, settings: Settings) -> Judge:
+    """A judge for one register version, with the weights and thresholds of ``settings``."""
+    classifier = Classifier(
+        ((s.tis_number, [*s.keywords_th, *s.keywords_en], s.exclude_keywords) for s in register.standards),
+        settings.match,
+    )
+    unsafe = UnsafeList((u.brand, u.model, u.reason) for u in register.unsafe)
+    return Judge(classifier, register.licences, unsafe, settings.match)
+
+
+def _pending(session: Session, version_id: int) -> Iterator[list[Observation]]:
+    """Latest live observation of each listing that has no verdict under this version, in batches."""
+    latest = select(func.max(Observation.id).label("id")).group_by(Observation.listing_id).subquery()
+    query = (
+        select(Observation)
+        .join(latest, Observation.id == latest.c.id)
+        .outerjoin(
+            Verdict,
+            and_(
+                Verdict.observation_id == Observation.id,
+                Verdict.register_version_id == version_id,
+                Verdict.matcher_version == MATCHER_VERSION,
+            ),
+        )
+        .where(Verdict.id.is_(None), Observation.gone.is_(False))
+        .order_by(Observation.id)
+    )
+    after = 0
+    while True:
+        batch = list(session.scalars(query.where(Observation.id > after).limit(BATCH)))
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].id
+
+
+def match_pending(store: Store, settings: Settings) -> MatchSummary:
+    """Judge every listing not yet judged under the current register and matcher version."""
+    with store.session() as session:
+        register = load_register(session)
+    summary = MatchSummary(register.version_id)
+    if register.version_id is None:
+        return summary
+    judge = build_judge(register, settings)
+    with store.session() as session:
+        for batch in _pending(session, register.version_id):
+            rows = [_verdict_row(judge, observation, register.version_id) for observation in batch]
+            session.execute(insert(Verdict), rows)
+            session.commit()  # short transactions: a crawl may be writing to the same database
+            summary.judged += len(rows)
+            summary.by_verdict.update(row["verdict"] for row in rows)
+    return summary
+
+
+def _verdict_row(judge: Judge, observation: Observation, version_id: int) -> dict[str, Any]:
+    facts = ListingFacts(
+        title=observation.title,
+        description=observation.description,
+        spec=observation.spec or {},
+        brand=observation.brand,
+        model=observation.model,
+        observed_on=local_day(observation.observed_at),
+    )
+    judgement = judge.judge(facts)
+    return {
+        "listing_id": observation.listing_id,
+        "observation_id": observation.id,
+        "register_version_id": version_id,
+        "matcher_version": MATCHER_VERSION,
+        "verdict": judgement.verdict,
+        "licence_status": judgement.licence_status,
+        "tis_number": judgement.tis_number,
+        "score": judgement.score,
+        "licence_claimed": judgement.licence_claimed,
+        "reasons": judgement.reasons,
+    }
