@@ -28,15 +28,18 @@ TEXT_FIELDS = (
     "url",
 )
 _SPACE = re.compile(r"\s+")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def parse_price(value: Any) -> Decimal | None:
-    """A price from text such as ``฿1,290.00`` or ``1290``; None when there is no number."""
+    """A price from text such as ``฿1,290.00``, ``1290`` or ``1,290 - 1,590`` (the first number); None
+    when there is no number."""
     if value is None or isinstance(value, bool):
         return None
-    text = re.sub(r"[^\d.,]", "", str(value)).replace(",", "")
-    if not text:
+    match = _NUMBER.search(str(value))
+    if match is None:
         return None
+    text = match.group(0).replace(",", "")
     try:
         price = Decimal(text)
     except InvalidOperation:

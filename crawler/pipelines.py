@@ -117,7 +117,10 @@ class StorePipeline:
             return
         with self.store.session() as session:
             site = session.get_one(Site, self.site_id)
-            store_sightings(session, site, self.run_id, self.pending)
+            for never_seen in store_sightings(session, site, self.run_id, self.pending):
+                reason = f"HTTP {never_seen.http_status}: no such listing (never seen before)"
+                self.failures.append(FailedUrl(never_seen.url, reason, never_seen.http_status))
+                self.coverage["gone"] -= 1
             for failure in self.failures:
                 record_failure(session, self.run_id, failure.url, failure.reason, failure.http_status)
         self.pending.clear()

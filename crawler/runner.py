@@ -119,25 +119,22 @@ def _run_child(settings: Settings, jobs: list[CrawlJob], limit: int, on_progress
         ],
         "max_items": limit,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.write(json.dumps(payload))
-    process.stdin.close()
-    for line in process.stdout:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if on_progress is not None and isinstance(event, dict):
-            on_progress(event)
-    if process.wait():
+    command = [sys.executable, "-m", "crawler.worker"]
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write(json.dumps(payload))
+        process.stdin.close()
+        for line in process.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if on_progress is not None and isinstance(event, dict):
+                on_progress(event)
+    if process.returncode:
         log.error("crawl process exited with code %s", process.returncode)
 
 

@@ -132,14 +132,21 @@ def _upsert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def store_sightings(session: Session, site: Site, run_id: int | None, sightings: Iterable[Sighting]) -> int:
-    """Upsert the listings of a batch and add one observation per sighting; returns how many were stored.
+def store_sightings(
+    session: Session, site: Site, run_id: int | None, sightings: Iterable[Sighting]
+) -> list[Sighting]:
+    """Upsert the listings of a batch and add one observation per sighting.
 
-    A sighting marked ``gone`` sets the listing's ``gone_at``; a later live sighting clears it.
+    A sighting marked ``gone`` sets the listing's ``gone_at`` (a later live sighting clears it); a
+    gone sighting of a listing never seen alive is not a listing: it is returned, not stored.
     """
     batch = list({s.marketplace_id: s for s in sightings}.values())  # one sighting per listing per batch
+    unknown = _unknown_gone(session, site, [s.marketplace_id for s in batch if s.gone])
+    if unknown:
+        batch = [s for s in batch if s.marketplace_id not in unknown]
+    skipped = [s for s in sightings if s.marketplace_id in unknown] if unknown else []
     if not batch:
-        return 0
+        return skipped
     now = utcnow()
     rows = [
         {
@@ -186,7 +193,18 @@ def store_sightings(session: Session, site: Site, run_id: int | None, sightings:
         for s in batch
     ]
     session.execute(insert(Observation), observations)
-    return len(batch)
+    return skipped
+
+
+def _unknown_gone(session: Session, site: Site, marketplace_ids: list[str]) -> set[str]:
+    if not marketplace_ids:
+        return set()
+    known = session.scalars(
+        select(Listing.marketplace_id).where(
+            Listing.site_id == site.id, Listing.marketplace_id.in_(marketplace_ids)
+        )
+    )
+    return set(marketplace_ids) - set(known)
 
 
 def _keep_if_gone(excluded: Any, column: str) -> Any:

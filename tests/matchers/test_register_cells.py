@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from test_register_errors import GOOD, HEADER, STANDARDS, refusal, refused, row, store_with_register, utf8
+from tests.matchers.test_register_errors import GOOD, HEADER, STANDARDS, refusal, refused, row, store_with_register, utf8
 
 from store.db import Store
 

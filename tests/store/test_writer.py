@@ -27,10 +27,10 @@ def test_upsert_is_idempotent_and_adds_one_observation_per_sighting(any_store: S
     with any_store.session() as session:
         site = ensure_site(session, "demo-html", "html", "http://shop.test")
         run = start_run(session, site)
-        assert store_sightings(session, site, run.id, [_sighting(n) for n in range(50)]) == 50
+        assert store_sightings(session, site, run.id, [_sighting(n) for n in range(50)]) == []
         # the same listings again (a re-crawl or a resumed crawl), one of them changed
         again = [_sighting(n) for n in range(49)] + [_sighting(49, title="new title")]
-        assert store_sightings(session, site, run.id, again) == 50
+        assert store_sightings(session, site, run.id, again) == []
         finish_run(session, run.id, "finished", {"items": 100})
     with any_store.session() as session:
         assert session.scalar(select(func.count()).select_from(Listing)) == 50
@@ -46,8 +46,7 @@ def test_upsert_is_idempotent_and_adds_one_observation_per_sighting(any_store: S
 def test_duplicate_ids_in_one_batch_keep_the_last(any_store: Store) -> None:
     with any_store.session() as session:
         site = ensure_site(session, "s", "html")
-        stored = store_sightings(session, site, None, [_sighting(1), _sighting(1, title="later")])
-        assert stored == 1
+        assert store_sightings(session, site, None, [_sighting(1), _sighting(1, title="later")]) == []
     with any_store.session() as session:
         assert session.scalars(select(Listing.title)).one() == "later"
 
@@ -81,3 +80,13 @@ def test_failures_are_recorded_with_the_run(any_store: Store) -> None:
     with any_store.session() as session:
         failure = session.scalars(select(CrawlFailure)).one()
         assert (failure.run_id, failure.http_status) == (run.id, 503)
+
+
+def test_a_gone_page_of_a_listing_never_seen_is_returned_not_stored(any_store: Store) -> None:
+    ghost = Sighting("ghost", "http://shop.test/product/ghost", gone=True, http_status=404)
+    with any_store.session() as session:
+        site = ensure_site(session, "s", "html")
+        assert store_sightings(session, site, None, [_sighting(1), ghost]) == [ghost]
+    with any_store.session() as session:
+        assert session.scalars(select(Listing.marketplace_id)).all() == ["p1"]
+        assert session.scalar(select(func.count()).select_from(Observation)) == 1
