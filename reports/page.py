@@ -1,0 +1,177 @@
+"""The daily report as one self-contained HTML page (Jinja2, autoescape on, no JavaScript).
+
+Marketplace text reaches the page only through autoescaping, after :func:`reports.cells.clean` has
+removed control and bidirectional characters; it is also wrapped in ``<bdi>`` so right-to-left text cannot
+reorder what follows. A listing URL becomes a link only when it is http(s); evidence links are relative
+paths from the report's directory, percent-encoded so that they cannot name a scheme.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from reports import wording
+from reports.cells import clean
+from reports.charts import bar_chart, top
+from reports.health import SiteHealth
+from reports.summary import Summary
+
+CARDS_PER_SECTION = 2_000
+"""At most this many listings per section in the page; the XLSX and CSV carry every one."""
+SELLER_ROWS = 500
+TITLE_CHARS = 500
+DETAIL_CHARS = 400
+_URL_BREAKS = re.compile("[\t\n\r]")
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What the page shows besides the summary."""
+
+    day: date
+    zone: ZoneInfo
+    generated_at: datetime
+    register_version: int | None
+    health: Sequence[SiteHealth]
+    standard_names: Mapping[str, str]
+    out_dir: Path
+    evidence_root: Path | None = None
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` if it is an http(s) URL with a host, else None (``javascript:`` and friends stay text)."""
+    if not url:
+        return None
+    candidate = _URL_BREAKS.sub("", clean(url)).strip()
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    return candidate if parts.scheme.lower() in {"http", "https"} and parts.netloc else None
+
+
+def evidence_link(path: str | None, out_dir: Path, root: Path | None) -> str | None:
+    """A relative, percent-encoded link from ``out_dir`` to an evidence file (relative paths are under
+    ``root``, the data directory, when it is given)."""
+    if not path:
+        return None
+    target = Path(clean(path))
+    if not target.is_absolute() and root is not None:
+        target = root / target
+    if target.is_absolute():
+        try:
+            target = Path(os.path.relpath(target, out_dir.resolve()))
+        except ValueError:  # another drive: no relative path exists
+            return target.as_uri()
+    return quote(target.as_posix(), safe="/")
+
+
+def shorten(text: str | None, limit: int = TITLE_CHARS) -> str:
+    text = clean(text or "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_page(summary: Summary, context: PageContext) -> str:
+    """The report page as HTML text."""
+    environment = _environment(context)
+    names = context.standard_names
+    others = wording.LABELS["others"].both()
+    standards = [
+        (f"{number} {names[number]}" if number in names else number, count)
+        for number, count in top(summary.by_standard, others=others)
+    ]
+    charts = {
+        "standard": bar_chart(_label("by_standard"), standards, "#c0392b"),
+        "site": bar_chart(_label("by_site"), top(summary.by_site, others=others), "#d35400"),
+        "seller": bar_chart(_label("by_seller"), top(summary.by_seller, others=others), "#8e44ad"),
+    }
+    sections = {
+        "new": summary.new,
+        "continuing": summary.continuing,
+        "resolved": summary.resolved,
+        "needs_review": summary.needs_review,
+    }
+    return environment.get_template("report.html.j2").render(
+        day=context.day,
+        timezone=context.zone.key,
+        generated_at=context.generated_at,
+        register_version=context.register_version,
+        counts=summary.counts,
+        charts=charts,
+        sections=sections,
+        sellers=summary.sellers[:SELLER_ROWS],
+        seller_total=len(summary.sellers),
+        health=context.health,
+        standard_names=names,
+        cards=CARDS_PER_SECTION,
+    )
+
+
+def _environment(context: PageContext) -> Environment:
+    environment = Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    zone = context.zone
+    environment.filters.update(
+        text=lambda value: clean(str(value)),
+        short=shorten,
+        weblink=web_link,
+        evidence=lambda path: evidence_link(path, context.out_dir, context.evidence_root),
+        local=lambda moment: "—" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        num=lambda value: "—" if value is None else f"{value:,}",
+        percent=lambda value: "—" if value is None else f"{value:.0%}",
+        details=_details,
+    )
+    environment.globals.update(
+        labels=wording.LABELS,
+        verdict_name=wording.verdict_name,
+        licence_status_name=wording.licence_status_name,
+        status_name=wording.STATUSES.get,
+        explain=wording.explain,
+        money=_money,
+    )
+    return environment
+
+
+def _label(key: str) -> str:
+    return wording.LABELS[key].both()
+
+
+def _money(price: Decimal | None, currency: str | None) -> str:
+    if price is None:
+        return "—"
+    return f"{price:,.2f} {clean(currency or '')}".strip()
+
+
+def _details(reasons: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The readable part of each verdict reason: its detail, feature name and score."""
+    shown = []
+    for reason in reasons:
+        detail = reason.get("detail")
+        if not detail:
+            continue
+        score = reason.get("score")
+        number = isinstance(score, int | float) and not isinstance(score, bool)
+        shown.append(
+            {
+                "detail": shorten(str(detail), DETAIL_CHARS),
+                "feature": shorten(str(reason.get("feature") or ""), 80),
+                "score": f"{score:.2f}" if number else "",
+            }
+        )
+    return shown
