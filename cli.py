@@ -1,0 +1,391 @@
+"""The ``tisiwatch`` command: a thin layer that parses options, calls a stage function and prints."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config import ConfigError, Settings, load_settings
+from store.db import Store
+
+os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
+
+app = typer.Typer(
+    help="tisiwatch — find goods sold online in Thailand without the TISI licence the law requires.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+register_app = typer.Typer(
+    help="Import and inspect the register (standards, licences, unsafe list).", no_args_is_help=True
+)
+report_app = typer.Typer(help="Write reports for enforcement officers.", no_args_is_help=True)
+export_app = typer.Typer(help="Export findings for analysts and case files for ETDA.", no_args_is_help=True)
+schedule_app = typer.Typer(help="Run the daily pipeline on a timetable (APScheduler).", no_args_is_help=True)
+demo_app = typer.Typer(
+    help="Run tisiwatch end to end against local demo marketplaces.", invoke_without_command=True
+)
+app.add_typer(register_app, name="register")
+app.add_typer(report_app, name="report")
+app.add_typer(export_app, name="export")
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class State:
+    """Options of the whole command, turned into settings once."""
+
+    def __init__(self) -> None:
+        self.config: Path | None = None
+        self.overrides: dict[str, Any] = {}
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config, self.overrides)
+            except ConfigError as exc:
+                fail(f"configuration: {exc}")
+        return self._settings
+
+    def store(self) -> Store:
+        settings = self.settings
+        return Store(settings.database_url, settings.database.busy_timeout_ms, settings.database.echo)
+
+
+state = State()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def not_yet(what: str) -> NoReturn:
+    fail(f"{what} is not available yet in this version of tisiwatch", code=2)
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option(help="Settings file (default: ./settings.toml).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Working data directory.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy database URL.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    """Global options; they override settings.toml and TISIWATCH_* variables."""
+    state.config = config
+    if data_dir is not None:
+        state.overrides["data_dir"] = str(data_dir)
+    if database_url is not None:
+        state.overrides.setdefault("database", {})["url"] = database_url
+    if verbose:
+        state.overrides["log_level"] = "DEBUG"
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database and load the default register of compulsory standards."""
+    from matchers.register import ensure_default_register
+
+    store = state.store()
+    store.migrate()
+    version = ensure_default_register(store)
+    console.print(f"database ready: [bold]{_safe_url(store.url)}[/]")
+    if version is not None:
+        console.print(f"default register loaded: version {version.id}, {version.row_count} standards")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@register_app.command("import")
+def register_import(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX file of standards, licences or the unsafe list.")],
+    kind: Annotated[
+        str | None, typer.Option(help="standards | licences | unsafe (default: from the headers).")
+    ] = None,
+) -> None:
+    """Import a register file as a new register version (all or nothing)."""
+    from matchers.register import RegisterError, import_register
+
+    store = state.store()
+    store.migrate()
+    try:
+        version = import_register(store, file, kind=kind)
+    except RegisterError as exc:
+        fail(f"{file.name} rejected, nothing imported:\n{exc}")
+    console.print(
+        f"imported {version.row_count} {version.kind} rows from {file.name}: register version {version.id}"
+    )
+
+
+@register_app.command("show")
+def register_show() -> None:
+    """Show the current register version and what it holds."""
+    from matchers.register import summary
+
+    with state.store().session() as session:
+        info = summary(session)
+    table = Table("key", "value", title="register")
+    for key, value in info.items():
+        table.add_row(str(key), str(value))
+    console.print(table)
+
+
+@app.command()
+def crawl(
+    sites: Annotated[list[str], typer.Argument(help="Site profile names, e.g. demo-html.")],
+    query: Annotated[
+        list[str] | None,
+        typer.Option("--query", "-q", help="Search words (default: the register's keywords)."),
+    ] = None,
+    url: Annotated[list[str] | None, typer.Option("--url", help="Crawl these listing URLs only.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Stop after this many listings per site.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Point the (single) profile at another address.")
+    ] = None,
+    recheck: Annotated[bool, typer.Option(help="Revisit the known listing URLs of the site.")] = False,
+    no_evidence: Annotated[
+        bool, typer.Option("--no-evidence", help="Do not keep WARC records or screenshots.")
+    ] = False,
+) -> None:
+    """Crawl marketplaces and store every listing found."""
+    from crawler.profile import ProfileError, load_profile
+    from crawler.progress import CrawlProgress
+    from crawler.runner import crawl as run_crawl
+
+    if recheck:
+        not_yet("crawl --recheck")
+    if no_evidence:
+        state.overrides.setdefault("crawl", {})["evidence"] = False
+    settings = state.settings
+    try:
+        profiles = [load_profile(name, settings.crawl.profiles_dir) for name in sites]
+    except ProfileError as exc:
+        fail(str(exc))
+    if base_url:
+        if len(profiles) != 1:
+            fail("--base-url needs exactly one site")
+        profiles = [profiles[0].with_base_url(base_url)]
+    store = state.store()
+    store.migrate()
+    with CrawlProgress(console) as progress:
+        results = run_crawl(
+            settings,
+            profiles,
+            queries=query,
+            urls=url or (),
+            max_items=limit,
+            store=store,
+            on_progress=progress.update,
+        )
+    for result in results:
+        console.print(
+            f"{result.site}: run {result.run_id} {result.status} — {result.stats.get('items', 0)} listings, "
+            f"{result.stats.get('pages', 0)} pages, {result.stats.get('failed_urls', 0)} failed URLs"
+        )
+    if any(result.status != "finished" for result in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def runs(limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20) -> None:
+    """Show recent crawl runs and their health: pages, items, errors, field coverage."""
+    from sqlalchemy import select
+
+    from store.models import CrawlRun
+
+    table = Table("run", "site", "started (UTC)", "status", "pages", "items", "failed", "coverage t/p/s/l")
+    with state.store().session() as session:
+        for run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)):
+            stats, cov = run.stats or {}, (run.stats or {}).get("coverage", {})
+            coverage = "/".join(f"{cov.get(k, 0):.0%}" for k in ("title", "price", "seller", "licence_text"))
+            table.add_row(
+                str(run.id),
+                run.site.name,
+                f"{run.started_at:%Y-%m-%d %H:%M}",
+                run.status,
+                str(stats.get("pages", "")),
+                str(stats.get("items", "")),
+                str(stats.get("failed_urls", "")),
+                coverage,
+            )
+    console.print(table)
+
+
+@app.command()
+def match() -> None:
+    """Judge every listing not yet judged under the current register (and re-judge after an import)."""
+    from matchers.match import match_pending
+
+    store = state.store()
+    summary = match_pending(store, state.settings)
+    console.print(f"judged {summary.judged} listings under register version {summary.register_version}")
+    for verdict, count in sorted(summary.by_verdict.items()):
+        console.print(f"  {verdict}: {count}")
+
+
+@report_app.command("daily")
+def report_daily(
+    out: Annotated[Path, typer.Option(help="Directory for report.html, report.xlsx, findings.csv/json.")],
+    day: Annotated[
+        str | None, typer.Option("--date", help="Asia/Bangkok day, YYYY-MM-DD (default: today).")
+    ] = None,
+) -> None:
+    """Write the daily violation report for one Asia/Bangkok day."""
+    from reports.daily import build_daily_report
+
+    settings = state.settings
+    report = build_daily_report(
+        state.store(),
+        out,
+        _parse_day(day),
+        timezone=settings.report.timezone,
+        evidence_root=settings.data_dir,
+    )
+    console.print(f"report for {report.day}: {out / 'report.html'}")
+
+
+def _parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"--date: {text!r} is not a date like 2026-11-25")
+
+
+@export_app.command("findings")
+def export_findings(
+    out: Annotated[Path, typer.Option(help="Output file.")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv | parquet")] = "jsonl",
+    all_: Annotated[bool, typer.Option("--all", help="Every listing, not only violations.")] = False,
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    standard: Annotated[str | None, typer.Option(help="Only this TIS number.")] = None,
+    verdict: Annotated[list[str] | None, typer.Option(help="Only these verdicts.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only listings seen since this day (YYYY-MM-DD).")] = None,
+) -> None:
+    """Export findings (the latest observation of each listing with its verdict)."""
+    from reports.export import export_findings as run_export
+
+    if fmt not in {"jsonl", "csv", "parquet"}:
+        fail(f"--format: {fmt!r} is not one of jsonl, csv, parquet")
+    count = run_export(
+        state.store(),
+        out,
+        fmt,
+        all_=all_,
+        site=site,
+        standard=standard,
+        verdicts=verdict,
+        since=_parse_day(since),
+    )
+    console.print(f"wrote {count} findings to {out}")
+
+
+@export_app.command("cases")
+def export_cases(
+    out: Annotated[Path, typer.Option(help="The case file to write (cases.zip).")],
+    since: Annotated[str | None, typer.Option(help="Only cases since this day.")] = None,
+) -> None:
+    """Export signed ETDA case files for violating listings."""
+    not_yet("export cases")
+
+
+@app.command()
+def verify(file: Annotated[Path, typer.Argument(help="A cases-*.zip file.")]) -> None:
+    """Verify an ETDA case file: every hash and the signature."""
+    not_yet("verify")
+
+
+@schedule_app.command("run")
+def schedule_run() -> None:
+    """Run the scheduler in the foreground."""
+    not_yet("schedule run")
+
+
+@schedule_app.command("list")
+def schedule_list() -> None:
+    """List the scheduled jobs and their next run."""
+    not_yet("schedule list")
+
+
+@schedule_app.command("trigger")
+def schedule_trigger(job: Annotated[str, typer.Argument(help="Job id.")]) -> None:
+    """Run one scheduled job now."""
+    not_yet("schedule trigger")
+
+
+@schedule_app.command("history")
+def schedule_history() -> None:
+    """Show past pipeline runs."""
+    not_yet("schedule history")
+
+
+@app.command()
+def sites() -> None:
+    """List the site profiles that can be crawled."""
+    from crawler.profile import ProfileError, available_profiles, load_profile
+
+    table = Table("name", "kind", "base URL")
+    for name in available_profiles(state.settings.crawl.profiles_dir):
+        try:
+            profile = load_profile(name, state.settings.crawl.profiles_dir)
+            table.add_row(name, profile.kind, profile.base_url)
+        except ProfileError as exc:
+            table.add_row(name, "[red]invalid[/]", str(exc))
+    console.print(table)
+
+
+@demo_app.callback()
+def demo(
+    ctx: typer.Context,
+    workdir: Annotated[Path, typer.Option(help="Working directory (a fresh database each time).")] = Path(
+        "demo-run"
+    ),
+    size: Annotated[int, typer.Option(help="Listings per demo shop.")] = 40,
+    seed: Annotated[int, typer.Option(help="Seed of the generated listings.")] = 7,
+) -> None:
+    """Start the demo shops, crawl them, match, write the daily report, stop the shops."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from demo.run import run_demo
+
+    result = run_demo(workdir, size=size, seed=seed, console=console)
+    console.print(f"\n[bold green]done.[/] report: {result.report_html}\nfindings: {result.findings_json}")
+
+
+@demo_app.command("serve")
+def demo_serve(
+    size: Annotated[int, typer.Option(help="Listings per demo shop.")] = 40,
+    seed: Annotated[int, typer.Option(help="Seed of the generated listings.")] = 7,
+    day: Annotated[int, typer.Option(help="Which day of the shops to serve (1 or 2).")] = 1,
+) -> None:
+    """Serve the three demo shops in the foreground until interrupted."""
+    from demo.server import serve_forever
+
+    serve_forever(seed=seed, size=size, day=day)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

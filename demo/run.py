@@ -1,0 +1,98 @@
+"""``tisiwatch demo``: the whole pipeline, end to end, against the local demo marketplaces.
+
+Starts the three shops, creates a fresh database in the working directory, loads the default register
+and the demo licences and unsafe list, crawls the shops, matches, writes the daily report, and stops
+the shops. It calls the same stage functions as the CLI and the scheduler.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from config import Settings, load_settings
+from crawler.profile import load_profile
+from crawler.progress import CrawlProgress
+from crawler.runner import CrawlResult, crawl
+from demo.server import start_shops
+from demo.writer import write_registers
+from matchers.match import MatchSummary, match_pending
+from matchers.register import ensure_default_register, import_register
+from reports.daily import build_daily_report
+from store.db import Store
+
+MARKER = ".tisiwatch-demo"
+SHOP_PROFILES = {"html": "demo-html", "api": "demo-api", "browser": "demo-browser"}
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    workdir: Path
+    crawls: list[CrawlResult]
+    matched: MatchSummary
+    report_html: Path
+    findings_json: Path
+
+
+def fresh_workdir(workdir: Path) -> Path:
+    """Empty the working directory of an earlier demo; refuse to empty any other directory."""
+    workdir = workdir.resolve()
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).exists():
+            raise FileExistsError(
+                f"{workdir} is not empty and was not made by `tisiwatch demo`; choose another --workdir"
+            )
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by tisiwatch demo; emptied by the next demo run\n", encoding="utf-8")
+    return workdir
+
+
+def demo_settings(workdir: Path) -> Settings:
+    """The user's settings, with the data directory and a fresh SQLite database in ``workdir``."""
+    return load_settings(
+        overrides={"data_dir": str(workdir), "database": {"url": f"sqlite:///{workdir / 'tisiwatch.db'}"}}
+    )
+
+
+def run_demo(workdir: Path, *, size: int = 40, seed: int = 7, console: Console | None = None) -> DemoResult:
+    console = console or Console()
+    workdir = fresh_workdir(workdir)
+    settings = demo_settings(workdir)
+    store = Store(settings.database_url, settings.database.busy_timeout_ms)
+    with console.status("preparing the database and the register"):
+        store.migrate()
+        ensure_default_register(store)
+        registers = write_registers(workdir / "registers", seed=seed, size=size)
+        for kind in ("licences", "unsafe"):
+            version = import_register(store, registers[kind], kind=kind)
+            console.print(f"register: {version.row_count} {kind} imported (version {version.id})")
+    with start_shops(seed=seed, size=size, day=1) as shops:
+        console.print("demo shops: " + ", ".join(f"{kind} {url}" for kind, url in shops.urls.items()))
+        profiles = [
+            load_profile(SHOP_PROFILES[kind], settings.crawl.profiles_dir).with_base_url(url)
+            for kind, url in shops.urls.items()
+        ]
+        # no search words: each shop is enumerated (sitemap, "all items", home page) so that the demo
+        # shows every kind of verdict; `tisiwatch crawl` searches with the register's keywords
+        with CrawlProgress(console) as progress:
+            results = crawl(settings, profiles, queries=[], store=store, on_progress=progress.update)
+    for result in results:
+        console.print(
+            f"crawl {result.site}: {result.status}, {result.stats.get('items', 0)} listings, "
+            f"{result.stats.get('failed_urls', 0)} failed URLs"
+        )
+    with console.status("matching listings against the register"):
+        matched = match_pending(store, settings)
+    console.print(
+        f"matched {matched.judged} listings: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(matched.by_verdict.items()))
+    )
+    with console.status("writing the daily report"):
+        report_dir = workdir / "report"
+        build_daily_report(store, report_dir, timezone=settings.report.timezone, evidence_root=workdir)
+    store.dispose()
+    return DemoResult(workdir, results, matched, report_dir / "report.html", report_dir / "findings.json")
