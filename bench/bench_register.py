@@ -1,6 +1,6 @@
 """Benchmark: import a 100,000-row licence register, then load it for the matcher.
 
-    python bench/bench_register.py [--rows 100000] [--postgres URL] [--no-write]
+    python -m bench.bench_register [--rows 100000] [--postgres URL] [--no-write]
 
 Generates a deterministic licence CSV, times ``import_register`` (check + insert, one transaction) and
 ``load_register`` on a SQLite file and on PostgreSQL (a throwaway database on the server, skipped with
@@ -12,27 +12,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import platform
 import random
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
+from bench.harness import DOC, POSTGRES, ROOT, machine, postgres_database, write_section
 from matchers.register import import_register, load_register
 from store.db import Store
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Register import"
-POSTGRES = os.environ.get("TISIWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGET_S = 10.0
 STANDARDS = ["2879-2560", "166-2549", "2432-2555", "685 เล่ม 1-2562", "369-2557", "1039-2547", "934-2558",
              "60335 เล่ม 2(23)-2564", "11 เล่ม 3-2553", "2780-2562", "62368 เล่ม 1-2563", "2718-2560"]  # fmt: skip
@@ -75,43 +66,11 @@ def run(store: Store, path: Path, rows: int) -> dict[str, float]:
     return {"import_s": imported, "load_s": loaded}
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A throwaway PostgreSQL database, dropped afterwards."""
-    name = f"tisiwatch_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def machine() -> str:
-    """CPU count and model, RAM: from /proc on Linux, else what platform says."""
-    model, memory = platform.processor() or platform.machine(), ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({model}){memory}, Python {platform.python_version()}"
-
-
 def section(rows: int, size: int, results: dict[str, dict[str, float] | str]) -> str:
     lines = [
         SECTION,
         "",
-        f"`python bench/bench_register.py` — {date.today().isoformat()}, {machine()}.",
+        f"`python -m bench.bench_register` — {date.today().isoformat()}, {machine()}.",
         "",
         f"A deterministic licence register of {rows:,} rows ({size / 1e6:.1f} MB CSV), imported with",
         "`import_register` (every row checked, then bulk inserts in one transaction) and loaded back with",
@@ -128,23 +87,6 @@ def section(rows: int, size: int, results: dict[str, dict[str, float] | str]) ->
             rate = rows / result["import_s"]
             lines.append(f"| {name} | {result['import_s']:.2f} s | {rate:,.0f} | {result['load_s']:.2f} s |")
     return "\n".join(lines) + "\n"
-
-
-def write_section(doc: Path, text_: str) -> None:
-    """Replace this benchmark's section of the document (or append it); other sections stay as they are."""
-    current = (
-        doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\nFigures written by `bench/`.\n"
-    )
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text_
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        tail = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text_ + ("\n" + tail if tail else "")
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(updated, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name}: import {result['import_s']:.2f} s ({rate:,.0f} rows/s), load {result['load_s']:.2f} s"
             )
     if not args.no_write:
-        write_section(DOC, section(args.rows, size, results))
+        write_section(SECTION, section(args.rows, size, results))
         print(f"updated {DOC.relative_to(ROOT)}")
     sqlite = results["SQLite (file, WAL)"]
     return 0 if isinstance(sqlite, dict) and sqlite["import_s"] <= TARGET_S else 1

@@ -121,6 +121,8 @@ class StorePipeline:
                 reason = f"HTTP {never_seen.http_status}: no such listing (never seen before)"
                 self.failures.append(FailedUrl(never_seen.url, reason, never_seen.http_status))
                 self.coverage["gone"] -= 1
+                if self.crawler.stats:
+                    self.crawler.stats.inc_value("tisiwatch/failed_urls")
             for failure in self.failures:
                 record_failure(session, self.run_id, failure.url, failure.reason, failure.http_status)
         self.pending.clear()

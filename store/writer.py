@@ -153,10 +153,10 @@ def store_sightings(
             "listing_key": listing_key(site.name, s.marketplace_id),
             "site_id": site.id,
             "marketplace_id": s.marketplace_id,
-            "url": s.url,
-            "title": s.title,
-            "seller_name": s.seller_name,
-            "seller_id": s.seller_id,
+            "url": _plain(s.url),
+            "title": _plain(s.title),
+            "seller_name": _plain(s.seller_name),
+            "seller_id": _plain(s.seller_id),
             "first_seen": s.observed_at or now,
             "last_seen": s.observed_at or now,
             "gone_at": (s.observed_at or now) if s.gone else None,
@@ -185,7 +185,7 @@ def store_sightings(
             "listing_id": ids[s.marketplace_id],
             "run_id": run_id,
             "observed_at": s.observed_at or now,
-            "url": s.url,
+            "url": _plain(s.url),
             "gone": s.gone,
             "content_hash": s.content_hash(),
             **{name: _plain(getattr(s, name)) for name in OBSERVATION_FIELDS},
@@ -212,8 +212,12 @@ def _keep_if_gone(excluded: Any, column: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    """A value ready for the database: plain dicts and lists, no NUL characters (PostgreSQL refuses
+    them in text and JSON, and a hostile page may carry them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
     if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, tuple):
-        return list(value)
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     return value

@@ -7,9 +7,18 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from tests.matchers.test_register_errors import GOOD, HEADER, STANDARDS, refusal, refused, row, store_with_register, utf8
 
 from store.db import Store
+from tests.matchers.test_register_errors import (
+    GOOD,
+    HEADER,
+    STANDARDS,
+    refusal,
+    refused,
+    row,
+    store_with_register,
+    utf8,
+)
 
 __all__ = ["store_with_register"]  # the fixture, shared with test_register_errors
 

@@ -164,7 +164,9 @@ def test_verdicts(
     status: str | None,
     tis: str | None,
 ) -> None:
-    facts = ListingFacts(title, description, spec, brand or None, model or None, observed_on=date(2026, 11, 25))
+    facts = ListingFacts(
+        title, description, spec, brand or None, model or None, observed_on=date(2026, 11, 25)
+    )
     judgement = judge.judge(facts)
     assert (judgement.verdict, judgement.licence_status, judgement.tis_number) == (verdict, status, tis), (
         judgement.reasons

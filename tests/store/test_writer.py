@@ -90,3 +90,13 @@ def test_a_gone_page_of_a_listing_never_seen_is_returned_not_stored(any_store: S
     with any_store.session() as session:
         assert session.scalars(select(Listing.marketplace_id)).all() == ["p1"]
         assert session.scalar(select(func.count()).select_from(Observation)) == 1
+
+
+def test_nul_characters_from_a_hostile_page_are_dropped(any_store: Store) -> None:
+    hostile = _sighting(1, title="พาวเวอร์\x00แบงค์", seller_name="ร้าน\x00ดี", spec={"มอก.\x00": "2879\x00"})
+    with any_store.session() as session:
+        store_sightings(session, ensure_site(session, "s", "html"), None, [hostile])
+    with any_store.session() as session:
+        observation = session.scalars(select(Observation)).one()
+        assert (observation.title, observation.seller_name) == ("พาวเวอร์แบงค์", "ร้านดี")
+        assert observation.spec == {"มอก.": "2879"}

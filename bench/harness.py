@@ -1,0 +1,66 @@
+"""What every benchmark shares: the machine line, a throwaway PostgreSQL database, and writing one
+section of docs/benchmarks.md without touching the others."""
+
+from __future__ import annotations
+
+import os
+import platform
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+POSTGRES = os.environ.get("TISIWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def postgres_database(admin_url: str = POSTGRES) -> Iterator[str]:
+    """A throwaway PostgreSQL database, dropped afterwards."""
+    name = f"tisiwatch_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def machine() -> str:
+    """CPU count and model, RAM: from /proc on Linux, else what platform says."""
+    model, memory = platform.processor() or platform.machine(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}){memory}, Python {platform.python_version()}"
+
+
+def write_section(heading: str, text_: str, doc: Path = DOC) -> None:
+    """Replace the section under ``heading`` (or append it); other sections stay as they are."""
+    current = (
+        doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\nFigures written by `bench/`.\n"
+    )
+    lines = current.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
+    if start is None:
+        updated = current.rstrip("\n") + "\n\n" + text_
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        tail = "".join(lines[end:])
+        updated = "".join(lines[:start]) + text_ + ("\n" + tail if tail else "")
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(updated, encoding="utf-8")
