@@ -54,7 +54,9 @@ def check_licence(
         )
     status = record.status_on(on)  # an active licence past its expiry date is expired
     if status != "active":
-        return LicenceCheck(status, f"ใบอนุญาต {canonical}: {STATUS_TH.get(status, status)} / {status}", canonical)
+        return LicenceCheck(
+            status, f"ใบอนุญาต {canonical}: {STATUS_TH.get(status, status)} / {status}", canonical
+        )
     product, licensed = parse_tis(tis_number), parse_tis(record.tis_number)
     if product.base != licensed.base or (licensed.part and product.part and licensed.part != product.part):
         return LicenceCheck(

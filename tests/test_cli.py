@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 import cli
 from store.db import Store
-from store.models import Licence, RegisterVersion, Standard
+from store.models import Licence, Listing, RegisterVersion, Standard, Verdict
 
 runner = CliRunner()
 
@@ -131,3 +132,44 @@ def test_a_bad_setting_stops_the_command_naming_the_key(
     result = runner.invoke(cli.app, ["--config", str(settings), "runs"])
     assert result.exit_code == 1
     assert "crawl.concurency: unknown key" in result.output
+
+
+def test_crawl_match_report_and_export_through_the_cli(db: tuple[list[str], Store], tmp_path: Path) -> None:
+    """The analyst's path: init, an HTML-shop crawl with a search word, match, daily report, export."""
+    from demo.server import start_shops
+
+    options, store = db
+    assert runner.invoke(cli.app, [*options, "init"]).exit_code == 0
+    with start_shops(seed=7, size=30, day=1) as shops:
+        result = runner.invoke(
+            cli.app,
+            [*options, "crawl", "demo-html", "--base-url", shops.urls["html"], "--query", "power bank"],
+        )
+    assert result.exit_code == 0, result.output
+    with store.session() as session:
+        titles = session.scalars(select(Listing.title)).all()
+    assert titles, "the search found listings"
+    result = runner.invoke(cli.app, [*options, "match"])
+    assert result.exit_code == 0, result.output
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Verdict)) == len(titles)
+    report = tmp_path / "report"
+    assert runner.invoke(cli.app, [*options, "report", "daily", "--out", str(report)]).exit_code == 0
+    assert (report / "report.html").stat().st_size > 0
+    assert (report / "findings.json").stat().st_size > 0
+    out = tmp_path / "findings.jsonl"
+    result = runner.invoke(
+        cli.app, [*options, "export", "findings", "--all", "--format", "jsonl", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(titles)
+    assert {row["verdict"] for row in rows} <= {"licensed", "no_licence_shown", "invalid_licence", "unsafe",
+                                                 "not_controlled", "needs_review"}  # fmt: skip
+
+
+def test_an_unknown_site_is_refused_by_name(db: tuple[list[str], Store]) -> None:
+    options, _ = db
+    result = runner.invoke(cli.app, [*options, "crawl", "no-such-shop"])
+    assert result.exit_code == 1
+    assert "no-such-shop: no such site profile" in result.output
