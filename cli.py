@@ -170,8 +170,6 @@ def crawl(
     from crawler.progress import CrawlProgress
     from crawler.runner import crawl as run_crawl
 
-    if recheck:
-        not_yet("crawl --recheck")
     if no_evidence:
         state.overrides.setdefault("crawl", {})["evidence"] = False
     settings = state.settings
@@ -192,6 +190,7 @@ def crawl(
             queries=query,
             urls=url or (),
             max_items=limit,
+            recheck=recheck,
             store=store,
             on_progress=progress.update,
         )

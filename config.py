@@ -45,6 +45,11 @@ class CrawlConfig(_Section):
     delay_s: float = Field(default=0.0, ge=0)
     timeout_s: float = Field(default=30.0, gt=0)
     retries: int = Field(default=3, ge=0, le=20)
+    retry_backoff_s: float = Field(default=0.5, ge=0, le=60)
+    """First retry waits this long, then twice as long each time (capped at 60 s)."""
+    retry_after_max_s: float = Field(default=120.0, ge=0, le=3600)
+    """A ``Retry-After`` longer than this is capped to it."""
+    autothrottle: bool = True
     obey_robots: bool = True
     max_items: int = Field(default=0, ge=0)
     """0 means no limit."""

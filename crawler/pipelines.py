@@ -155,6 +155,11 @@ class StorePipeline:
                 name: round(self.coverage[name] / self.items, 4) if self.items else 0.0
                 for name in ("title", "price", "seller", "licence_text")
             },
+            "retries": stats.get("retry/count", 0),
+            "retry_after_honoured": stats.get("tisiwatch/retry_after_honoured", 0),
+            "trap_drops": {
+                k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("tisiwatch/trap/")
+            },
             "finish_reason": reason,
         }
         status = (

@@ -29,6 +29,10 @@ class Discovery(_Part):
 
     search_url: str = ""
     """URL template with ``{query}``; API profiles page with ``{offset}`` (and ``{limit}``)."""
+    paging: Literal["offset", "page", "cursor"] = "offset"
+    """API result paging: ``{offset}`` (and ``{limit}``), ``{page}`` from 1, or ``{cursor}`` read from
+    ``cursor_path`` of each answer. HTML result pages follow ``next_page`` links, or ``{page}``."""
+    cursor_path: str = ""
     page_size: int = Field(default=50, ge=1, le=1000)
     next_page: str = ""
     """CSS selector of the next-page link on result pages (html)."""
@@ -45,8 +49,14 @@ class Discovery(_Part):
     item_id_path: str = "id"
     item_url: str = ""
     """API: URL template of an item's detail endpoint, with ``{id}``."""
+    listing_url: str = ""
+    """URL template of a listing page with ``{id}``, used to re-check known listings (html, browser)."""
     id_from_url: str = ""
     """Regular expression with one group that reads the marketplace id from a listing URL."""
+    max_result_pages: int = Field(default=200, ge=1, le=100_000)
+    """Result pages followed per search word or category (also bounds the crawl depth)."""
+    deny: list[str] = Field(default_factory=list)
+    """Regular expressions of URLs never to request (carts, calendars, sort and filter links)."""
 
     @field_validator("search_url")
     @classmethod
@@ -104,6 +114,8 @@ class SiteProfile(_Part):
             raise ValueError("discovery: needs search_url, categories, sitemap or urls")
         if self.kind == "api" and d.search_url and not (d.items_path and d.item_url):
             raise ValueError("discovery: an api profile needs items_path and item_url")
+        if d.paging == "cursor" and not d.cursor_path:
+            raise ValueError("discovery.cursor_path: cursor paging needs the path of the next cursor")
         if self.kind == "browser" and not self.browser.wait_for:
             raise ValueError("browser.wait_for: a browser profile must say what to wait for on listing pages")
         return self

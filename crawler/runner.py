@@ -13,21 +13,17 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 
 from config import Settings
 from crawler.profile import SiteProfile, load_profile
 from store.db import Store
-from store.models import CrawlRun, RegisterVersion, Standard
+from store.models import CrawlRun, Listing, RegisterVersion, Site, Standard
 from store.writer import ensure_site, finish_run, start_run
 
 log = logging.getLogger(__name__)
-SPIDERS = {
-    "html": "crawler.spiders.html.HtmlSpider",
-    "api": "crawler.spiders.api.ApiSpider",
-    "browser": "crawler.spiders.browser.BrowserSpider",
-}
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -72,23 +68,35 @@ def crawl(
     queries: Sequence[str] | None = None,
     urls: Sequence[str] = (),
     max_items: int | None = None,
+    recheck: bool = False,
     store: Store | None = None,
     on_progress: Progress | None = None,
 ) -> list[CrawlResult]:
-    """Crawl ``sites`` (profile names or profiles) and store what is found; one run per site."""
+    """Crawl ``sites`` (profile names or profiles) and store what is found; one run per site.
+
+    ``queries`` default to the register's keywords; ``urls`` crawl only those listing pages;
+    ``recheck`` revisits the site's known listings (those not gone) to see what changed or went.
+    """
     store = store or Store(settings.database_url, settings.database.busy_timeout_ms)
     profiles = [
         s if isinstance(s, SiteProfile) else load_profile(s, settings.crawl.profiles_dir) for s in sites
     ]
     words = list(queries) if queries is not None else register_keywords(store)
-    jobs = [CrawlJob(p, queries=words, urls=list(urls)) for p in profiles]
+    jobs = [
+        CrawlJob(p, queries=words, urls=recheck_urls(store, p) if recheck else list(urls)) for p in profiles
+    ]
+    mode = "recheck" if recheck else "urls" if urls else "discover"
     with store.session() as session:
         for job in jobs:
             site = ensure_site(session, job.profile.name, job.profile.kind, job.profile.base_url)
             job.site_id = site.id
-            job.run_id = start_run(session, site, mode="urls" if urls else "discover").id
+            job.run_id = start_run(session, site, mode=mode).id
+            if recheck and not job.urls:  # nothing known yet: a re-check must not turn into a discovery
+                finish_run(
+                    session, job.run_id, "finished", {"items": 0, "pages": 0, "note": "no known listings"}
+                )
     limit = settings.crawl.max_items if max_items is None else max_items
-    _run_child(settings, jobs, limit, on_progress)
+    _run_child(settings, [job for job in jobs if job.urls or not recheck], limit, on_progress)
     results = []
     with store.session() as session:
         for job in jobs:
@@ -102,8 +110,24 @@ def crawl(
     return results
 
 
+def recheck_urls(store: Store, profile: SiteProfile) -> list[str]:
+    """The listing pages of the site's known listings that are not gone, at the profile's address."""
+    discovery = profile.discovery
+    template = discovery.item_url if profile.kind == "api" else discovery.listing_url
+    with store.session() as session:
+        rows = session.execute(
+            select(Listing.marketplace_id, Listing.url)
+            .join(Site)
+            .where(Site.name == profile.name, Listing.gone_at.is_(None))
+            .order_by(Listing.id)
+        ).all()
+    return [profile.url(template.format(id=quote(mid, safe=""))) if template else url for mid, url in rows]
+
+
 def _run_child(settings: Settings, jobs: list[CrawlJob], limit: int, on_progress: Progress | None) -> None:
     """Run the crawl process (``python -m crawler.worker``): the job on stdin, progress events back on stdout."""
+    if not jobs:
+        return
     payload = {
         "settings": settings.model_dump(mode="json"),
         "database_url": settings.database_url,
@@ -136,41 +160,3 @@ def _run_child(settings: Settings, jobs: list[CrawlJob], limit: int, on_progress
                 on_progress(event)
     if process.returncode:
         log.error("crawl process exited with code %s", process.returncode)
-
-
-def scrapy_settings(
-    settings: Settings, profile: SiteProfile, job: dict[str, Any], database_url: str, max_items: int
-) -> dict[str, Any]:
-    """The Scrapy settings of one site's crawl: tisiwatch settings, then the profile's politeness."""
-    crawl_cfg = settings.crawl
-    browser: dict[str, Any] = {}
-    if profile.kind == "browser":
-        from crawler.spiders.browser import playwright_settings
-
-        browser = playwright_settings(max_pages=min(crawl_cfg.concurrency, profile.politeness.concurrency))
-    return {
-        **browser,
-        "BOT_NAME": "tisiwatch",
-        "USER_AGENT": crawl_cfg.user_agent,
-        "ROBOTSTXT_OBEY": crawl_cfg.obey_robots and profile.politeness.obey_robots,
-        "CONCURRENT_REQUESTS": crawl_cfg.concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": min(
-            crawl_cfg.concurrency_per_domain, profile.politeness.concurrency
-        ),
-        "DOWNLOAD_DELAY": max(crawl_cfg.delay_s, profile.politeness.delay_s),
-        "DOWNLOAD_TIMEOUT": crawl_cfg.timeout_s,
-        "DOWNLOAD_MAXSIZE": 16 * 1024 * 1024,
-        "RETRY_TIMES": crawl_cfg.retries,
-        "CLOSESPIDER_ITEMCOUNT": max_items,
-        "CLOSESPIDER_PAGECOUNT": crawl_cfg.max_pages,
-        "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "WARNING" if settings.log_level == "INFO" else settings.log_level,
-        "ITEM_PIPELINES": {
-            "crawler.pipelines.ValidationPipeline": 100,
-            "crawler.pipelines.StorePipeline": 800,
-        },
-        "EXTENSIONS": {"crawler.progress.ProgressExtension": 500},
-        "TISIWATCH_DATABASE_URL": database_url,
-        "TISIWATCH_RUN_ID": job["run_id"],
-        "TISIWATCH_SITE_ID": job["site_id"],
-    }

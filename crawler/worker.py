@@ -18,7 +18,7 @@ from scrapy.utils.misc import load_object
 from config import Settings
 from crawler import progress
 from crawler.profile import SiteProfile
-from crawler.runner import SPIDERS, scrapy_settings
+from crawler.settings import SPIDERS, scrapy_settings
 
 
 def _emit(event: dict[str, Any]) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from scrapy.http import Request, Response
 
 from crawler.extract import dotted, json_fields
 from crawler.items import FailedUrl
+from crawler.profile import Discovery
 from crawler.spiders.base import GONE_STATUSES, ProfileSpider
 from crawler.spiders.html import build_sighting
 
@@ -18,14 +21,17 @@ class ApiSpider(ProfileSpider):
     name = "api"
 
     def discovery_requests(self) -> Iterator[Request]:
-        discovery = self.profile.discovery
         for query in self.queries or [""]:
-            url = self.search_url(query, offset=0, limit=discovery.page_size)
-            yield Request(
-                url, callback=self.parse_results, errback=self.failed, cb_kwargs={"query": query, "offset": 0}
-            )
+            yield self.results_request(query, Page(number=1, offset=0, cursor=""))
 
-    def parse_results(self, response: Response, query: str, offset: int) -> Iterator[Any]:
+    def results_request(self, query: str, page: Page) -> Request:
+        discovery = self.profile.discovery
+        url = self.search_url(query, offset=page.offset, page=page.number, cursor=quote(page.cursor),
+                              limit=discovery.page_size)  # fmt: skip
+        return Request(url, callback=self.parse_results, errback=self.failed,
+                       cb_kwargs={"query": query, "page": page}, meta={"result_page": page.number})  # fmt: skip
+
+    def parse_results(self, response: Response, query: str, page: Page) -> Iterator[Any]:
         data = _json(response)
         if data is None:
             yield FailedUrl(response.url, "search answer is not JSON", response.status)
@@ -37,22 +43,12 @@ class ApiSpider(ProfileSpider):
             return
         for item in items:
             item_id = dotted(item, discovery.item_id_path)
-            if item_id is None:
-                continue
-            yield self.listing_request(
-                self.profile.url(discovery.item_url.format(id=item_id)), item_id=str(item_id)
-            )
-        total = dotted(data, discovery.total_path) if discovery.total_path else None
-        following = offset + len(items)
-        more = following < total if isinstance(total, int) else len(items) >= discovery.page_size
-        if items and more:
-            url = self.search_url(query, offset=following, limit=discovery.page_size)
-            yield Request(
-                url,
-                callback=self.parse_results,
-                errback=self.failed,
-                cb_kwargs={"query": query, "offset": following},
-            )
+            if item_id is not None:
+                url = self.profile.url(discovery.item_url.format(id=quote(str(item_id), safe="")))
+                yield self.listing_request(url, item_id=str(item_id))
+        following = next_page(page, data, len(items), discovery)
+        if following is not None:
+            yield self.results_request(query, following)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         item_id = response.meta.get("item_id") or self.id_from_url(response.url)
@@ -71,6 +67,28 @@ class ApiSpider(ProfileSpider):
         fields.setdefault("url", response.url)
         sighting = build_sighting(str(marketplace_id), response, fields)
         yield sighting
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where a result page is: its number (from 1), its offset, and the cursor that leads to it."""
+
+    number: int
+    offset: int
+    cursor: str
+
+
+def next_page(page: Page, data: Any, count: int, discovery: Discovery) -> Page | None:
+    """The page after ``page``, by the profile's paging (offset, page number or cursor); None at the end."""
+    if not count:
+        return None
+    if discovery.paging == "cursor":
+        cursor = dotted(data, discovery.cursor_path)
+        return Page(page.number + 1, page.offset + count, str(cursor)) if cursor not in (None, "") else None
+    total = dotted(data, discovery.total_path) if discovery.total_path else None
+    following = page.offset + count
+    more = following < total if isinstance(total, int) else count >= discovery.page_size
+    return Page(page.number + 1, following, "") if more else None
 
 
 def _json(response: Response) -> Any:

@@ -15,6 +15,13 @@ from crawler.items import FailedUrl, Sighting
 from crawler.profile import SiteProfile
 
 GONE_STATUSES = [404, 410]
+EVIDENCE_FIELDS = ("warc_file", "warc_offset", "payload_sha256", "screenshot_file", "screenshot_sha256")
+
+
+def evidence_fields(response: Response) -> dict[str, Any]:
+    """The evidence kept of a response (set in ``response.meta["evidence"]`` by the evidence middleware)."""
+    evidence = response.meta.get("evidence") or {}
+    return {name: evidence.get(name) for name in EVIDENCE_FIELDS}
 
 
 class ProfileSpider(scrapy.Spider):
@@ -68,7 +75,9 @@ class ProfileSpider(scrapy.Spider):
         raise NotImplementedError
 
     def search_url(self, query: str, **paging: Any) -> str:
-        return self.profile.url(self.profile.discovery.search_url.format(query=quote(query), **paging))
+        """The search URL for ``query``; paging placeholders default to the first page."""
+        values = {"page": 1, "offset": 0, "cursor": "", "limit": self.profile.discovery.page_size, **paging}
+        return self.profile.url(self.profile.discovery.search_url.format(query=quote(query), **values))
 
     def is_listing_url(self, url: str) -> bool:
         return self._listing_pattern is None or bool(self._listing_pattern.search(url))
@@ -82,7 +91,13 @@ class ProfileSpider(scrapy.Spider):
     def gone(self, response: Response, marketplace_id: str | None) -> Iterator[Any]:
         """A listing page that answers 404/410: the listing is gone (or was never there)."""
         if marketplace_id:
-            yield Sighting(marketplace_id, response.url, gone=True, http_status=response.status)
+            yield Sighting(
+                marketplace_id,
+                response.url,
+                gone=True,
+                http_status=response.status,
+                **evidence_fields(response),
+            )
         else:
             yield FailedUrl(
                 response.url, f"HTTP {response.status}, no listing id in the URL", response.status

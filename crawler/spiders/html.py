@@ -11,7 +11,7 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawler.extract import parse_price, schema_org_product, select_fields
 from crawler.items import FailedUrl, Sighting
-from crawler.spiders.base import GONE_STATUSES, ProfileSpider
+from crawler.spiders.base import GONE_STATUSES, ProfileSpider, evidence_fields
 
 
 class HtmlSpider(ProfileSpider):
@@ -21,9 +21,9 @@ class HtmlSpider(ProfileSpider):
         discovery = self.profile.discovery
         if discovery.search_url and self.queries:
             for query in self.queries:
-                yield Request(self.search_url(query), callback=self.parse_results, errback=self.failed)
+                yield self.results_request(self.search_url(query, page=1), query=query)
         for category in discovery.categories:
-            yield Request(self.profile.url(category), callback=self.parse_results, errback=self.failed)
+            yield self.results_request(self.profile.url(category))
         if discovery.sitemap and not (discovery.search_url and self.queries):
             yield Request(
                 self.profile.url(discovery.sitemap), callback=self.parse_sitemap, errback=self.failed
@@ -38,16 +38,27 @@ class HtmlSpider(ProfileSpider):
             elif self.is_listing_url(url):
                 yield self.listing_request(url)
 
+    def results_request(self, url: str, page: int = 1, query: str | None = None) -> Request:
+        """A result page (search or category); ``page`` counts pages of one search word or category."""
+        meta = {"result_page": page, "query": query}
+        return Request(url, callback=self.parse_results, errback=self.failed, meta=meta)
+
     def parse_results(self, response: Response) -> Iterator[Request]:
+        """Follow the listing links of a result page, then the next page: by its link, or by number."""
         discovery = self.profile.discovery
         assert isinstance(response, TextResponse)
+        found = 0
         for href in response.css(discovery.listing_links).getall() if discovery.listing_links else []:
             url = response.urljoin(href)
             if self.is_listing_url(url):
+                found += 1
                 yield self.listing_request(url)
+        page, query = response.meta.get("result_page", 1), response.meta.get("query")
         next_page = response.css(discovery.next_page).get() if discovery.next_page else None
         if next_page:
-            yield Request(response.urljoin(next_page), callback=self.parse_results, errback=self.failed)
+            yield self.results_request(response.urljoin(next_page), page + 1, query)
+        elif found and query is not None and "{page}" in discovery.search_url:
+            yield self.results_request(self.search_url(query, page=page + 1), page + 1, query)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         url_id = self.id_from_url(response.url)
@@ -88,4 +99,5 @@ def build_sighting(marketplace_id: str, response: Response, fields: dict[str, An
         images=[response.urljoin(image) for image in fields.get("images") or []],
         raw={key: str(value) if key == "price" else value for key, value in fields.items()},
         http_status=response.status,
+        **evidence_fields(response),
     )

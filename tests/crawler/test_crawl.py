@@ -118,3 +118,33 @@ def test_browser_shop_renders_in_chromium_and_clicks_load_more(
             item = expected[observation.listing.marketplace_id]
             assert observation.title == item.title
             assert observation.seller_name == item.seller_name
+
+
+def test_recheck_revisits_known_listings_and_finds_the_gone_ones(
+    shops: ShopsHandle, crawl_settings: Settings, store: Store
+) -> None:
+    profile = profile_for(shops, "html")
+    [empty] = crawl(crawl_settings, [profile], recheck=True, store=store)
+    assert empty.stats["note"] == "no known listings"  # nothing known: no discovery either
+    assert not _listings(store)
+    crawl(crawl_settings, [profile], queries=[], store=store)
+    shops.set_day(2)
+    [result] = crawl(crawl_settings, [profile], recheck=True, store=store)
+    assert result.status == "finished"
+    on_day_2 = {item.item_id for item in live_listings("html", day=2)}
+    listings = _listings(store)
+    gone = {mid for mid, listing in listings.items() if listing.gone_at is not None}
+    assert gone == set(listings) - on_day_2
+    assert gone, "the demo removes listings on day 2"
+    assert result.stats["pages"] >= len(listings)  # every known listing was fetched again
+    # day 2's new listings are not found by a re-check: it visits only what is known
+    assert not (on_day_2 - set(listings)) & set(listings)
+
+
+def test_retry_after_is_honoured(shops: ShopsHandle, crawl_settings: Settings, store: Store) -> None:
+    limited = shops.faults["api"]["rate_limited"]
+    url = shops.api_item_url(limited)
+    [result] = crawl(crawl_settings, [profile_for(shops, "api")], urls=[url], store=store)
+    assert result.stats["status_counts"]["429"] == 1
+    assert result.stats["retry_after_honoured"] == 1
+    assert limited in _listings(store)

@@ -1,0 +1,87 @@
+"""The Scrapy settings of one site's crawl, composed from tisiwatch's settings and the site profile.
+
+Layers, later wins: the crawl defaults of ``settings.toml`` → the profile's politeness → what the
+kind of site needs (a browser) → what the run needs (evidence, its ids). Politeness is on by
+default: robots.txt obeyed, AutoThrottle, retries with backoff that honour ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import Settings
+from crawler.profile import SiteProfile
+
+SPIDERS = {
+    "html": "crawler.spiders.html.HtmlSpider",
+    "api": "crawler.spiders.api.ApiSpider",
+    "browser": "crawler.spiders.browser.BrowserSpider",
+}
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+
+
+def politeness(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
+    """Robots.txt, concurrency, delay, AutoThrottle, timeouts, retries, page size and trap limits."""
+    crawl = settings.crawl
+    per_site = min(crawl.concurrency_per_domain, profile.politeness.concurrency)
+    return {
+        "ROBOTSTXT_OBEY": crawl.obey_robots and profile.politeness.obey_robots,
+        "CONCURRENT_REQUESTS": crawl.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": per_site,
+        "DOWNLOAD_DELAY": max(crawl.delay_s, profile.politeness.delay_s),
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(crawl.delay_s, profile.politeness.delay_s, 0.1),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(per_site),
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "DOWNLOAD_TIMEOUT": crawl.timeout_s,
+        "DOWNLOAD_MAXSIZE": MAX_PAGE_BYTES,
+        "DOWNLOAD_WARNSIZE": MAX_PAGE_BYTES // 4,
+        "RETRY_TIMES": crawl.retries,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "TISIWATCH_RETRY_BACKOFF_S": crawl.retry_backoff_s,
+        "TISIWATCH_RETRY_AFTER_MAX_S": crawl.retry_after_max_s,
+        "DEPTH_LIMIT": profile.discovery.max_result_pages + 5,
+        "TISIWATCH_MAX_URL_LENGTH": 2000,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.retry.BackoffRetryMiddleware": 550,
+        },
+        "SPIDER_MIDDLEWARES": {"crawler.guard.TrapGuardMiddleware": 850},
+    }
+
+
+def browser(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
+    if profile.kind != "browser":
+        return {}
+    from crawler.spiders.browser import playwright_settings
+
+    return playwright_settings(max_pages=min(settings.crawl.concurrency, profile.politeness.concurrency))
+
+
+def scrapy_settings(
+    settings: Settings, profile: SiteProfile, job: dict[str, Any], database_url: str, max_items: int
+) -> dict[str, Any]:
+    """The Scrapy settings of one site's crawl."""
+    composed: dict[str, Any] = {
+        "BOT_NAME": "tisiwatch",
+        "USER_AGENT": settings.crawl.user_agent,
+        "CLOSESPIDER_ITEMCOUNT": max_items,
+        "CLOSESPIDER_PAGECOUNT": settings.crawl.max_pages,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING" if settings.log_level == "INFO" else settings.log_level,
+        "ITEM_PIPELINES": {
+            "crawler.pipelines.ValidationPipeline": 100,
+            "crawler.pipelines.StorePipeline": 800,
+        },
+        "EXTENSIONS": {"crawler.progress.ProgressExtension": 500},
+        "TISIWATCH_DATABASE_URL": database_url,
+        "TISIWATCH_RUN_ID": job["run_id"],
+        "TISIWATCH_SITE_ID": job["site_id"],
+    }
+    for layer in (politeness(settings, profile), browser(settings, profile)):
+        for key, value in layer.items():
+            if isinstance(value, dict) and isinstance(composed.get(key), dict):
+                composed[key] = {**composed[key], **value}
+            else:
+                composed[key] = value
+    return composed
