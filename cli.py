@@ -204,28 +204,38 @@ def crawl(
 
 
 @app.command()
-def runs(limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20) -> None:
-    """Show recent crawl runs and their health: pages, items, errors, field coverage."""
+def runs(
+    limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20,
+    run: Annotated[
+        int | None, typer.Option("--run", help="Show one run in detail, with its failed URLs.")
+    ] = None,
+) -> None:
+    """Show recent crawl runs and their health: pages, listings, errors, field coverage."""
     from sqlalchemy import select
 
-    from store.models import CrawlRun
+    from store.models import CrawlFailure, CrawlRun
 
-    table = Table("run", "site", "started (UTC)", "status", "pages", "items", "failed", "coverage t/p/s/l")
+    table = Table("run", "site", "mode", "started (UTC)", "status", "pages", "listings", "gone", "failed URLs",
+                  "errors", "coverage title/price/seller/licence")  # fmt: skip
     with state.store().session() as session:
-        for run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)):
-            stats, cov = run.stats or {}, (run.stats or {}).get("coverage", {})
-            coverage = "/".join(f"{cov.get(k, 0):.0%}" for k in ("title", "price", "seller", "licence_text"))
+        query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+        for crawl_run in session.scalars(
+            query if run is None else select(CrawlRun).where(CrawlRun.id == run)
+        ):
+            stats = crawl_run.stats or {}
+            cov = stats.get("coverage", {})
             table.add_row(
-                str(run.id),
-                run.site.name,
-                f"{run.started_at:%Y-%m-%d %H:%M}",
-                run.status,
-                str(stats.get("pages", "")),
-                str(stats.get("items", "")),
-                str(stats.get("failed_urls", "")),
-                coverage,
-            )
-    console.print(table)
+                str(crawl_run.id), crawl_run.site.name, crawl_run.mode, f"{crawl_run.started_at:%Y-%m-%d %H:%M}",
+                crawl_run.status, str(stats.get("pages", "")), str(stats.get("items", "")), str(stats.get("gone", "")),
+                str(stats.get("failed_urls", "")), str(sum((stats.get("errors") or {}).values())),
+                " / ".join(f"{cov.get(k, 0):.0%}" for k in ("title", "price", "seller", "licence_text")),
+            )  # fmt: skip
+        console.print(table)
+        if run is not None:
+            failures = Table("URL", "HTTP", "reason", title=f"failed URLs of run {run}")
+            for failure in session.scalars(select(CrawlFailure).where(CrawlFailure.run_id == run).limit(500)):
+                failures.add_row(failure.url, str(failure.http_status or ""), failure.reason)
+            console.print(failures)
 
 
 @app.command()

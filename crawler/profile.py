@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
+FIELD_NAMES = ("marketplace_id", "url", "title", "description", "brand", "model", "price", "currency",
+               "seller_name", "seller_id", "seller_url", "availability", "spec", "images")  # fmt: skip
 
 
 class ProfileError(ValueError):
@@ -98,6 +100,14 @@ class SiteProfile(_Part):
     schema.org data, or overrides it."""
     politeness: Politeness = Politeness()
     browser: BrowserSteps = BrowserSteps()
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(FIELD_NAMES))
+        if unknown:
+            raise ValueError(f"unknown field {', '.join(unknown)} (known: {', '.join(FIELD_NAMES)})")
+        return value
 
     @field_validator("base_url")
     @classmethod

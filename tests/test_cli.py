@@ -65,6 +65,7 @@ def test_every_command_has_help_text(path: tuple[str, ...]) -> None:
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], Store]]:
     monkeypatch.setattr(cli, "state", cli.State())
+    monkeypatch.setenv("COLUMNS", "250")  # wide enough that Rich tables keep whole names
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = Store(url)
     yield ["--data-dir", str(tmp_path), "--database-url", url], store
@@ -153,6 +154,10 @@ def test_crawl_match_report_and_export_through_the_cli(db: tuple[list[str], Stor
     assert result.exit_code == 0, result.output
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Verdict)) == len(titles)
+    runs = runner.invoke(cli.app, [*options, "runs", "--run", "1"])
+    assert runs.exit_code == 0, runs.output
+    assert "demo-html" in runs.output
+    assert "failed URLs of run 1" in runs.output
     report = tmp_path / "report"
     assert runner.invoke(cli.app, [*options, "report", "daily", "--out", str(report)]).exit_code == 0
     assert (report / "report.html").stat().st_size > 0

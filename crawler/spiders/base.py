@@ -57,6 +57,8 @@ class ProfileSpider(scrapy.Spider):
             for url in self.listing_urls:
                 yield self.listing_request(url)
             return
+        for url in self.profile.discovery.urls:
+            yield self.listing_request(self.profile.url(url))
         yield from self.discovery_requests()
 
     def discovery_requests(self) -> Iterator[Request]:

@@ -41,6 +41,7 @@ def test_the_shipped_profiles_load() -> None:
         ),
         (GOOD.replace('kind = "html"', 'kind = "browser"'), "browser.wait_for: a browser profile must say"),
         ("kind = [", "myshop: not valid TOML"),
+        (GOOD + '[fields]\ntittle = "h1::text"\n', "myshop: fields: Value error, unknown field tittle"),
     ],
 )
 def test_a_bad_profile_is_refused_naming_profile_key_and_problem(text: str, message: str) -> None:
