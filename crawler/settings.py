@@ -11,6 +11,7 @@ from typing import Any
 
 from config import Settings
 from crawler.profile import SiteProfile
+from crawler.scaleout import worker_settings
 
 SPIDERS = {
     "html": "crawler.spiders.html.HtmlSpider",
@@ -55,7 +56,23 @@ def browser(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
         return {}
     from crawler.spiders.browser import playwright_settings
 
-    return playwright_settings(max_pages=min(settings.crawl.concurrency, profile.politeness.concurrency))
+    return playwright_settings(
+        max_pages=min(settings.crawl.concurrency, profile.politeness.concurrency),
+        images=settings.crawl.evidence,
+    )
+
+
+def evidence(settings: Settings, profile: SiteProfile, job: dict[str, Any]) -> dict[str, Any]:
+    """WARC records of every listing page (and screenshots of rendered ones), unless evidence is off.
+    The worker's name (``TISIWATCH_WORKER``) comes from the worker layer."""
+    if not settings.crawl.evidence:
+        return {}
+    from crawler.evidence import evidence_settings
+
+    return {
+        **evidence_settings(settings.data_dir, job["run_id"]),
+        "TISIWATCH_SCREENSHOTS": profile.kind == "browser",
+    }
 
 
 def scrapy_settings(
@@ -78,7 +95,12 @@ def scrapy_settings(
         "TISIWATCH_RUN_ID": job["run_id"],
         "TISIWATCH_SITE_ID": job["site_id"],
     }
-    for layer in (politeness(settings, profile), browser(settings, profile)):
+    for layer in (
+        politeness(settings, profile),
+        browser(settings, profile),
+        worker_settings(settings, profile, job),
+        evidence(settings, profile, job),
+    ):
         for key, value in layer.items():
             if isinstance(value, dict) and isinstance(composed.get(key), dict):
                 composed[key] = {**composed[key], **value}

@@ -17,6 +17,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from scrapy.http import Request, Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
+from crawler.evidence import screenshot_page_method
 from crawler.items import FailedUrl
 from crawler.spiders.html import HtmlSpider
 
@@ -34,7 +35,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def playwright_settings(max_pages: int) -> dict[str, Any]:
+def playwright_settings(max_pages: int, images: bool = False) -> dict[str, Any]:
     """Scrapy settings that route requests marked ``playwright`` through Debian's Chromium."""
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
     return {
@@ -43,13 +44,19 @@ def playwright_settings(max_pages: int) -> dict[str, Any]:
         "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS},
         "PLAYWRIGHT_MAX_CONTEXTS": 1,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max_pages,
-        "PLAYWRIGHT_ABORT_REQUEST": _abort_heavy_request,
+        # with screenshots as evidence, product photos load: TIS marks are often printed in them
+        "PLAYWRIGHT_ABORT_REQUEST": _abort_media if images else _abort_heavy_request,
     }
 
 
 def _abort_heavy_request(request: Any) -> bool:
     """Images, fonts and media are not needed to read a listing: skip them."""
     return bool(request.resource_type in {"image", "font", "media"})
+
+
+def _abort_media(request: Any) -> bool:
+    """Fonts and media are not needed for a listing or its screenshot: skip them."""
+    return bool(request.resource_type in {"font", "media"})
 
 
 MORE_LOADED_JS = """([links, more, before]) =>
@@ -100,7 +107,10 @@ class BrowserSpider(HtmlSpider):
 
     def listing_request(self, url: str, **meta: Any) -> Request:
         request = super().listing_request(url, **meta)
-        return request.replace(meta={**request.meta, **self._playwright_meta(self.profile.browser.wait_for)})
+        playwright = self._playwright_meta(self.profile.browser.wait_for)
+        if self.settings.getbool("TISIWATCH_SCREENSHOTS"):  # evidence: a full-page PNG after rendering
+            playwright["playwright_page_methods"].append(screenshot_page_method())
+        return request.replace(meta={**request.meta, **playwright})
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         wait_for = self.profile.browser.wait_for
