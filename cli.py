@@ -164,10 +164,23 @@ def crawl(
     no_evidence: Annotated[
         bool, typer.Option("--no-evidence", help="Do not keep WARC records or screenshots.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Crawl processes per site (default crawl.workers); more than one needs Redis."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue a site's crawl that was killed or stopped, with its own plan."
+        ),
+    ] = False,
 ) -> None:
     """Crawl marketplaces and store every listing found."""
     from crawler.profile import ProfileError, load_profile
     from crawler.progress import CrawlProgress
+    from crawler.runner import CrawlRequestError
     from crawler.runner import crawl as run_crawl
 
     if no_evidence:
@@ -183,20 +196,26 @@ def crawl(
         profiles = [profiles[0].with_base_url(base_url)]
     store = state.store()
     store.migrate()
-    with CrawlProgress(console) as progress:
-        results = run_crawl(
-            settings,
-            profiles,
-            queries=query,
-            urls=url or (),
-            max_items=limit,
-            recheck=recheck,
-            store=store,
-            on_progress=progress.update,
-        )
+    try:
+        with CrawlProgress(console) as progress:
+            results = run_crawl(
+                settings,
+                profiles,
+                queries=query,
+                urls=url or (),
+                max_items=limit,
+                recheck=recheck,
+                store=store,
+                on_progress=progress.update,
+                workers=workers,
+                resume=resume,
+            )
+    except CrawlRequestError as exc:
+        fail(str(exc))
     for result in results:
         console.print(
-            f"{result.site}: run {result.run_id} {result.status} — {result.stats.get('items', 0)} listings, "
+            f"{result.site}: run {result.run_id}{' (resumed)' if result.resumed else ''} {result.status} — "
+            f"{result.stats.get('items', 0)} listings, "
             f"{result.stats.get('pages', 0)} pages, {result.stats.get('failed_urls', 0)} failed URLs"
         )
     if any(result.status != "finished" for result in results):

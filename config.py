@@ -56,6 +56,13 @@ class CrawlConfig(_Section):
     max_pages: int = Field(default=0, ge=0)
     evidence: bool = True
     redis_url: str = ""
+    """A Redis server (``redis://host:6379/0``) through which crawl workers share one frontier."""
+    redis_prefix: str = Field(default="tisiwatch", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    """First part of every Redis key (``<prefix>:run:<id>:requests``), so installations can share a server."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """Crawl processes per run; more than one needs ``redis_url`` (one shared frontier)."""
+    worker_idle_timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    """How long an idle worker waits for work while other workers are still busy, before it stops."""
     profiles_dir: str = ""
     """Extra directory of site profiles (TOML), searched before the shipped ones."""
 

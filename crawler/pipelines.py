@@ -1,11 +1,13 @@
 """Item pipelines: validate what spiders yield, then store it in batches.
 
 ``ValidationPipeline`` drops invalid sightings (counted by reason, recorded as failures);
-``StorePipeline`` upserts listings and appends observations, and closes the run with its stats.
+``StorePipeline`` upserts listings and appends observations, records this worker's stats with
+every batch, and (when it is the run's only worker) closes the run with its stats.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from typing import Any, Self
@@ -13,11 +15,17 @@ from typing import Any, Self
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.asyncio import create_looping_call
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crawler.items import FailedUrl, Sighting
+from crawler.tally import closing_stats, status_after, worker_summary
 from store.db import Store
-from store.models import Site
-from store.writer import finish_run, record_failure, store_sightings
+from store.models import Listing, Observation, Site
+from store.writer import finish_run, record_failure, record_worker_stats, store_sightings
+
+log = logging.getLogger(__name__)
 
 LICENCE_TEXT = re.compile(r"มอก|ม\s*\.?\s*อ\s*\.?\s*ก|ใบอนุญาต|\bTIS\b|licen[cs]e", re.IGNORECASE)
 MAX_TITLE = 20_000
@@ -58,20 +66,40 @@ class ValidationPipeline:
 
 
 class StorePipeline:
-    """Writes sightings and failed URLs to the store, ``batch_size`` at a time."""
+    """Writes sightings and failed URLs to the store, every ``batch_size`` items and at least every
+    ``flush_interval_s`` seconds, so that a killed crawl loses at most a second of work.
+
+    Each batch is one transaction: the listings, their observations, the failures and this worker's
+    stats (``stats["workers"][worker]``) commit together, so the store always says exactly what
+    was stored — which is what a resumed crawl relies on (``crawler.resume``). A listing gets at
+    most one observation per run: a second sighting in the same run (another URL of the listing, or
+    a page fetched again around a resumption) is counted as a duplicate and not stored.
+    """
 
     def __init__(
-        self, crawler: Crawler, database_url: str, run_id: int, site_id: int, batch_size: int
+        self,
+        crawler: Crawler,
+        database_url: str,
+        run_id: int,
+        site_id: int,
+        batch_size: int,
+        *,
+        worker: str = "w0",
+        closes_run: bool = True,
+        flush_interval_s: float = 1.0,
     ) -> None:
         self.crawler = crawler
         self.store = Store(database_url)
         self.run_id = run_id
         self.site_id = site_id
         self.batch_size = batch_size
+        self.worker = worker
+        self.closes_run = closes_run
+        self.flush_interval_s = flush_interval_s
         self.pending: list[Sighting] = []
         self.failures: list[FailedUrl] = []
-        self.coverage: Counter[str] = Counter()
-        self.items = 0
+        self.counts: Counter[str] = Counter()
+        self.timer: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -82,9 +110,17 @@ class StorePipeline:
             settings.getint("TISIWATCH_RUN_ID"),
             settings.getint("TISIWATCH_SITE_ID"),
             settings.getint("TISIWATCH_BATCH_SIZE", 200),
+            worker=settings.get("TISIWATCH_WORKER") or "w0",
+            closes_run=settings.getbool("TISIWATCH_CLOSES_RUN", True),
+            flush_interval_s=settings.getfloat("TISIWATCH_FLUSH_INTERVAL_S", 1.0),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
+
+    def open_spider(self) -> None:
+        if self.flush_interval_s > 0:
+            self.timer = create_looping_call(self._flush_on_time)
+            self.timer.start(self.flush_interval_s, now=False)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FailedUrl):
@@ -93,80 +129,93 @@ class StorePipeline:
                 self.crawler.stats.inc_value("tisiwatch/failed_urls")
         elif isinstance(item, Sighting):
             self.pending.append(item)
-            self._count(item)
         if len(self.pending) >= self.batch_size or len(self.failures) >= self.batch_size:
             self.flush()
         return item
 
-    def _count(self, item: Sighting) -> None:
-        if item.gone:
-            self.coverage["gone"] += 1
-            return
-        self.items += 1
-        text = " ".join([item.title, item.description, *item.spec.keys(), *item.spec.values()])
-        for name, present in (
-            ("title", item.title),
-            ("price", item.price is not None),
-            ("seller", item.seller_name),
-            ("licence_text", LICENCE_TEXT.search(text)),
-        ):
-            self.coverage[name] += bool(present)
+    def _flush_on_time(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # the batch stays pending and is tried again with the next one
+            log.exception("storing a batch of %s listings failed; will try again", len(self.pending))
 
     def flush(self) -> None:
         if not (self.pending or self.failures):
             return
+        counts = Counter(self.counts)
+        failures = list(self.failures)
         with self.store.session() as session:
             site = session.get_one(Site, self.site_id)
-            for never_seen in store_sightings(session, site, self.run_id, self.pending):
-                reason = f"HTTP {never_seen.http_status}: no such listing (never seen before)"
-                self.failures.append(FailedUrl(never_seen.url, reason, never_seen.http_status))
-                self.coverage["gone"] -= 1
+            batch = self._new_in_run(session, self.pending)
+            counts["duplicates"] += len(self.pending) - len(batch)
+            never_seen = store_sightings(session, site, self.run_id, batch)
+            for sighting in never_seen:
+                reason = f"HTTP {sighting.http_status}: no such listing (never seen before)"
+                failures.append(FailedUrl(sighting.url, reason, sighting.http_status))
                 if self.crawler.stats:
                     self.crawler.stats.inc_value("tisiwatch/failed_urls")
-            for failure in self.failures:
+            skipped = {s.marketplace_id for s in never_seen}
+            for sighting in batch:
+                if sighting.marketplace_id not in skipped:
+                    _count(counts, sighting)
+            for failure in failures:
                 record_failure(session, self.run_id, failure.url, failure.reason, failure.http_status)
+            record_worker_stats(session, self.run_id, self.worker, self.summary(counts, None))
+        self.counts = counts
         self.pending.clear()
         self.failures.clear()
 
+    def _new_in_run(self, session: Session, sightings: list[Sighting]) -> list[Sighting]:
+        """The batch, one sighting per listing (the last), without listings this run already observed;
+        in a fixed order, so that concurrent workers lock the same listings in the same order."""
+        latest = {s.marketplace_id: s for s in sightings}
+        if not latest:
+            return []
+        observed = session.scalars(
+            select(Listing.marketplace_id)
+            .join(Observation, Observation.listing_id == Listing.id)
+            .where(
+                Observation.run_id == self.run_id,
+                Listing.site_id == self.site_id,
+                Listing.marketplace_id.in_(list(latest)),
+            )
+        )
+        for marketplace_id in set(observed):
+            del latest[marketplace_id]
+        return [latest[key] for key in sorted(latest)]
+
+    def summary(self, counts: Counter[str], reason: str | None) -> dict[str, Any]:
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        return worker_summary(stats, counts, reason)
+
     def close_spider(self) -> None:
+        if self.timer is not None and self.timer.running:
+            self.timer.stop()
         self.flush()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Close the run with its stats (the finish reason is known only now)."""
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        errors = {
-            key.rsplit("/", 1)[-1]: value
-            for key, value in stats.items()
-            if key.startswith(("downloader/exception_type_count/", "spider_exceptions/"))
-        }
-        summary = {
-            "pages": stats.get("response_received_count", 0),
-            "items": self.items,
-            "gone": self.coverage["gone"],
-            "dropped": sum(v for k, v in stats.items() if k.startswith("tisiwatch/invalid/")),
-            "failed_urls": stats.get("tisiwatch/failed_urls", 0),
-            "errors": errors,
-            "status_counts": {
-                k.rsplit("/", 1)[-1]: v
-                for k, v in stats.items()
-                if k.startswith("downloader/response_status_count/")
-            },
-            "coverage": {
-                name: round(self.coverage[name] / self.items, 4) if self.items else 0.0
-                for name in ("title", "price", "seller", "licence_text")
-            },
-            "retries": stats.get("retry/count", 0),
-            "retry_after_honoured": stats.get("tisiwatch/retry_after_honoured", 0),
-            "trap_drops": {
-                k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("tisiwatch/trap/")
-            },
-            "finish_reason": reason,
-        }
-        status = (
-            "finished"
-            if reason in {"finished", "closespider_itemcount", "closespider_pagecount"}
-            else "failed"
-        )
+        """Record this worker's final stats; the run's only worker also closes the run (the finish
+        reason is known only now). With several workers, the parent closes it when all have ended."""
         with self.store.session() as session:
-            finish_run(session, self.run_id, status, summary)
+            merged = record_worker_stats(session, self.run_id, self.worker, self.summary(self.counts, reason))
+            if self.closes_run:
+                status = status_after(reason)
+                resumable = status == "interrupted"
+                finish_run(session, self.run_id, status, closing_stats(merged, reason, resumable=resumable))
         self.store.dispose()
+
+
+def _count(counts: Counter[str], item: Sighting) -> None:
+    """Count a stored sighting: a live listing, and which fields it has (coverage); or a gone one."""
+    if item.gone:
+        counts["gone"] += 1
+        return
+    counts["items"] += 1
+    text = " ".join([item.title, item.description, *item.spec.keys(), *item.spec.values()])
+    for name, present in (
+        ("title", item.title),
+        ("price", item.price is not None),
+        ("seller", item.seller_name),
+        ("licence_text", LICENCE_TEXT.search(text)),
+    ):
+        counts[name] += bool(present)

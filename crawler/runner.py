@@ -1,15 +1,13 @@
 """``crawl(...)``: the crawl stage's entry point, called by the CLI, the demo and the scheduler.
 
-Scrapy's reactor cannot be restarted inside one process, so every crawl runs its spiders in a fresh
-child process; the parent creates the runs, relays progress and reads the results from the store.
+Scrapy's reactor cannot be restarted inside one process, so every crawl runs its spiders in fresh
+child processes (one, or ``workers`` sharing a frontier in Redis: ``crawler.scaleout``); the parent
+creates or resumes the runs (``crawler.resume``), relays progress and reads the results from the store.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,13 +16,21 @@ from urllib.parse import quote
 from sqlalchemy import select
 
 from config import Settings
+from crawler.frontier import RunKeys, delete_frontier, forget_worker
 from crawler.profile import SiteProfile, load_profile
+from crawler.resume import Plan, RunRecord, reopen, resumable_run
+from crawler.scaleout import run_workers, settle_run, worker_name
+from crawler.tally import closing_stats
 from store.db import Store
 from store.models import CrawlRun, Listing, RegisterVersion, Site, Standard
 from store.writer import ensure_site, finish_run, start_run
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, Any]], None]
+
+
+class CrawlRequestError(ValueError):
+    """The crawl asked for cannot start (the message says why); nothing was crawled."""
 
 
 @dataclass
@@ -36,6 +42,10 @@ class CrawlJob:
     urls: list[str] = field(default_factory=list)
     run_id: int = 0
     site_id: int = 0
+    max_items: int = 0
+    resumes: int = 0
+    """How many times the run has been resumed, this time included (0: a new run)."""
+    to_crawl: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class CrawlResult:
     run_id: int
     status: str
     stats: dict[str, Any]
+    resumed: bool = False
 
 
 def register_keywords(store: Store) -> list[str]:
@@ -71,43 +82,90 @@ def crawl(
     recheck: bool = False,
     store: Store | None = None,
     on_progress: Progress | None = None,
+    workers: int | None = None,
+    resume: bool = False,
 ) -> list[CrawlResult]:
     """Crawl ``sites`` (profile names or profiles) and store what is found; one run per site.
 
     ``queries`` default to the register's keywords; ``urls`` crawl only those listing pages;
     ``recheck`` revisits the site's known listings (those not gone) to see what changed or went.
+    ``workers`` (default ``crawl.workers``) worker processes crawl each run; more than one needs
+    ``crawl.redis_url``, where they share one frontier (``crawler.scaleout``). With ``resume``, a
+    site whose latest run never finished (killed, or stopped) has that run continued with its own
+    plan, losing and duplicating nothing (``crawler.resume``); the other sites start new runs.
     """
+    count = settings.crawl.workers if workers is None else workers
+    if count < 1:
+        raise CrawlRequestError(f"crawl.workers must be 1 or more, not {count}")
+    if count > 1 and not settings.crawl.redis_url:
+        raise CrawlRequestError(
+            f"{count} crawl workers need crawl.redis_url: they share one frontier in Redis"
+        )
     store = store or Store(settings.database_url, settings.database.busy_timeout_ms)
     profiles = [
         s if isinstance(s, SiteProfile) else load_profile(s, settings.crawl.profiles_dir) for s in sites
     ]
     words = list(queries) if queries is not None else register_keywords(store)
-    jobs = [
-        CrawlJob(p, queries=words, urls=recheck_urls(store, p) if recheck else list(urls)) for p in profiles
-    ]
-    mode = "recheck" if recheck else "urls" if urls else "discover"
-    with store.session() as session:
-        for job in jobs:
-            site = ensure_site(session, job.profile.name, job.profile.kind, job.profile.base_url)
-            job.site_id = site.id
-            job.run_id = start_run(session, site, mode=mode).id
-            if recheck and not job.urls:  # nothing known yet: a re-check must not turn into a discovery
-                finish_run(
-                    session, job.run_id, "finished", {"items": 0, "pages": 0, "note": "no known listings"}
-                )
     limit = settings.crawl.max_items if max_items is None else max_items
-    _run_child(settings, [job for job in jobs if job.urls or not recheck], limit, on_progress)
+    mode = "recheck" if recheck else "urls" if urls else "discover"
+    jobs = [_plan_job(store, profile, mode, words, list(urls), limit, resume) for profile in profiles]
+    try:
+        _run_workers(settings, [job for job in jobs if job.to_crawl], count, on_progress)
+    finally:
+        if settings.crawl.redis_url:
+            for job in jobs:
+                delete_frontier(settings.crawl.redis_url, RunKeys(settings.crawl.redis_prefix, job.run_id))
     results = []
     with store.session() as session:
         for job in jobs:
+            settle_run(session, job.run_id, [worker_name(i, job.resumes) for i in range(count)])
+        for job in jobs:
             run = session.get_one(CrawlRun, job.run_id)
-            if run.status == "running":  # the crawl process died before it could close the run
-                finish_run(
-                    session, run.id, "failed", {**run.stats, "error": "crawl process ended abnormally"}
-                )
-                session.refresh(run)
-            results.append(CrawlResult(job.profile.name, run.id, run.status, dict(run.stats)))
+            session.refresh(run)
+            results.append(
+                CrawlResult(job.profile.name, run.id, run.status, dict(run.stats), job.resumes > 0)
+            )
     return results
+
+
+def _plan_job(
+    store: Store, profile: SiteProfile, mode: str, words: list[str], urls: list[str], limit: int, resume: bool
+) -> CrawlJob:
+    """The job of one site: the run it continues (``resume``, when one never finished) or a new one."""
+    with store.session() as session:
+        site = ensure_site(session, profile.name, profile.kind, profile.base_url)
+        run = resumable_run(session, site.id) if resume else None
+        if run is not None:
+            resumes = reopen(session, run)
+            plan, mode = Plan.of(run.stats), run.mode
+            job = CrawlJob(
+                profile, list(plan.queries), list(plan.urls), run.id, site.id, plan.max_items, resumes
+            )
+        else:
+            run = start_run(session, site, mode=mode)
+            plan = Plan(words, urls if mode == "urls" else [], limit)
+            run.stats = {"plan": plan.as_stats()}
+            job = CrawlJob(profile, words, urls, run.id, site.id, limit)
+    if mode == "recheck":
+        job.urls = recheck_urls(store, profile)
+        if not job.urls and not job.resumes:  # nothing known yet: a re-check must not turn into a discovery
+            with store.session() as session:
+                finish_run(
+                    session, job.run_id, "finished", {"items": 0, "pages": 0, "note": "no known listings"}
+                )
+            job.to_crawl = False
+    finished_before = job.resumes > 0 and mode == "recheck" and not job.urls
+    if job.resumes and job.max_items:  # the limit counts what the run stored before it was resumed
+        with store.session() as session:
+            stored = len(RunRecord.load(session, job.run_id).listing_ids)
+        finished_before = finished_before or stored >= job.max_items
+        job.max_items = max(job.max_items - stored, 1)
+    if finished_before:  # nothing left to do: the killed crawl had done it all
+        with store.session() as session:
+            run = session.get_one(CrawlRun, job.run_id)
+            finish_run(session, job.run_id, "finished", closing_stats(run.stats, "finished", resumable=False))
+        job.to_crawl = False
+    return job
 
 
 def recheck_urls(store: Store, profile: SiteProfile) -> list[str]:
@@ -124,39 +182,41 @@ def recheck_urls(store: Store, profile: SiteProfile) -> list[str]:
     return [profile.url(template.format(id=quote(mid, safe=""))) if template else url for mid, url in rows]
 
 
-def _run_child(settings: Settings, jobs: list[CrawlJob], limit: int, on_progress: Progress | None) -> None:
-    """Run the crawl process (``python -m crawler.worker``): the job on stdin, progress events back on stdout."""
+def _run_workers(settings: Settings, jobs: list[CrawlJob], count: int, on_progress: Progress | None) -> None:
+    """Run ``count`` crawl processes (``python -m crawler.worker``), each given every job."""
     if not jobs:
         return
-    payload = {
-        "settings": settings.model_dump(mode="json"),
-        "database_url": settings.database_url,
-        "jobs": [
-            {
-                "profile": j.profile.model_dump(mode="json"),
-                "queries": j.queries,
-                "urls": j.urls,
-                "run_id": j.run_id,
-                "site_id": j.site_id,
-            }
-            for j in jobs
-        ],
-        "max_items": limit,
-    }
-    command = [sys.executable, "-m", "crawler.worker"]
-    with subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
-    ) as process:
-        assert process.stdin is not None
-        assert process.stdout is not None
-        process.stdin.write(json.dumps(payload))
-        process.stdin.close()
-        for line in process.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if on_progress is not None and isinstance(event, dict):
-                on_progress(event)
-    if process.returncode:
-        log.error("crawl process exited with code %s", process.returncode)
+    if settings.crawl.redis_url:  # a resumed run starts from a fresh frontier: its store is what counts
+        for job in jobs:
+            delete_frontier(settings.crawl.redis_url, RunKeys(settings.crawl.redis_prefix, job.run_id))
+    payloads = [
+        {
+            "settings": settings.model_dump(mode="json"),
+            "database_url": settings.database_url,
+            "worker": worker_name(index),
+            "jobs": [
+                {
+                    "profile": j.profile.model_dump(mode="json"),
+                    "queries": j.queries,
+                    "urls": j.urls,
+                    "run_id": j.run_id,
+                    "site_id": j.site_id,
+                    "max_items": j.max_items,
+                    "worker": worker_name(index, j.resumes),
+                    "workers": count,
+                    "closes_run": count == 1,
+                    "resume": j.resumes > 0,
+                }
+                for j in jobs
+            ],
+        }
+        for index in range(count)
+    ]
+    redis_url, prefix = settings.crawl.redis_url, settings.crawl.redis_prefix
+
+    def ended(index: int, code: int) -> None:
+        if code and redis_url:  # a killed worker never cleared its busy marks: the others must not wait
+            for job in jobs:
+                forget_worker(redis_url, RunKeys(prefix, job.run_id), worker_name(index, job.resumes))
+
+    run_workers(payloads, on_progress, ended)

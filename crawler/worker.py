@@ -1,8 +1,9 @@
 """The crawl process: ``python -m crawler.worker`` reads a crawl job (JSON) on stdin, runs one Scrapy
 crawler per site in one reactor, and writes progress events as JSON lines on stdout.
 
-``crawler.runner.crawl`` starts it; Scrapy's reactor cannot be restarted, so every crawl gets a fresh
-process. Scrapy's own log goes to stderr.
+``crawler.runner.crawl`` starts it — once, or once per worker of a scaled-out crawl (each job then
+names this worker, e.g. "w1", so its stats and evidence files are its own). Scrapy's reactor cannot
+be restarted, so every crawl gets fresh processes. Scrapy's own log goes to stderr.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -21,20 +23,24 @@ from crawler.profile import SiteProfile
 from crawler.settings import SPIDERS, scrapy_settings
 
 
-def _emit(event: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+def _emitter(worker: str) -> Callable[[dict[str, Any]], None]:
+    def emit(event: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps({**event, "worker": worker}, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    return emit
 
 
 def run(payload: dict[str, Any]) -> None:
     settings = Settings.model_validate(payload["settings"])
-    progress.SINK = _emit
+    progress.SINK = _emitter(str(payload.get("worker", "w0")))
     process = CrawlerProcess({"LOG_LEVEL": "WARNING"})
     for job in payload["jobs"]:
         profile = SiteProfile.model_validate(job["profile"])
         base = load_object(SPIDERS[profile.kind])
         # one spider class per site, carrying that site's settings (politeness, pipelines, run id)
-        custom = scrapy_settings(settings, profile, job, payload["database_url"], payload["max_items"])
+        max_items = job.get("max_items", payload.get("max_items", 0))
+        custom = scrapy_settings(settings, profile, job, payload["database_url"], max_items)
         spider_class = type(base.__name__, (base,), {"custom_settings": custom})
         process.crawl(spider_class, profile=profile, queries=job["queries"], urls=job["urls"])
     process.start()

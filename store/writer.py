@@ -122,6 +122,26 @@ def finish_run(session: Session, run_id: int, status: str, stats: Mapping[str, A
     )
 
 
+def record_worker_stats(
+    session: Session, run_id: int, worker: str, stats: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Put one crawl worker's stats at ``stats["workers"][worker]`` of the run; return the run's stats.
+
+    Several worker processes of one run do this at once, so the run's row is locked before it is read
+    (an UPDATE that changes nothing takes the row lock on PostgreSQL and the write lock on SQLite):
+    no worker overwrites another's entry. Call it last in a transaction, after any listing writes.
+    """
+    locked = update(CrawlRun).where(CrawlRun.id == run_id).values(status=CrawlRun.status)
+    session.execute(locked, execution_options={"synchronize_session": False})
+    current = session.scalar(select(CrawlRun.stats).where(CrawlRun.id == run_id)) or {}
+    merged = {**current, "workers": {**current.get("workers", {}), worker: dict(stats)}}
+    session.execute(
+        update(CrawlRun).where(CrawlRun.id == run_id).values(stats=merged),
+        execution_options={"synchronize_session": False},
+    )
+    return merged
+
+
 def record_failure(
     session: Session, run_id: int, url: str, reason: str, http_status: int | None = None
 ) -> None:

@@ -1,0 +1,88 @@
+"""A run's stats: each crawl worker's own summary, and the run's totals summed from them.
+
+A run may be crawled by several worker processes at once (scale-out) or one after another (a killed
+crawl and its resumption). Each worker keeps its own entry, ``stats["workers"][name]``, written with
+every batch it stores (``store.writer.record_worker_stats`` locks the run's row, so no worker
+overwrites another's entry), and marked ``final`` when its spider closes. Whoever closes the run
+(the single worker itself, or the parent once all workers have exited) sums the entries into the
+run's top-level stats, the ones reports read: pages, items, errors, status counts, field coverage.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+SUMMED = ("pages", "items", "gone", "dropped", "failed_urls", "retries", "retry_after_honoured")
+SUMMED_EXTRA = ("duplicates",)
+COUNTERS = ("errors", "status_counts", "trap_drops", "covered", "resume_skipped")
+COVERAGE = ("title", "price", "seller", "licence_text")
+GOOD_ENDS = {"finished", "closespider_itemcount", "closespider_pagecount"}
+"""Finish reasons of a crawl that did what it was asked."""
+PAUSED_ENDS = {"shutdown"}
+"""Finish reasons of a crawl stopped on purpose (Ctrl-C, SIGTERM): the run can be resumed."""
+
+
+def status_after(reason: str) -> str:
+    """The run status a worker's finish reason leads to: finished, interrupted (resumable) or failed."""
+    if reason in GOOD_ENDS:
+        return "finished"
+    return "interrupted" if reason in PAUSED_ENDS else "failed"
+
+
+def worker_summary(stats: Mapping[str, Any], counts: Mapping[str, int], reason: str | None) -> dict[str, Any]:
+    """One worker's entry: Scrapy's stats plus what the store pipeline counted; final once ``reason`` is known."""
+
+    def group(prefix: str) -> dict[str, int]:
+        return {key.rsplit("/", 1)[-1]: value for key, value in stats.items() if key.startswith(prefix)}
+
+    items = counts.get("items", 0)
+    summary: dict[str, Any] = {
+        "pages": stats.get("response_received_count", 0),
+        "items": items,
+        "gone": counts.get("gone", 0),
+        "dropped": sum(v for k, v in stats.items() if k.startswith("tisiwatch/invalid/")),
+        "failed_urls": stats.get("tisiwatch/failed_urls", 0),
+        "errors": {**group("downloader/exception_type_count/"), **group("spider_exceptions/")},
+        "status_counts": group("downloader/response_status_count/"),
+        "covered": {name: counts.get(name, 0) for name in COVERAGE},
+        "coverage": _coverage({name: counts.get(name, 0) for name in COVERAGE}, items),
+        "retries": stats.get("retry/count", 0),
+        "retry_after_honoured": stats.get("tisiwatch/retry_after_honoured", 0),
+        "trap_drops": group("tisiwatch/trap/"),
+        "resume_skipped": group("tisiwatch/resume/"),
+        "duplicates": counts.get("duplicates", 0),
+        "final": reason is not None,
+    }
+    if reason is not None:
+        summary["finish_reason"] = reason
+    return summary
+
+
+def run_totals(workers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The run's top-level stats: every worker's counts summed, coverage recomputed from the sums."""
+    totals: dict[str, Any] = {
+        key: sum(int(entry.get(key) or 0) for entry in workers.values()) for key in (*SUMMED, *SUMMED_EXTRA)
+    }
+    for key in COUNTERS:
+        counter: Counter[str] = Counter()
+        for entry in workers.values():
+            counter.update(entry.get(key) or {})
+        totals[key] = dict(counter)
+    totals["coverage"] = _coverage(totals["covered"], totals["items"])
+    return totals
+
+
+def closing_stats(current: Mapping[str, Any], finish_reason: str, *, resumable: bool) -> dict[str, Any]:
+    """The stats a run is closed with: its totals over the workers' entries, which are kept.
+
+    The run's plan (what it was asked to crawl) is kept only while the run can still be resumed.
+    """
+    workers = current.get("workers") or {}
+    kept = {k: v for k, v in current.items() if resumable or k != "plan"}
+    return {**kept, **run_totals(workers), "finish_reason": finish_reason, "workers": workers}
+
+
+def _coverage(covered: Mapping[str, int], items: int) -> dict[str, float]:
+    return {name: round(covered.get(name, 0) / items, 4) if items else 0.0 for name in COVERAGE}
