@@ -31,6 +31,7 @@ from bench.harness import DOC, ROOT, machine, write_section
 from config import load_settings
 from crawler.profile import load_profile
 from crawler.runner import crawl
+from crawler.spiders.browser import CHROMIUM, CHROMIUM_ARGS  # the same browser and flags as the crawl
 from demo.generator import generate
 from demo.server import start_shops
 from store.db import Store
@@ -39,14 +40,6 @@ from store.models import Listing, Site
 SECTION = "## Browser crawl (scrapy-playwright vs bare Playwright)"
 GOAL = 0.8
 PROFILE = "demo-browser"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 WAIT_FOR = "#product h1"
 SKIPPED = {"image", "font", "media"}
 
