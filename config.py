@@ -77,6 +77,20 @@ class MatchConfig(_Section):
     keyword_weight: float = Field(default=0.8, ge=0, le=1)
     tis_agreement_weight: float = Field(default=0.3, ge=0, le=1)
     exclusion_penalty: float = Field(default=1.0, ge=0, le=1)
+    review_penalty: float = Field(default=0.3, ge=0, le=1)
+    """Taken off a standard's score by a word at the edge of its scope (into the review band)."""
+    description_factor: float = Field(default=0.75, ge=0, le=1)
+    """A keyword only in the description or spec table counts this share of keyword_weight."""
+    fuzzy_weight: float = Field(default=0.8, ge=0, le=1)
+    """Weight of a near spelling of a keyword, times its similarity (0–1)."""
+    fuzzy_min_ratio: float = Field(default=88.0, ge=50, le=100)
+    fuzzy_min_length: int = Field(default=6, ge=3, le=40)
+    """Keywords shorter than this are matched exactly only (``iron`` must not match ``irons``)."""
+    brand_min_ratio: float = Field(default=90.0, ge=50, le=100)
+    """Similarity a shown brand needs to one of the licensee's brands in the register."""
+    read_images: bool = False
+    """Read product images (OCR, TISI QR code) of controlled listings whose text shows no licence."""
+    max_images: int = Field(default=3, ge=1, le=20)
 
 
 class ReportConfig(_Section):

@@ -27,6 +27,7 @@ KEYWORDS = HERE / "keywords.toml"
 OUT = HERE / "standards.csv"
 COLUMNS = [
     "tis_number", "name_th", "name_en", "group", "keywords_th", "keywords_en", "exclude_keywords", "in_force",
+    "review_keywords",
 ]  # fmt: skip
 MAX_CELL = 2000
 
@@ -86,6 +87,7 @@ def build_rows(source: Iterable[dict[str, str]], tables: dict[str, Any]) -> list
             "keywords_en": "|".join(keywords_en),
             "exclude_keywords": "|".join(exclude),
             "in_force": "",
+            "review_keywords": "|".join(merge(more.get("review", []))),
         }
         for column, cell in row.items():
             if len(cell) > MAX_CELL:

@@ -1,7 +1,14 @@
-"""Classification: score a listing against every standard of the register through the features.
+"""Classification: score a listing against the standards of the register through the features.
 
-A keyword index (blocking) means only standards whose keywords or TIS number appear in a listing are
-scored, so the cost does not grow with register size × listings.
+Reading a listing (:meth:`Classifier.read`) finds the register's words in it as whole words: an
+Aho-Corasick automaton over every keyword and exclusion word finds where they occur, and Thai word
+segmentation (with the register's words in its dictionary) confirms that each occurrence starts and
+ends on a word boundary, so ``ปลั๊ก`` inside ``ปลั๊กพ่วง`` is not a plug. The title is segmented whole;
+the description and spec table only around occurrences. A title with no keyword is searched for
+near spellings (rapidfuzz) of the longer keywords, cached per word.
+
+Blocking: only standards with a word, a near word or a TIS number in the listing are scored, so the
+cost does not grow with register size × listings.
 """
 
 from __future__ import annotations
@@ -9,15 +16,30 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
+from rapidfuzz import fuzz, process
 
 from config import MatchConfig
-from matchers.features import FEATURES, ListingText, StandardTerms
-from matchers.normalise import clean_text, parse_tis
+from matchers.features import FEATURES, ListingText, Near, StandardTerms
+from matchers.marks import Mark
+from matchers.normalise import Segmenter, fold, parse_tis
+
+MAX_TITLE = 1_000
+"""Characters of a title read; marketplaces cap titles far below this, hostile pages do not."""
+MAX_BODY = 20_000
+WINDOW = 24
+"""Characters of context segmented on each side of a word found in a description."""
+MAX_NGRAM = 3
+"""Adjacent title words joined when looking for a near spelling (misspellings split into pieces,
+keywords written apart: ``พาว เวอร์ แบงค์``)."""
+NEAR_CACHE = 200_000
 
 
-def fold(text: str) -> str:
-    """Text in the form keywords are compared in: cleaned and casefolded."""
-    return clean_text(text).casefold()
+def compact(word: str) -> str:
+    """A register word in the form it is looked up in: folded, without spaces."""
+    return fold(word).replace(" ", "")
 
 
 @dataclass(frozen=True)
@@ -29,37 +51,100 @@ class Candidate:
     fired: list[dict[str, object]] = field(default_factory=list)
 
 
+def _script(char: str) -> int:
+    """0 for a digit, space or punctuation, 1 for Thai, 2 for another alphabet."""
+    if "\u0e01" <= char <= "\u0e4e":
+        return 1
+    return 2 if char.isalpha() else 0
+
+
+def _boundary(text: str, i: int) -> bool | None:
+    """Whether a word may start or end at ``i``: True, False, or None (between Thai characters,
+    which only segmentation can tell)."""
+    if i <= 0 or i >= len(text):
+        return True
+    before, after = _script(text[i - 1]), _script(text[i])
+    if before != after or before == 0:
+        return True
+    return None if before == 1 else False
+
+
+def _specificity(entry: StandardTerms, text: ListingText) -> int:
+    """Length of the longest keyword of ``entry`` in the title: between equal scores, the standard
+    named more precisely (``หลอดไฟ led`` over ``หลอดไฟ``) wins."""
+    return max((len(word) for word in text.title_words if word in entry.keywords), default=0)
+
+
 class Classifier:
     """Scores listings against the standards of one register version."""
 
     def __init__(
-        self, standards: Iterable[tuple[str, Sequence[str], Sequence[str]]], config: MatchConfig
+        self,
+        standards: Iterable[Sequence[Any]],
+        config: MatchConfig,
+        brands: Iterable[str] = (),
     ) -> None:
-        """``standards``: (TIS number as written, keywords, exclusion words) per standard."""
+        """``standards``: (TIS number as written, keywords, exclusion words[, review words]) per
+        standard; ``brands``: known brand names, added to the segmentation dictionary."""
         self.config = config
         self.entries: list[StandardTerms] = []
         self.by_word: dict[str, list[int]] = defaultdict(list)
         self.by_base: dict[str, list[int]] = defaultdict(list)
-        for tis_number, keywords, exclude in standards:
+        self.automaton = ahocorasick.Automaton()
+        folded_words: set[str] = set()
+        for tis_number, keywords, exclude, *more in standards:
+            review: Sequence[str] = more[0] if more else ()
             tis = parse_tis(tis_number)
-            words = sorted({fold(word) for word in keywords if word.strip()}, key=len, reverse=True)
+            words = [*review, *exclude, *keywords]
+            shown = {compact(word): word.strip() for word in words if compact(word)}
             entry = StandardTerms(
-                tis_number, tis.base, tis.part, words, [fold(w) for w in exclude if w.strip()]
+                tis_number,
+                tis.base,
+                tis.part,
+                frozenset(compact(w) for w in keywords) - {""},
+                frozenset(compact(w) for w in exclude) - {""},
+                frozenset(compact(w) for w in review) - {""},
+                shown,
             )
             index = len(self.entries)
             self.entries.append(entry)
             self.by_base[tis.base].append(index)
-            for word in words:
+            for word in entry.keywords:
                 self.by_word[word].append(index)
-        self._words = sorted(self.by_word, key=len, reverse=True)
+            for word in words:
+                if fold(word):
+                    folded_words.add(fold(word))
+        for word in folded_words:  # both "power bank" and "powerbank" are found as "powerbank"
+            for form in {word, word.replace(" ", "")}:
+                self.automaton.add_word(form, (len(form), compact(word)))
+        if folded_words:
+            self.automaton.make_automaton()
+        self.segmenter = Segmenter([*folded_words, *brands])
+        self.words = frozenset(folded_words)
+        self._spellings = sorted(w for w in self.by_word if len(w) >= config.fuzzy_min_length)
+        self._near: dict[str, tuple[str, float] | None] = {}
+
+    def read(self, title: str, body: str, marks: Sequence[Mark]) -> ListingText:
+        """Find the register's words in a listing's title and body (description and spec table)."""
+        title, body = fold(title[:MAX_TITLE]), fold(body[:MAX_BODY])
+        title_words = self._confirmed(title, self._occurrences(title))
+        body_words = self._confirmed(body, self._occurrences(body))
+        near = {}
+        if not any(word in self.by_word for word in title_words):
+            near = self._near_words(self.segmenter.tokens(title))
+        return ListingText(title, body, title_words, body_words, near, marks)
 
     def candidates(self, text: ListingText) -> list[Candidate]:
-        """Every standard with a keyword or TIS number in the listing, best first."""
-        whole = f"{text.title} {text.body}"
-        indexes = {i for word in self._words if word in whole for i in self.by_word[word]}
-        indexes.update(i for mark in text.marks for i in self.by_base.get(mark.tis.base, []))
+        """Every standard with a keyword, a near keyword or a TIS number in the listing, best first."""
+        indexes = {
+            i
+            for words in (text.title_words, text.body_words, text.near_words)
+            for word in words
+            for i in self.by_word.get(word, ())
+        }
+        indexes.update(i for mark in text.marks for i in self.by_base.get(mark.tis.base, ()))
         scored = [self._score(self.entries[i], text) for i in indexes]
-        return sorted(scored, key=lambda c: (-c.score, c.entry.tis_number))
+        return sorted(scored, key=lambda c: (-c.score, -_specificity(c.entry, text), c.entry.tis_number))
 
     def _score(self, entry: StandardTerms, text: ListingText) -> Candidate:
         fired: list[dict[str, object]] = []
@@ -72,3 +157,87 @@ class Classifier:
                     {"feature": feature.__name__, "score": round(result.score, 3), "detail": result.detail}
                 )
         return Candidate(entry, round(max(0.0, min(1.0, total)), 3), fired)
+
+    def _occurrences(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, compact word) of every register word occurring in ``text``."""
+        if not text or not len(self.automaton):
+            return []
+        return [(end + 1 - length, end + 1, word) for end, (length, word) in self.automaton.iter(text)]
+
+    def _confirmed(self, text: str, found: list[tuple[int, int, str]]) -> dict[str, tuple[int, int]]:
+        """The words of ``found`` that start and end on word boundaries, with (start, end) of their
+        first such occurrence. Script changes, spaces and punctuation are boundaries; between two
+        Thai characters the segmenter decides, on the text around the word."""
+        sure: list[tuple[int, int, str]] = []
+        unsure: list[tuple[int, int, str]] = []
+        for start, end, word in found:
+            left, right = _boundary(text, start), _boundary(text, end)
+            if left is False or right is False:
+                continue
+            (sure if left and right else unsure).append((start, end, word))
+        if unsure:
+            tokens = self._tokens_around(text, unsure)
+            ends = set(tokens.values())
+            sure += [
+                (s, e, w)
+                for s, e, w in unsure
+                if s in tokens and (e in ends or self._head(text, s, e, tokens[s]))
+            ]
+        confirmed: dict[str, tuple[int, int]] = {}
+        for start, end, word in sure:
+            if word not in confirmed or start < confirmed[word][0]:
+                confirmed[word] = (start, end)
+        return confirmed
+
+    def _tokens_around(self, text: str, found: list[tuple[int, int, str]]) -> dict[int, int]:
+        """Start → end of each word in the text around the occurrences (windows merged, segmented)."""
+        spans: list[list[int]] = []
+        for start, end, _ in sorted(found):
+            low, high = max(0, start - WINDOW), min(len(text), end + WINDOW)
+            if spans and low <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], high)
+            else:
+                spans.append([low, high])
+        tokens: dict[int, int] = {}
+        for low, high in spans:
+            cursor = low
+            for token in self.segmenter.tokens(text[low:high]):
+                cursor = text.find(token, cursor)
+                tokens[cursor] = cursor + len(token)
+                cursor += len(token)
+        return tokens
+
+    def _head(self, text: str, start: int, end: int, token_end: int) -> bool:
+        """Whether a register word that starts a longer dictionary word is that word's head: Thai
+        compounds name their kind first (``เตารีดไอน้ำ`` is a เตารีด), when the rest is words too
+        (``ท่องเที่ยว`` is not a ท่อ)."""
+        if token_end <= end or text[start:token_end] in self.words:
+            return False
+        rest = self.segmenter.tokens(text[end:token_end])
+        return bool(rest) and all(piece in self.segmenter.words for piece in rest)
+
+    def _near_words(self, tokens: list[str]) -> dict[str, Near]:
+        """Keywords nearly spelt by a title word or by up to three adjacent title words."""
+        near: dict[str, Near] = {}
+        words = [token for token in tokens if any(char.isalpha() for char in token)]
+        for i in range(len(words)):
+            for n in range(1, MAX_NGRAM + 1):
+                if i + n > len(words):
+                    break
+                joined = "".join(words[i : i + n])
+                if len(joined) < self.config.fuzzy_min_length or (n == 1 and joined in self.segmenter.words):
+                    continue
+                hit = self._nearest(joined)
+                if hit is not None and (hit[0] not in near or near[hit[0]].ratio < hit[1]):
+                    near[hit[0]] = Near(joined, hit[1])
+        return near
+
+    def _nearest(self, word: str) -> tuple[str, float] | None:
+        if word not in self._near:
+            best = process.extractOne(
+                word, self._spellings, scorer=fuzz.ratio, score_cutoff=self.config.fuzzy_min_ratio
+            )
+            if len(self._near) >= NEAR_CACHE:
+                self._near.clear()
+            self._near[word] = None if best is None else (best[0], round(best[1], 1))
+        return self._near[word]

@@ -6,7 +6,7 @@ any feature without one. Weights come from settings (``[match]``), never from br
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from config import MatchConfig
@@ -14,23 +14,42 @@ from matchers.marks import Mark
 
 
 @dataclass(frozen=True)
+class Near:
+    """A word of the listing close to a register word (a misspelling, or a name written apart)."""
+
+    seen: str
+    ratio: float
+
+
+@dataclass(frozen=True)
 class ListingText:
-    """A listing's text, cleaned and casefolded once, by place."""
+    """What the classifier read in a listing: register words found as whole words, by place.
+
+    ``title_words``/``body_words`` hold register phrases (keywords and exclusion words, in their
+    compact form: folded, without spaces) that appear in the title / in the description or spec
+    table on word boundaries, with (start, end) of their first occurrence. ``near_words`` maps a keyword to the title word that nearly spells it.
+    """
 
     title: str
     body: str
+    title_words: Mapping[str, tuple[int, int]]
+    body_words: Mapping[str, tuple[int, int]]
+    near_words: Mapping[str, Near]
     marks: Sequence[Mark]
 
 
 @dataclass(frozen=True)
 class StandardTerms:
-    """What the classifier knows of a standard: its normalised keywords and exclusion words."""
+    """What the classifier knows of a standard: its keywords and exclusion words (compact form)."""
 
     tis_number: str
     tis_base: str
     part: str | None
-    keywords: Sequence[str]
-    exclude: Sequence[str]
+    keywords: frozenset[str]
+    exclude: frozenset[str]
+    review: frozenset[str]
+    shown: Mapping[str, str]
+    """compact word → the word as the register writes it, for the reasons."""
 
 
 @dataclass(frozen=True)
@@ -42,26 +61,55 @@ class FeatureResult:
 Feature = Callable[[ListingText, StandardTerms, MatchConfig], FeatureResult | None]
 
 
-def _longest_hit(text: str, words: Sequence[str]) -> str | None:
-    hits = [word for word in words if word and word in text]
-    return max(hits, key=len) if hits else None
+def _longest(words: Collection[str], within: Collection[str]) -> str | None:
+    """The longest of ``words`` that is in ``within`` (looping over the smaller of the two)."""
+    if len(within) < len(words):
+        hits = [word for word in within if word in words]
+    else:
+        hits = [word for word in words if word in within]
+    return max(hits, key=lambda word: (len(word), word)) if hits else None
 
 
 def keyword_in_title(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
-    """A search word of the standard appears in the title."""
-    word = _longest_hit(text.title, entry.keywords)
-    return FeatureResult(config.keyword_weight, f"คำค้น / keyword “{word}” in title") if word else None
+    """A search word of the standard appears as a whole word in the title."""
+    word = _longest(entry.keywords, text.title_words)
+    if word is None:
+        return None
+    return FeatureResult(config.keyword_weight, f"คำค้น / keyword “{entry.shown[word]}” in title")
 
 
 def keyword_in_description(
     text: ListingText, entry: StandardTerms, config: MatchConfig
 ) -> FeatureResult | None:
-    """A search word of the standard appears in the description or spec table, not the title."""
-    if _longest_hit(text.title, entry.keywords):
+    """A search word of the standard appears in the description or spec table, not in the title."""
+    if _longest(entry.keywords, text.title_words) or _longest(entry.keywords, text.near_words):
         return None
-    word = _longest_hit(text.body, entry.keywords)
-    return (
-        FeatureResult(config.keyword_weight * 0.75, f"keyword “{word}” in description/spec") if word else None
+    word = _longest(entry.keywords, text.body_words)
+    if word is None:
+        return None
+    return FeatureResult(
+        config.keyword_weight * config.description_factor,
+        f"คำค้นในรายละเอียด / keyword “{entry.shown[word]}” in description or spec",
+    )
+
+
+def keyword_misspelt_in_title(
+    text: ListingText, entry: StandardTerms, config: MatchConfig
+) -> FeatureResult | None:
+    """A title word nearly spells a search word of the standard (a misspelling or a variant)."""
+    if _longest(entry.keywords, text.title_words):
+        return None
+    best = max(
+        ((word, near) for word, near in text.near_words.items() if word in entry.keywords),
+        key=lambda hit: (hit[1].ratio, hit[0]),
+        default=None,
+    )
+    if best is None:
+        return None
+    word, near = best
+    return FeatureResult(
+        config.fuzzy_weight * near.ratio / 100,
+        f"คำใกล้เคียง / “{near.seen}” ≈ keyword “{entry.shown[word]}” ({near.ratio:.0f}%)",
     )
 
 
@@ -70,15 +118,63 @@ def tis_number_shown(text: ListingText, entry: StandardTerms, config: MatchConfi
     for mark in text.marks:
         if mark.tis.base == entry.tis_base and (mark.tis.part is None or mark.tis.part == entry.part):
             return FeatureResult(
-                config.tis_agreement_weight, f"shows มอก. {mark.tis.canonical} ({mark.where})"
+                config.tis_agreement_weight, f"แสดง มอก. / shows มอก. {mark.tis.canonical} ({mark.where})"
             )
     return None
 
 
 def look_alike_word(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
-    """The title has a word for a look-alike or accessory (case, cover, sticker, spare part, pet toy)."""
-    word = _longest_hit(text.title, entry.exclude)
-    return FeatureResult(-config.exclusion_penalty, f"look-alike word “{word}” in title") if word else None
+    """The title names a look-alike or accessory (case, cover, sticker, spare part, pet toy)."""
+    words = [word for word in text.title_words if word in entry.exclude and _names_item(text, entry, word)]
+    if not words:
+        return None
+    word = max(words, key=lambda w: (len(w), w))
+    return FeatureResult(
+        -config.exclusion_penalty, f"สินค้าคล้าย/อุปกรณ์เสริม / look-alike word “{entry.shown[word]}” in title"
+    )
 
 
-FEATURES: tuple[Feature, ...] = (keyword_in_title, keyword_in_description, tis_number_shown, look_alike_word)
+FOR_WORDS = ("สำหรับ", "ใช้กับ", "ใส่", "for")
+"""Words after which an exclusion word says who or what the item is for (``ตุ๊กตาสำหรับสัตว์เลี้ยง``)."""
+
+
+def _names_item(text: ListingText, entry: StandardTerms, word: str) -> bool:
+    """Whether an exclusion word names the item sold rather than a part or feature of it.
+
+    A Thai title names its item first (``เคสพาวเวอร์แบงค์`` is a case; ``หม้อหุงข้าว … หม้อในเคลือบ``
+    a rice cooker); English names it last (``power bank case``). So a Thai word counts before the
+    first Thai keyword or right after a "for" word; an English word before the first English
+    keyword, right after one, or when the title names the item in English only through this word.
+    """
+    english = word.isascii()
+    keywords = [
+        span for k, span in text.title_words.items() if k in entry.keywords and k.isascii() == english
+    ]
+    start, _ = text.title_words[word]
+    if not keywords or start <= min(keywords)[0]:
+        return True
+    if english:
+        return any(0 <= start - end <= 1 for _, end in keywords)
+    before = text.title[:start].rstrip()
+    return before.endswith(FOR_WORDS)
+
+
+def scope_doubt_word(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
+    """A word puts the listing at the edge of the standard's scope (a 12 V lamp, a figure for adults)."""
+    word = _longest(entry.review, text.title_words) or _longest(entry.review, text.body_words)
+    if word is None:
+        return None
+    return FeatureResult(
+        -config.review_penalty,
+        f"อาจอยู่นอกขอบข่ายมาตรฐาน / may be outside the standard's scope: “{entry.shown[word]}”",
+    )
+
+
+FEATURES: tuple[Feature, ...] = (
+    keyword_in_title,
+    keyword_in_description,
+    keyword_misspelt_in_title,
+    tis_number_shown,
+    look_alike_word,
+    scope_doubt_word,
+)

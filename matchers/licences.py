@@ -16,8 +16,6 @@ from rapidfuzz import fuzz
 from matchers.normalise import brand_key, parse_tis
 
 STATUS_TH = {"revoked": "ถูกเพิกถอน", "suspended": "ถูกพักใช้", "expired": "หมดอายุ"}
-BRAND_MATCH_MIN = 90.0
-"""rapidfuzz ratio a shown brand needs against one of the licensee's brands (strict)."""
 
 
 class LicenceRecord(Protocol):
@@ -44,9 +42,15 @@ class LicenceCheck:
 
 
 def check_licence(
-    canonical: str, licences: Mapping[str, LicenceRecord], tis_number: str, brand: str | None, on: date
+    canonical: str,
+    licences: Mapping[str, LicenceRecord],
+    tis_number: str,
+    brand: str | None,
+    on: date,
+    brand_min_ratio: float = 90.0,
 ) -> LicenceCheck:
-    """Check a licence number shown on day ``on`` for a product of standard ``tis_number`` and brand ``brand``."""
+    """Check a licence number shown on day ``on`` for a product of standard ``tis_number`` and brand
+    ``brand``; the brand must reach ``brand_min_ratio`` (rapidfuzz) against one of the licensee's."""
     record = licences.get(canonical)
     if record is None:
         return LicenceCheck(
@@ -64,12 +68,12 @@ def check_licence(
             f"ใบอนุญาต {canonical} เป็นของ มอก. {record.tis_number}, ไม่ใช่ {tis_number} / licence is for another standard",
             canonical,
         )
-    if record.brands and brand and not _brand_fits(brand, record.brands):
+    if record.brands and brand and not _brand_fits(brand, record.brands, brand_min_ratio):
         brands = ", ".join(record.brands)
         return LicenceCheck("wrong_brand", f"ใบอนุญาต {canonical} ครอบคลุมยี่ห้อ {brands} ไม่ใช่ {brand}", canonical)
     return LicenceCheck("valid", f"ใบอนุญาต {canonical} ถูกต้อง ({record.licensee}) / valid licence", canonical)
 
 
-def _brand_fits(brand: str, brands: Sequence[str]) -> bool:
+def _brand_fits(brand: str, brands: Sequence[str], min_ratio: float) -> bool:
     shown = brand_key(brand)
-    return any(fuzz.ratio(shown, brand_key(known)) >= BRAND_MATCH_MIN for known in brands)
+    return any(fuzz.ratio(shown, brand_key(known)) >= min_ratio for known in brands)

@@ -36,9 +36,15 @@ class MatchSummary:
 
 def build_judge(register: Register, settings: Settings) -> Judge:
     """A judge for one register version, with the weights and thresholds of ``settings``."""
+    brands = {brand for licence in register.licences.values() for brand in licence.brands}
+    brands.update(item.brand for item in register.unsafe)
     classifier = Classifier(
-        ((s.tis_number, [*s.keywords_th, *s.keywords_en], s.exclude_keywords) for s in register.standards),
+        (
+            (s.tis_number, [*s.keywords_th, *s.keywords_en], s.exclude_keywords, s.review_keywords)
+            for s in register.standards
+        ),
         settings.match,
+        brands,
     )
     unsafe = UnsafeList((u.brand, u.model, u.reason) for u in register.unsafe)
     return Judge(classifier, register.licences, unsafe, settings.match)

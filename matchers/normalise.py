@@ -7,9 +7,24 @@ register is typed by people. Both sides go through the same functions before the
 
 from __future__ import annotations
 
+import hashlib
 import re
+import tempfile
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pythainlp import (
+    thai_above_vowels,
+    thai_below_vowels,
+    thai_follow_vowels,
+    thai_lead_vowels,
+    thai_tonemarks,
+)
+from pythainlp.corpus.common import thai_words
+from pythainlp.util import normalize as pythainlp_normalize
 
 # Invisible characters: zero-width space/joiners, direction marks and embeddings, word joiner and
 # invisible operators, direction isolates, byte-order mark, soft hyphen.
@@ -32,6 +47,7 @@ _CLEAN_TABLE.update({code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F) 
 
 _SPECIAL = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_CLEAN_TABLE)) + "]")
 _WHITESPACE = re.compile(r"\s+")
+_UNTIDY_SPACE = re.compile(r"^\s|\s$|\s\s|[^\S ]")
 # Nikhahit + sara aa typed as two characters instead of sara am (ำ); NFC does not join them.
 _SARA_AM = re.compile("\u0e4d\u0e32")
 
@@ -41,10 +57,45 @@ def clean_text(text: str) -> str:
     if _SPECIAL.search(text):
         text = text.translate(_CLEAN_TABLE)
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
         if "\u0e4d" in text:
             text = _SARA_AM.sub("\u0e33", text)
-    return _WHITESPACE.sub(" ", text).strip()
+    return _WHITESPACE.sub(" ", text).strip() if _UNTIDY_SPACE.search(text) else text
+
+
+# Where PyThaiNLP's ``normalize`` would change cleaned text: ``เเ`` for ``แ``, a tone mark before an
+# above/below vowel, nikhahit + tone + sara aa, a follow vowel before a tone mark, lakkhangyao, a
+# repeated vowel or sign, several tone marks, or a vowel/sign left dangling after a space. Text
+# without any of these (nearly all listings) skips the call, which costs ~80 µs a title.
+_NON_BASE = f"{thai_above_vowels}{thai_below_vowels}{thai_tonemarks}\u0e3a\u0e4c\u0e4d\u0e4e"
+_REPEATABLE = (
+    f"{thai_follow_vowels}{thai_lead_vowels}{thai_above_vowels}{thai_below_vowels}\u0e3a\u0e4c\u0e4d\u0e4e"
+)
+_THAI_MISORDER = re.compile(
+    "|".join(
+        [
+            "\u0e40\u0e40",
+            f"[{thai_tonemarks}\u0e4c][{thai_above_vowels}{thai_below_vowels}]",
+            "\u0e4d",
+            f"[{thai_follow_vowels}][{thai_tonemarks}]",
+            "\u0e45",
+            f"([{_REPEATABLE}]) *\\1",
+            f"[{thai_tonemarks}]{{2,}}",
+            f"(?:^|[ \n])[{_NON_BASE}]",
+        ]
+    )
+)
+
+
+def thai_normalise(text: str) -> str:
+    """Thai vowels and tone marks in their standard order (PyThaiNLP ``normalize``), where needed."""
+    return pythainlp_normalize(text) if _THAI_MISORDER.search(text) else text
+
+
+def fold(text: str) -> str:
+    """Text in the form words are compared in: cleaned, Thai order fixed, casefolded."""
+    return thai_normalise(clean_text(text)).casefold()
 
 
 @dataclass(frozen=True)
@@ -123,3 +174,65 @@ def brand_key(text: str) -> str:
 def model_key(text: str) -> str:
     """A model number for comparison: casefolded letters and digits only (``PB-10 000`` → ``pb10000``)."""
     return "".join(char for char in clean_text(text).casefold() if _is_word_char(char))
+
+
+class Segmenter:
+    """Thai word segmentation with PyThaiNLP's dictionary plus custom words (the register's keywords
+    and known brands), through nlpo3 where it is installed and PyThaiNLP's newmm otherwise."""
+
+    def __init__(self, custom_words: Iterable[str] = ()) -> None:
+        custom = {word for word in (fold(w) for w in custom_words) if word and " " not in word}
+        self.words: frozenset[str] = frozenset(_base_words() | custom)
+        self.engine = "nlpo3" if _nlpo3_available() else "newmm"
+        if self.engine == "nlpo3":
+            self._dictionary = _load_nlpo3_dictionary(self.words)
+        else:
+            from pythainlp.tokenize import Tokenizer
+
+            self._tokenizer = Tokenizer(custom_dict=set(self.words), engine="newmm")
+
+    def tokens(self, text: str) -> list[str]:
+        """The words of folded text, without the spaces between them."""
+        if not text:
+            return []
+        if self.engine == "nlpo3":
+            import nlpo3
+
+            pieces = nlpo3.segment(text, self._dictionary)
+        else:
+            pieces = self._tokenizer.word_tokenize(text)
+        return [piece for piece in pieces if not piece.isspace()]
+
+
+@cache
+def _base_words() -> frozenset[str]:
+    return frozenset(fold(word) for word in thai_words())
+
+
+@cache
+def _nlpo3_available() -> bool:
+    try:
+        import nlpo3  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_LOADED: set[str] = set()
+
+
+def _load_nlpo3_dictionary(words: frozenset[str]) -> str:
+    """Load ``words`` into nlpo3 once per process under a name derived from their content."""
+    digest = hashlib.sha256("\n".join(sorted(words)).encode()).hexdigest()[:16]
+    name = f"tisiwatch-{digest}"
+    if name not in _LOADED:
+        import nlpo3
+
+        with tempfile.TemporaryDirectory(prefix="tisiwatch-words-") as folder:
+            path = Path(folder) / "words.txt"
+            path.write_text("\n".join(sorted(words)), encoding="utf-8")
+            message, loaded = nlpo3.load_dict(str(path), name)
+        if not loaded:
+            raise RuntimeError(f"nlpo3 could not load the word list: {message}")
+        _LOADED.add(name)
+    return name

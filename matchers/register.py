@@ -57,6 +57,9 @@ class StandardEntry:
     keywords_en: tuple[str, ...]
     exclude_keywords: tuple[str, ...]
     in_force: date | None
+    review_keywords: tuple[str, ...] = ()
+    """Words that put a listing at the edge of the standard's scope (a 12 V lamp, a collectible
+    figure for adults): such a listing goes to officer review."""
 
 
 @dataclass(frozen=True)
@@ -163,11 +166,13 @@ def _standards(session: Session, version_id: int | None) -> list[StandardEntry]:
     s = Standard
     query = select(
         s.tis_canonical, s.tis_base, s.name_th, s.name_en, s.group,
-        s.keywords_th, s.keywords_en, s.exclude_keywords, s.in_force,
+        s.keywords_th, s.keywords_en, s.exclude_keywords, s.in_force, s.review_keywords,
     ).where(s.version_id == version_id).order_by(s.id)  # fmt: skip
     return [
-        StandardEntry(tis, base, name_th, name_en, group, tuple(th), tuple(en), tuple(exclude), in_force)
-        for tis, base, name_th, name_en, group, th, en, exclude, in_force in session.execute(query)
+        StandardEntry(
+            tis, base, name_th, name_en, group, tuple(th), tuple(en), tuple(exclude), in_force, tuple(review)
+        )
+        for tis, base, name_th, name_en, group, th, en, exclude, in_force, review in session.execute(query)
     ]
 
 

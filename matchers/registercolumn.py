@@ -42,6 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "keywords_th": ("คำค้น", "คำค้นภาษาไทย"),
     "keywords_en": ("คำค้นภาษาอังกฤษ",),
     "exclude_keywords": ("คำยกเว้น", "คำที่ไม่นับ"),
+    "review_keywords": ("คำที่ต้องตรวจ", "คำที่ต้องให้เจ้าหน้าที่ตรวจ"),
     "in_force": ("วันที่มีผลบังคับใช้", "วันบังคับใช้"),
     "licence_no": ("license_no", "licence_number", "license_number", "เลขที่ใบอนุญาต", "ใบอนุญาตเลขที่"),
     "licensee": ("ผู้รับใบอนุญาต", "ผู้ได้รับใบอนุญาต", "ชื่อผู้รับใบอนุญาต"),
@@ -217,6 +218,7 @@ COLUMNS: dict[str, list[Column]] = {
         Column("keywords_th", _list("keywords_th"), empty={"keywords_th": []}),
         Column("keywords_en", _list("keywords_en"), empty={"keywords_en": []}),
         Column("exclude_keywords", _list("exclude_keywords"), empty={"exclude_keywords": []}),
+        Column("review_keywords", _list("review_keywords"), empty={"review_keywords": []}),
         Column("in_force", _date("in_force"), empty={"in_force": None}),
     ],
     "licences": [

@@ -13,13 +13,12 @@ from datetime import date
 from typing import Any
 
 from config import MatchConfig
-from matchers.classify import Classifier, fold
-from matchers.features import ListingText
+from matchers.classify import Classifier
 from matchers.licences import LicenceRecord, check_licence
 from matchers.marks import listing_fields, read_licences, read_marks
 from matchers.unsafe import UnsafeList
 
-MATCHER_VERSION = "keyword-1"
+MATCHER_VERSION = "token-1"
 """Name of this scoring version, recorded on every verdict. A released version is never edited in
 place: change the scoring, change the name."""
 
@@ -64,7 +63,7 @@ class Judge:
         fields = listing_fields(listing.title, listing.description, dict(listing.spec))
         marks = read_marks(fields)
         shown = read_licences(fields)
-        text = ListingText(fold(listing.title), fold(f"{listing.description} {fields[2][1]}"), marks)
+        text = self.classifier.read(listing.title, f"{listing.description} ; {fields[2][1]}", marks)
         candidates = self.classifier.candidates(text)
         reasons: list[dict[str, Any]] = []
         claimed = shown[0] if shown else None
@@ -131,7 +130,9 @@ class Judge:
             reasons.append({"feature": "no_licence_number", "score": 1.0, "detail": detail})
             return Judgement("no_licence_shown", None, tis, best.score, None, reasons)
         on = listing.observed_on or date.today()
-        check = check_licence(claimed.canonical, self.licences, tis, listing.brand, on)
+        check = check_licence(
+            claimed.canonical, self.licences, tis, listing.brand, on, self.config.brand_min_ratio
+        )
         reasons.append({"feature": f"licence_{check.status}", "score": 1.0, "detail": check.detail})
         verdict = "licensed" if check.status == "valid" else "invalid_licence"
         return Judgement(verdict, check.status, tis, best.score, claimed.text, reasons)

@@ -191,6 +191,8 @@ class Standard(Base):
     keywords_th: Mapped[list[Any]] = mapped_column(default=list)
     keywords_en: Mapped[list[Any]] = mapped_column(default=list)
     exclude_keywords: Mapped[list[Any]] = mapped_column(default=list)
+    review_keywords: Mapped[list[Any]] = mapped_column(default=list)
+    """Words that put a listing at the edge of the standard's scope (officer review)."""
     in_force: Mapped[date | None] = mapped_column(Date)
 
 

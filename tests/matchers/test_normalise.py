@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+import random
 
+import pytest
+from pythainlp.util import normalize as pythainlp_normalize
+
+from matchers import normalise
 from matchers.normalise import (
+    Segmenter,
     TisNumber,
     brand_key,
     canonical_licence,
     canonical_tis,
     clean_text,
+    fold,
     model_key,
     parse_tis,
+    thai_normalise,
     tis_base,
 )
 
@@ -157,3 +164,59 @@ MODEL_CASES = [
 @pytest.mark.parametrize(("text", "expected"), MODEL_CASES)
 def test_model_key(text: str, expected: str) -> None:
     assert model_key(text) == expected
+
+
+THAI_ORDER_CASES = [
+    ("เเปลก", "แปลก"),  # two sara e typed for sara ae
+    ("กิ่่ง", "กิ่ง"),  # a tone mark typed twice
+    ("ปลั๊กพ่วง", "ปลั๊กพ่วง"),  # already in order: unchanged
+    ("น้ำ", "น้ำ"),
+    ("power bank", "power bank"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), THAI_ORDER_CASES)
+def test_thai_normalise(text: str, expected: str) -> None:
+    assert thai_normalise(text) == expected
+
+
+def test_thai_normalise_agrees_with_pythainlp_where_it_skips_the_call() -> None:
+    """The fast path must never skip text PyThaiNLP's normalize would change."""
+    alphabet = [chr(code) for code in range(0x0E01, 0x0E5C)] + [" ", "a", "1"]
+    rng = random.Random(2567)
+    for _ in range(30_000):
+        text = clean_text("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))))
+        assert thai_normalise(text) == pythainlp_normalize(text), repr(text)
+
+
+FOLD_CASES = [
+    ("POWER BANK", "power bank"),
+    ("พาว\u200bเวอร์แบงค์", "พาวเวอร์แบงค์"),
+    ("เเบตสำรอง ๒๐๐๐๐ mAh", "แบตสำรอง 20000 mah"),
+    ("ＴＩＳ　２８７９", "tis 2879"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FOLD_CASES)
+def test_fold(text: str, expected: str) -> None:
+    assert fold(text) == expected
+
+
+SEGMENT_CASES = [
+    ("พาวเวอร์แบงค์ 20000mah ชาร์จเร็ว", ["พาวเวอร์แบงค์", "20000", "mah", "ชาร์จ", "เร็ว"]),
+    ("เคสพาวเวอร์แบงค์", ["เคส", "พาวเวอร์แบงค์"]),  # the custom word is kept whole
+    ("ปลั๊กพ่วง 4 ช่อง", ["ปลั๊กพ่วง", "4", "ช่อง"]),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize("engine", ["nlpo3", "newmm"])
+@pytest.mark.parametrize(("text", "expected"), SEGMENT_CASES)
+def test_segmenter(engine: str, text: str, expected: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    if engine == "newmm":
+        monkeypatch.setattr(normalise, "_nlpo3_available", lambda: False)
+    else:
+        pytest.importorskip("nlpo3", reason="nlpo3 is not installed; newmm is used instead")
+    segmenter = Segmenter(["พาวเวอร์แบงค์", "ปลั๊กพ่วง"])
+    assert segmenter.engine == engine
+    assert segmenter.tokens(fold(text)) == expected

@@ -203,3 +203,18 @@ STATUS_ON_CASES = [
 @pytest.mark.parametrize(("licence", "day", "expected"), STATUS_ON_CASES)
 def test_licence_status_on_a_day(licence: LicenceEntry, day: date, expected: str) -> None:
     assert licence.status_on(day) == expected
+
+
+def test_review_keywords_are_an_optional_column_with_a_thai_header(any_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "standards.csv"
+    path.write_text(
+        "เลขที่ มอก.,ชื่อมาตรฐาน,คำค้น,คำที่ต้องตรวจ\n"
+        "685 เล่ม 1-2562,ของเล่น,ของเล่น|ตุ๊กตา,15 ปีขึ้นไป|นักสะสม\n"
+        "2879-2560,พาวเวอร์แบงค์,พาวเวอร์แบงค์,\n",
+        encoding="utf-8",
+    )
+    import_register(any_store, path)
+    with any_store.session() as session:
+        toys, power_banks = load_register(session).standards
+    assert toys.review_keywords == ("15 ปีขึ้นไป", "นักสะสม")
+    assert power_banks.review_keywords == ()

@@ -1,0 +1,129 @@
+"""Classification, table-driven: which standard a title falls under, and which features fire."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import MatchConfig
+from matchers.classify import Classifier
+from matchers.features import FEATURES
+from matchers.marks import listing_fields, read_marks
+
+STANDARDS = [
+    ("2879-2560", ["พาวเวอร์แบงค์", "พาวเวอร์แบงก์", "แบตสำรอง", "power bank"], ["เคส", "case", "ซอง"], []),
+    ("2432-2555", ["ปลั๊กพ่วง", "รางปลั๊ก", "extension cord", "power strip"], ["ที่เก็บสาย"], []),
+    ("166-2549", ["ปลั๊ก", "เต้ารับ", "plug"], ["ที่ปิดรูปลั๊ก", "ear plug"], []),
+    ("366-2547", ["เตารีด", "iron"], ["iron man", "โต๊ะรีดผ้า"], []),
+    ("276-2532", ["ท่อ"], [], []),
+    ("369-2557", ["หมวกกันน็อค", "หมวกกันน็อก", "helmet"], ["สติ๊กเกอร์", "sticker"], []),
+    (
+        "685 เล่ม 1-2562",
+        ["ของเล่น", "ตุ๊กตา", "ฟิกเกอร์", "toy"],
+        ["สัตว์เลี้ยง", "pet toy", "cat toy"],
+        ["15 ปีขึ้นไป", "นักสะสม"],
+    ),
+    ("1039-2547", ["หม้อหุงข้าว", "rice cooker"], ["หม้อใน", "inner pot"], []),
+    ("2780-2562", ["หลอดไฟ led", "led bulb"], ["ขั้วหลอด"], ["12v"]),
+    ("1955-2551", ["หลอดไฟ", "โคมไฟ"], [], ["12v"]),
+]
+ZWSP = "\u200b"
+
+# (title, description, expected TIS of the best candidate or None, feature that must fire or None)
+CASES = [
+    ("พาวเวอร์แบงค์ 20000mAh ชาร์จเร็ว", "", "2879-2560", "keyword_in_title"),
+    (f"พาว{ZWSP}เวอร์แบงค์ 10000", "", "2879-2560", "keyword_in_title"),  # zero-width inside
+    ("POWER BANK 10000 mAh", "", "2879-2560", "keyword_in_title"),  # case folded
+    ("Powerbank mini", "", "2879-2560", "keyword_in_title"),  # written without the space
+    ("พาว เวอร์ แบงค์ ถูกมาก", "", "2879-2560", "keyword_misspelt_in_title"),  # written apart
+    ("พาวเวอร์แบง 20000", "", "2879-2560", "keyword_misspelt_in_title"),  # misspelt
+    ("powerbnak 20000mah", "", "2879-2560", "keyword_misspelt_in_title"),  # transposed letters
+    ("หมวกกันน็อต ครึ่งใบ", "", "369-2557", "keyword_misspelt_in_title"),
+    ("ปลั๊กพ่วง 4 ช่อง 3 เมตร", "", "2432-2555", "keyword_in_title"),  # not the plug standard
+    ("หัวปลั๊ก 3 ขา ปลั๊ก ทองเหลือง", "", "166-2549", "keyword_in_title"),
+    ("ของใช้ในบ้าน ราคาถูก", "สินค้าคุณภาพ ปลั๊กพ่วง 3 ตา ยาว 5 เมตร", "2432-2555", "keyword_in_description"),
+    ("เตารีดไอน้ำ พกพา", "", "366-2547", "keyword_in_title"),
+    ("ironing board cover", "", None, None),  # "iron" inside "ironing" is no hit
+    ("irons golf set", "", None, None),  # short keywords are not fuzzy-matched
+    ("สินค้า มอก. 2879-2560 ของแท้", "", "2879-2560", "tis_number_shown"),  # number only
+    ("ที่ปิดรูปลั๊ก กันเด็ก 12 ชิ้น", "", None, None),  # ปลั๊ก inside the look-alike's own name
+    ("ท่องเที่ยว ทะเล", "", None, None),  # ท่อ (a keyword here) does not head ท่องเที่ยว
+    ("ตุ๊กตาสำหรับสัตว์เลี้ยง บีบมีเสียง", "", "685 เล่ม 1-2562", "look_alike_word"),  # "for" + pet
+    ("ฟิกเกอร์สะสม สำหรับอายุ 15 ปีขึ้นไป", "", "685 เล่ม 1-2562", "scope_doubt_word"),
+    ("หลอดไฟ LED 12V ขั้ว E27", "", "2780-2562", "scope_doubt_word"),  # more precise name wins a tie
+    ("รองเท้าผ้าใบ ผู้ชาย", "", None, None),
+]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier(STANDARDS, MatchConfig(), brands=["Eloop", "ช้างไทย"])
+
+
+def _read(classifier: Classifier, title: str, description: str = ""):  # type: ignore[no-untyped-def]
+    marks = read_marks(listing_fields(title, description, {}))
+    return classifier.read(title, description, marks)
+
+
+@pytest.mark.parametrize(("title", "description", "tis", "feature"), CASES)
+def test_best_candidate(
+    classifier: Classifier, title: str, description: str, tis: str | None, feature: str | None
+) -> None:
+    candidates = classifier.candidates(_read(classifier, title, description))
+    if tis is None:
+        assert candidates == []
+        return
+    best = candidates[0]
+    assert best.entry.tis_number == tis, candidates
+    assert feature in [fired["feature"] for fired in best.fired], best.fired
+
+
+SCORES = [
+    ("พาวเวอร์แบงค์ 20000mAh", 0.8),  # keyword_weight
+    ("ของใช้ มอก. 2879-2560", 0.3),  # tis_agreement_weight only
+    ("พาวเวอร์แบงค์ มอก.2879-2560", 1.0),  # capped at 1
+    ("เคสพาวเวอร์แบงค์ ซิลิโคน", 0.0),  # a case: the exclusion comes first
+    ("power bank case silicone", 0.0),  # English names the item last
+    ("พาวเวอร์แบงค์ พร้อมเคสในตัว", 0.8),  # a power bank that comes with a case
+    ("หม้อหุงข้าว 1.8 ลิตร หม้อในเคลือบเทฟลอน", 0.8),  # the inner pot is a feature, not the item
+    ("หม้อในหม้อหุงข้าว อะไหล่", 0.0),  # the inner pot is the item
+    ("rice cooker inner pot 1.8L", 0.0),
+    ("ตุ๊กตาหมี Cat Toy", 0.0),  # English names the item through the exclusion alone
+    ("ฟิกเกอร์ นักสะสม", 0.5),  # into the review band (0.45–0.6)
+]
+
+
+@pytest.mark.parametrize(("title", "score"), SCORES)
+def test_scores(classifier: Classifier, title: str, score: float) -> None:
+    candidates = classifier.candidates(_read(classifier, title))
+    assert candidates[0].score == pytest.approx(score), candidates[0].fired
+
+
+def test_weights_come_from_settings() -> None:
+    config = MatchConfig(keyword_weight=0.5, description_factor=0.5)
+    classifier = Classifier(STANDARDS, config)
+    [title] = classifier.candidates(_read(classifier, "ปลั๊กพ่วง 3 ตา"))[:1]
+    [body] = classifier.candidates(_read(classifier, "ของใช้", "ปลั๊กพ่วง 3 ตา"))[:1]
+    assert (title.score, body.score) == (0.5, 0.25)
+
+
+def test_blocking_scores_only_standards_named_in_the_listing(classifier: Classifier) -> None:
+    candidates = classifier.candidates(_read(classifier, "พาวเวอร์แบงค์ 20000mAh"))
+    assert [c.entry.tis_number for c in candidates] == ["2879-2560"]
+
+
+def test_a_hostile_title_is_read_within_bounds(classifier: Classifier) -> None:
+    title = "พาวเวอร์แบงค์ " + "ก" * 100_000 + " ปลั๊กพ่วง"
+    text = _read(classifier, title)
+    assert "พาวเวอร์แบงค์" in text.title_words
+    assert "ปลั๊กพ่วง" not in text.title_words  # beyond the characters read
+    assert len(text.title) <= 1_000
+
+
+def test_reasons_name_the_word_as_the_register_writes_it(classifier: Classifier) -> None:
+    [best, *_] = classifier.candidates(_read(classifier, "POWER BANK"))
+    assert "“power bank”" in best.fired[0]["detail"]
+
+
+def test_every_feature_is_listed_once() -> None:
+    names = [feature.__name__ for feature in FEATURES]
+    assert len(names) == len(set(names))
