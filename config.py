@@ -75,7 +75,11 @@ class MatchConfig(_Section):
     min_category_score: float = Field(default=0.6, ge=0, le=1)
     review_band: float = Field(default=0.15, ge=0, le=1)
     keyword_weight: float = Field(default=0.8, ge=0, le=1)
-    tis_agreement_weight: float = Field(default=0.3, ge=0, le=1)
+    tis_agreement_weight: float = Field(default=0.15, ge=0, le=1)
+    """A TIS number shown in the listing agrees with the standard. Kept below first_word_weight:
+    sellers show a component's number (cable มอก. 11 on an extension cord)."""
+    first_word_weight: float = Field(default=0.25, ge=0, le=1)
+    """The standard's keyword is the first product word of the title."""
     exclusion_penalty: float = Field(default=1.0, ge=0, le=1)
     review_penalty: float = Field(default=0.3, ge=0, le=1)
     """Taken off a standard's score by a word at the edge of its scope (into the review band)."""

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from config import MatchConfig
 from matchers.features import FEATURES, ListingText, Near, StandardTerms
 from matchers.marks import Mark
-from matchers.normalise import Segmenter, fold, parse_tis
+from matchers.normalise import Segmenter, fold, parse_tis, thai_normalise
 
 MAX_TITLE = 1_000
 """Characters of a title read; marketplaces cap titles far below this, hostile pages do not."""
@@ -49,6 +49,8 @@ class Candidate:
     entry: StandardTerms
     score: float
     fired: list[dict[str, object]] = field(default_factory=list)
+    total: float = 0.0
+    """The sum of the features before it is bounded to 0–1: what candidates are ranked by."""
 
 
 def _script(char: str) -> int:
@@ -91,7 +93,9 @@ class Classifier:
         self.by_word: dict[str, list[int]] = defaultdict(list)
         self.by_base: dict[str, list[int]] = defaultdict(list)
         self.automaton = ahocorasick.Automaton()
+        self.review_automaton = ahocorasick.Automaton()
         folded_words: set[str] = set()
+        review_words: set[str] = set()
         for tis_number, keywords, exclude, *more in standards:
             review: Sequence[str] = more[0] if more else ()
             tis = parse_tis(tis_number)
@@ -111,28 +115,61 @@ class Classifier:
             self.by_base[tis.base].append(index)
             for word in entry.keywords:
                 self.by_word[word].append(index)
-            for word in words:
-                if fold(word):
-                    folded_words.add(fold(word))
-        for word in folded_words:  # both "power bank" and "powerbank" are found as "powerbank"
-            for form in {word, word.replace(" ", "")}:
-                self.automaton.add_word(form, (len(form), compact(word)))
-        if folded_words:
-            self.automaton.make_automaton()
+            folded_words.update(fold(word) for word in words)
+            review_words.update(fold(word) for word in review)
+        folded_words.discard("")
+        review_words.discard("")
+        for automaton, vocabulary in ((self.automaton, folded_words), (self.review_automaton, review_words)):
+            for word in vocabulary:  # both "power bank" and "powerbank" are found as "powerbank"
+                for form in {word, word.replace(" ", "")}:
+                    automaton.add_word(form, (len(form), compact(word)))
+            if vocabulary:
+                automaton.make_automaton()
         self.segmenter = Segmenter([*folded_words, *brands])
         self.words = frozenset(folded_words)
         self._spellings = sorted(w for w in self.by_word if len(w) >= config.fuzzy_min_length)
         self._near: dict[str, tuple[str, float] | None] = {}
 
-    def read(self, title: str, body: str, marks: Sequence[Mark]) -> ListingText:
-        """Find the register's words in a listing's title and body (description and spec table)."""
-        title, body = fold(title[:MAX_TITLE]), fold(body[:MAX_BODY])
-        title_words = self._confirmed(title, self._occurrences(title))
-        body_words = self._confirmed(body, self._occurrences(body))
+    def read(
+        self, title: str, body: str, marks: Sequence[Mark], cleaned: bool = False, brand: str | None = None
+    ) -> ListingText:
+        """Find the register's words in a listing's title and body (description and spec table);
+        ``cleaned``: both are already ``clean_text``-ed. The listing's ``brand`` is not read as
+        product words (``Nova Plug รางปลั๊กไฟ`` is not a plug)."""
+        if cleaned:
+            title, body = (
+                thai_normalise(title[:MAX_TITLE]).casefold(),
+                thai_normalise(body[:MAX_BODY]).casefold(),
+            )
+        else:
+            title, body = fold(title[:MAX_TITLE]), fold(body[:MAX_BODY])
+        if brand and len(folded := fold(brand)) >= 3 and folded in title:
+            title = title.replace(folded, " " * len(folded))  # same length: offsets stay right
+        title_words = self._confirmed(title, self._occurrences(self.automaton, title))
+        named = [word for word in title_words if word in self.by_word]
+        # A title that names the item decides what it is: then only scope words are looked for in
+        # the description (keywords there would name accessories, compatible products …).
+        body_words = self._confirmed(
+            body, self._occurrences(self.review_automaton if named else self.automaton, body)
+        )
         near = {}
-        if not any(word in self.by_word for word in title_words):
-            near = self._near_words(self.segmenter.tokens(title))
-        return ListingText(title, body, title_words, body_words, near, marks)
+        if not named or (all(word.isascii() for word in named) and not title.isascii()):
+            near = self._near_words(title)  # no keyword, or a Thai title with English keywords only
+        first = min(
+            ((span[0], -len(w), w) for w, span in title_words.items() if w in self.by_word), default=None
+        )
+        return ListingText(title, body, title_words, body_words, near, marks, first[2] if first else None)
+
+    def entry(self, tis_number: str) -> StandardTerms | None:
+        """The standard of this TIS number (as written, or canonical), if the register has it."""
+        try:
+            wanted = parse_tis(tis_number)
+        except ValueError:
+            return None
+        for i in self.by_base.get(wanted.base, ()):
+            if self.entries[i].part == wanted.part or wanted.part is None:
+                return self.entries[i]
+        return None
 
     def candidates(self, text: ListingText) -> list[Candidate]:
         """Every standard with a keyword, a near keyword or a TIS number in the listing, best first."""
@@ -144,7 +181,7 @@ class Classifier:
         }
         indexes.update(i for mark in text.marks for i in self.by_base.get(mark.tis.base, ()))
         scored = [self._score(self.entries[i], text) for i in indexes]
-        return sorted(scored, key=lambda c: (-c.score, -_specificity(c.entry, text), c.entry.tis_number))
+        return sorted(scored, key=lambda c: (-c.total, -_specificity(c.entry, text), c.entry.tis_number))
 
     def _score(self, entry: StandardTerms, text: ListingText) -> Candidate:
         fired: list[dict[str, object]] = []
@@ -156,13 +193,14 @@ class Classifier:
                 fired.append(
                     {"feature": feature.__name__, "score": round(result.score, 3), "detail": result.detail}
                 )
-        return Candidate(entry, round(max(0.0, min(1.0, total)), 3), fired)
+        return Candidate(entry, round(max(0.0, min(1.0, total)), 3), fired, round(total, 3))
 
-    def _occurrences(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, compact word) of every register word occurring in ``text``."""
-        if not text or not len(self.automaton):
+    @staticmethod
+    def _occurrences(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, compact word) of every word of ``automaton`` occurring in ``text``."""
+        if not text or not len(automaton):
             return []
-        return [(end + 1 - length, end + 1, word) for end, (length, word) in self.automaton.iter(text)]
+        return [(end + 1 - length, end + 1, word) for end, (length, word) in automaton.iter(text)]
 
     def _confirmed(self, text: str, found: list[tuple[int, int, str]]) -> dict[str, tuple[int, int]]:
         """The words of ``found`` that start and end on word boundaries, with (start, end) of their
@@ -216,20 +254,27 @@ class Classifier:
         rest = self.segmenter.tokens(text[end:token_end])
         return bool(rest) and all(piece in self.segmenter.words for piece in rest)
 
-    def _near_words(self, tokens: list[str]) -> dict[str, Near]:
+    def _near_words(self, title: str) -> dict[str, Near]:
         """Keywords nearly spelt by a title word or by up to three adjacent title words."""
         near: dict[str, Near] = {}
-        words = [token for token in tokens if any(char.isalpha() for char in token)]
+        words: list[tuple[str, int]] = []
+        cursor = 0
+        for token in self.segmenter.tokens(title):
+            cursor = title.find(token, cursor)
+            if any(char.isalpha() for char in token):
+                words.append((token, cursor))
+            cursor += len(token)
         for i in range(len(words)):
             for n in range(1, MAX_NGRAM + 1):
                 if i + n > len(words):
                     break
-                joined = "".join(words[i : i + n])
+                joined = "".join(token for token, _ in words[i : i + n])
                 if len(joined) < self.config.fuzzy_min_length or (n == 1 and joined in self.segmenter.words):
                     continue
                 hit = self._nearest(joined)
                 if hit is not None and (hit[0] not in near or near[hit[0]].ratio < hit[1]):
-                    near[hit[0]] = Near(joined, hit[1])
+                    last, at = words[i + n - 1]
+                    near[hit[0]] = Near(joined, hit[1], words[i][1], at + len(last))
         return near
 
     def _nearest(self, word: str) -> tuple[str, float] | None:

@@ -19,6 +19,9 @@ class Near:
 
     seen: str
     ratio: float
+    start: int = 0
+    end: int = 0
+    """Where the near word is in the (folded) title."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ListingText:
     body_words: Mapping[str, tuple[int, int]]
     near_words: Mapping[str, Near]
     marks: Sequence[Mark]
+    first_keyword: str | None = None
+    """The register keyword the title names first (the longest, where several start together)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,15 @@ def keyword_misspelt_in_title(
     )
 
 
+def named_first(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
+    """The title names this product before any other (sellers and Thai grammar put the item first)."""
+    if text.first_keyword is None or text.first_keyword not in entry.keywords:
+        return None
+    return FeatureResult(
+        config.first_word_weight, f"ชื่อสินค้าแรกในชื่อรายการ / named first: “{entry.shown[text.first_keyword]}”"
+    )
+
+
 def tis_number_shown(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
     """The listing shows this standard's TIS number (with or without its part or year)."""
     for mark in text.marks:
@@ -135,6 +149,8 @@ def look_alike_word(text: ListingText, entry: StandardTerms, config: MatchConfig
 
 
 FOR_WORDS = ("สำหรับ", "ใช้กับ", "ใส่", "for")
+WITH_WORDS = frozenset({"with", "and", "+", "&", "w/", "incl", "including", "พร้อม", "แถม"})
+"""Words after which an English exclusion word is something that comes with the item."""
 """Words after which an exclusion word says who or what the item is for (``ตุ๊กตาสำหรับสัตว์เลี้ยง``)."""
 
 
@@ -143,20 +159,24 @@ def _names_item(text: ListingText, entry: StandardTerms, word: str) -> bool:
 
     A Thai title names its item first (``เคสพาวเวอร์แบงค์`` is a case; ``หม้อหุงข้าว … หม้อในเคลือบ``
     a rice cooker); English names it last (``power bank case``). So a Thai word counts before the
-    first Thai keyword or right after a "for" word; an English word before the first English
+    title's first keyword or right after a "for" word; an English word before the first English
     keyword, right after one, or when the title names the item in English only through this word.
     """
     english = word.isascii()
     keywords = [
-        span for k, span in text.title_words.items() if k in entry.keywords and k.isascii() == english
+        span for k, span in text.title_words.items() if k in entry.keywords and (k.isascii() or not english)
     ]
-    start, _ = text.title_words[word]
+    if not english:  # a misspelt Thai keyword still names the item where it stands
+        keywords += [(n.start, n.end) for k, n in text.near_words.items() if k in entry.keywords]
+    start, stop = text.title_words[word]
+    keywords = [(s, e) for s, e in keywords if e <= start or s >= stop]  # not the words inside this one
     if not keywords or start <= min(keywords)[0]:
         return True
-    if english:
-        return any(0 <= start - end <= 1 for _, end in keywords)
-    before = text.title[:start].rstrip()
-    return before.endswith(FOR_WORDS)
+    if english:  # English names the item last: "air fryer silicone liner", not "power bank with case"
+        last = max(end for _, end in keywords)
+        return start >= last and not any(word in WITH_WORDS for word in text.title[last:start].split())
+    # joined to the product word it makes a kind of its own (หม้อหุงข้าวของเล่น is a toy)
+    return any(start == end for _, end in keywords) or text.title[:start].rstrip().endswith(FOR_WORDS)
 
 
 def scope_doubt_word(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
@@ -174,6 +194,7 @@ FEATURES: tuple[Feature, ...] = (
     keyword_in_title,
     keyword_in_description,
     keyword_misspelt_in_title,
+    named_first,
     tis_number_shown,
     look_alike_word,
     scope_doubt_word,

@@ -49,11 +49,15 @@ def listing_fields(title: str, description: str, spec: Mapping[str, str]) -> lis
     return [("title", title), ("description", description), ("spec", spec_text)]
 
 
-def read_marks(fields: Iterable[tuple[str, str]]) -> list[Mark]:
-    """Every TIS number written in the fields (duplicates kept once, first place wins)."""
+def read_marks(fields: Iterable[tuple[str, str]], cleaned: bool = False) -> list[Mark]:
+    """Every TIS number written in the fields (duplicates kept once, first place wins);
+    ``cleaned``: the fields are already ``clean_text``-ed."""
     found: dict[str, Mark] = {}
     for where, raw in fields:
-        for match in _MARK.finditer(clean_text(raw)):
+        text = raw if cleaned else clean_text(raw)
+        if "ม" not in text and "tis" not in text.casefold():
+            continue
+        for match in _MARK.finditer(text):
             try:
                 tis = parse_tis(match["number"])
             except ValueError:
@@ -62,14 +66,18 @@ def read_marks(fields: Iterable[tuple[str, str]]) -> list[Mark]:
     return list(found.values())
 
 
-def read_licences(fields: Iterable[tuple[str, str]]) -> list[LicenceText]:
-    """Every licence number written in the fields: the ท/น form anywhere, or a token after ใบอนุญาต."""
+def read_licences(fields: Iterable[tuple[str, str]], cleaned: bool = False) -> list[LicenceText]:
+    """Every licence number written in the fields: the ท/น form anywhere, or a token after ใบอนุญาต;
+    ``cleaned``: the fields are already ``clean_text``-ed."""
     found: dict[str, LicenceText] = {}
     for where, raw in fields:
-        text = clean_text(raw)
-        for match in _LICENCE_FORM.finditer(text):
-            canonical = canonical_licence(match.group(0))
-            found.setdefault(canonical, LicenceText(canonical, match.group(0), where))
+        text = raw if cleaned else clean_text(raw)
+        if "/" in text:
+            for match in _LICENCE_FORM.finditer(text):
+                canonical = canonical_licence(match.group(0))
+                found.setdefault(canonical, LicenceText(canonical, match.group(0), where))
+        if "ใบอนุญาต" not in text and "licen" not in text.casefold():
+            continue
         for match in _LICENCE_AFTER_WORD.finditer(text):
             token = match["token"]
             if any(char.isdigit() for char in token) and not _LICENCE_FORM.search(token):

@@ -46,7 +46,7 @@ def build_judge(register: Register, settings: Settings) -> Judge:
         settings.match,
         brands,
     )
-    unsafe = UnsafeList((u.brand, u.model, u.reason) for u in register.unsafe)
+    unsafe = UnsafeList((u.brand, u.model, u.reason, u.tis_number) for u in register.unsafe)
     return Judge(classifier, register.licences, unsafe, settings.match)
 
 

@@ -171,9 +171,13 @@ def brand_key(text: str) -> str:
     return _WHITESPACE.sub(" ", spaced).strip()
 
 
+# Not a letter, digit or mark: \W keeps letters and digits; Thai and combining marks are added back.
+_NOT_MODEL_CHAR = re.compile(r"[^\w\u0300-\u036f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|_")
+
+
 def model_key(text: str) -> str:
     """A model number for comparison: casefolded letters and digits only (``PB-10 000`` → ``pb10000``)."""
-    return "".join(char for char in clean_text(text).casefold() if _is_word_char(char))
+    return _NOT_MODEL_CHAR.sub("", clean_text(text).casefold())
 
 
 class Segmenter:

@@ -1,12 +1,22 @@
-"""The known-unsafe list: brand and model of a listing against recalls, seizures and failed tests."""
+"""The known-unsafe list: brand and model of a listing against recalls, seizures and failed tests.
+
+Brands are compared without case, punctuation or spaces (``Power Link`` is ``PowerLink``); a listing
+without a brand field is searched for the listed brands in its text. Model codes are compared
+strictly, letters and digits only (``PB-10 000`` is ``pb10000``), from the model field or the text.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import ahocorasick
+
 from matchers.normalise import brand_key, model_key
+
+MIN_MODEL_IN_TEXT = 4
+"""Shortest model code looked for inside a listing's text (shorter codes match too much)."""
 
 
 @dataclass(frozen=True)
@@ -14,23 +24,48 @@ class UnsafeHit:
     brand: str
     model: str
     reason: str
+    tis_number: str | None = None
+
+
+def compact_brand(text: str) -> str:
+    """A brand as the unsafe list compares it: ``brand_key`` without spaces."""
+    return brand_key(text).replace(" ", "")
 
 
 class UnsafeList:
-    """Lookup by brand key, then strict model-code comparison (``PB-10 000`` equals ``pb10000``)."""
+    """Lookup by brand, then strict model-code comparison."""
 
-    def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """``entries``: (brand, model, reason) per list entry."""
+    def __init__(self, entries: Iterable[Sequence[str | None]]) -> None:
+        """``entries``: (brand, model, reason[, TIS number]) per list entry."""
         self._by_brand: dict[str, dict[str, UnsafeHit]] = defaultdict(dict)
-        for brand, model, reason in entries:
-            self._by_brand[brand_key(brand)][model_key(model)] = UnsafeHit(brand, model, reason)
+        for brand, model, reason, *more in entries:
+            hit = UnsafeHit(brand or "", model or "", reason or "", more[0] if more else None)
+            self._by_brand[compact_brand(hit.brand)][model_key(hit.model)] = hit
+        self._brands = ahocorasick.Automaton()
+        for key in self._by_brand:
+            if len(key) >= 3:
+                self._brands.add_word(key, key)
+        if len(self._brands):
+            self._brands.make_automaton()
 
     def find(self, brand: str | None, model: str | None, text: str = "") -> UnsafeHit | None:
-        """The list entry for this brand and model; the model may also be read from ``text``."""
-        models = self._by_brand.get(brand_key(brand or "")) if brand else None
-        if not models:
+        """The list entry for this brand and model; brand and model may also be read from ``text``."""
+        if not self._by_brand:
             return None
-        if model and model_key(model) in models:
-            return models[model_key(model)]
         compact = model_key(text)
-        return next((hit for key, hit in models.items() if len(key) >= 4 and key in compact), None)
+        brands = [compact_brand(brand)] if brand else []
+        if len(self._brands):  # the brand written in the title or description counts too
+            brands += [key for _, key in self._brands.iter(compact)]
+        for key in dict.fromkeys(brands):
+            models = self._by_brand.get(key)
+            if not models:
+                continue
+            if model and model_key(model) in models:
+                return models[model_key(model)]
+            hit = next(
+                (hit for code, hit in models.items() if len(code) >= MIN_MODEL_IN_TEXT and code in compact),
+                None,
+            )
+            if hit is not None:
+                return hit
+        return None

@@ -7,16 +7,18 @@ the licence shown checked against the register → ``licensed`` or ``invalid_lic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from config import MatchConfig
-from matchers.classify import Classifier
-from matchers.licences import LicenceRecord, check_licence
-from matchers.marks import listing_fields, read_licences, read_marks
-from matchers.unsafe import UnsafeList
+from matchers.classify import Candidate, Classifier
+from matchers.features import ListingText
+from matchers.licences import LicenceCheck, LicenceRecord, check_licence
+from matchers.marks import LicenceText, listing_fields, read_licences, read_marks
+from matchers.normalise import clean_text
+from matchers.unsafe import UnsafeHit, UnsafeList
 
 MATCHER_VERSION = "token-1"
 """Name of this scoring version, recorded on every verdict. A released version is never edited in
@@ -60,79 +62,136 @@ class Judge:
         self.config = config
 
     def judge(self, listing: ListingFacts) -> Judgement:
-        fields = listing_fields(listing.title, listing.description, dict(listing.spec))
-        marks = read_marks(fields)
-        shown = read_licences(fields)
-        text = self.classifier.read(listing.title, f"{listing.description} ; {fields[2][1]}", marks)
+        fields = [
+            (where, clean_text(raw))
+            for where, raw in listing_fields(listing.title, listing.description, dict(listing.spec))
+        ]
+        marks = read_marks(fields, cleaned=True)
+        shown = read_licences(fields, cleaned=True)
+        body = f"{fields[1][1]} ; {fields[2][1]}"
+        text = self.classifier.read(fields[0][1], body, marks, cleaned=True, brand=listing.brand)
         candidates = self.classifier.candidates(text)
-        reasons: list[dict[str, Any]] = []
-        claimed = shown[0] if shown else None
-        for licence in shown:
-            reasons.append(
-                {
-                    "feature": "licence_number_shown",
-                    "score": 1.0,
-                    "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({licence.where})",
-                }
-            )
+        reasons: list[dict[str, Any]] = [
+            {
+                "feature": "licence_number_shown",
+                "score": 1.0,
+                "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({licence.where})",
+            }
+            for licence in shown
+        ]
         best = candidates[0] if candidates else None
-        if best is None or best.score < self.config.min_category_score - self.config.review_band:
-            if best is not None:
-                reasons.extend(best.fired)
+        score = best.score if best else 0.0
+        claimed = shown[0].text if shown else None
+        hit = self.unsafe.find(listing.brand, listing.model, f"{fields[0][1]} {fields[1][1]}")
+        if hit is not None and not self._look_alike(best, hit, text):  # whatever licence is shown
+            reasons[:0] = best.fired if best else []
             reasons.append(
-                {
-                    "feature": "not_controlled",
-                    "score": best.score if best else 0.0,
-                    "detail": "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard",
-                }
+                _reason(
+                    "on_unsafe_list",
+                    f"อยู่ในรายการสินค้าไม่ปลอดภัย / on the unsafe list: {hit.brand} {hit.model} — {hit.reason}",
+                )
             )
-            return Judgement("not_controlled", None, None, best.score if best else 0.0, None, reasons)
-        if claimed is not None:  # prefer the candidate the licence is for, among those that score well
-            for candidate in candidates:
-                record = self.licences.get(claimed.canonical)
-                if (
-                    record
-                    and candidate.score >= best.score - 0.05
-                    and record.tis_number == candidate.entry.tis_number
-                ):
-                    best = candidate
-                    break
+            tis = hit.tis_number or (best.entry.tis_number if best else None)
+            return Judgement("unsafe", None, tis, score, claimed, reasons)
+        if best is not None and _number_only(best):
+            return self._number_only(listing, best, shown, reasons)
+        if best is None or score < self.config.min_category_score - self.config.review_band:
+            reasons.extend(best.fired if best else [])
+            reasons.append(
+                _reason("not_controlled", "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard", score)
+            )
+            return Judgement("not_controlled", None, None, score, None, reasons)
         reasons[:0] = best.fired
         tis = best.entry.tis_number
-        if best.score < self.config.min_category_score:
+        if score < self.config.min_category_score or (_doubt(best) and not self._valid(listing, tis, shown)):
             reasons.append(
-                {
-                    "feature": "uncertain_category",
-                    "score": best.score,
-                    "detail": "หลักฐานไม่พอ ต้องให้เจ้าหน้าที่ตรวจ / evidence does not decide: officer review",
-                }
+                _reason(
+                    "uncertain_category",
+                    "หลักฐานไม่พอ ต้องให้เจ้าหน้าที่ตรวจ / evidence does not decide: officer review",
+                    score,
+                )
             )
-            return Judgement(
-                "needs_review", None, tis, best.score, claimed.text if claimed else None, reasons
-            )
-        hit = self.unsafe.find(listing.brand, listing.model, f"{listing.title} {listing.description}")
-        if hit is not None:
-            reasons.append(
-                {
-                    "feature": "on_unsafe_list",
-                    "score": 1.0,
-                    "detail": f"อยู่ในรายการสินค้าไม่ปลอดภัย / on the unsafe list: {hit.brand} {hit.model} — {hit.reason}",
-                }
-            )
-            return Judgement("unsafe", None, tis, best.score, claimed.text if claimed else None, reasons)
-        if claimed is None:
-            bare = any(mark.where for mark in text.marks)
+            return Judgement("needs_review", None, tis, score, claimed, reasons)
+        if not shown:
             detail = (
                 "แสดงเครื่องหมาย มอก. แต่ไม่มีเลขใบอนุญาต / TIS mark claimed, no licence number"
-                if bare
+                if text.marks
                 else "ไม่แสดงเลขใบอนุญาต / no licence number shown"
             )
-            reasons.append({"feature": "no_licence_number", "score": 1.0, "detail": detail})
-            return Judgement("no_licence_shown", None, tis, best.score, None, reasons)
-        on = listing.observed_on or date.today()
-        check = check_licence(
-            claimed.canonical, self.licences, tis, listing.brand, on, self.config.brand_min_ratio
-        )
-        reasons.append({"feature": f"licence_{check.status}", "score": 1.0, "detail": check.detail})
+            reasons.append(_reason("no_licence_number", detail))
+            return Judgement("no_licence_shown", None, tis, score, None, reasons)
+        licence, check = self._check(listing, tis, shown)
+        reasons.append(_reason(f"licence_{check.status}", check.detail))
         verdict = "licensed" if check.status == "valid" else "invalid_licence"
-        return Judgement(verdict, check.status, tis, best.score, claimed.text, reasons)
+        return Judgement(verdict, check.status, tis, score, licence.text, reasons)
+
+    def _check(
+        self, listing: ListingFacts, tis: str, shown: Sequence[LicenceText]
+    ) -> tuple[LicenceText, LicenceCheck]:
+        """The licence that decides among those shown: a valid one, else the one closest to being
+        this product's licence (for its standard rather than another's), else the first."""
+        on = listing.observed_on or date.today()
+        checks = [
+            (
+                licence,
+                check_licence(
+                    licence.canonical, self.licences, tis, listing.brand, on, self.config.brand_min_ratio
+                ),
+            )
+            for licence in shown
+        ]
+        return min(checks, key=lambda pair: _CLOSENESS.index(pair[1].status))
+
+    def _look_alike(self, best: Candidate | None, hit: UnsafeHit, text: ListingText) -> bool:
+        """Whether the title names a look-alike or accessory of the listed product (a case that fits
+        a listed power bank is not the power bank)."""
+        if best is not None and any(f["feature"] == "look_alike_word" for f in best.fired):
+            return True
+        entry = self.classifier.entry(hit.tis_number) if hit.tis_number else None
+        return entry is not None and any(word in entry.exclude for word in text.title_words)
+
+    def _valid(self, listing: ListingFacts, tis: str, shown: Sequence[LicenceText]) -> bool:
+        """Whether a licence shown is valid for this product."""
+        return bool(shown) and self._check(listing, tis, shown)[1].status == "valid"
+
+    def _number_only(
+        self,
+        listing: ListingFacts,
+        best: Candidate,
+        shown: Sequence[LicenceText],
+        reasons: list[dict[str, Any]],
+    ) -> Judgement:
+        """A listing whose only sign of a controlled product is a TIS number it shows: licensed when
+        a licence shown is valid for that standard, otherwise for an officer to look at."""
+        reasons[:0] = best.fired
+        tis = best.entry.tis_number
+        if shown:
+            licence, check = self._check(listing, tis, shown)
+            if check.status == "valid":
+                reasons.append(_reason("licence_valid", check.detail))
+                return Judgement("licensed", "valid", tis, best.score, licence.text, reasons)
+        reasons.append(
+            _reason(
+                "number_without_product_words",
+                "แสดงเลข มอก. แต่ไม่มีคำที่บอกว่าเป็นสินค้าอะไร ต้องให้เจ้าหน้าที่ตรวจ / shows a TIS number but no product words: officer review",
+                best.score,
+            )
+        )
+        return Judgement("needs_review", None, tis, best.score, shown[0].text if shown else None, reasons)
+
+
+_CLOSENESS = ["valid", "wrong_brand", "expired", "suspended", "revoked", "wrong_standard", "not_found"]
+"""Licence check outcomes from the closest to a valid licence for this product to the farthest."""
+
+
+def _doubt(candidate: Candidate) -> bool:
+    """Whether a word puts the listing at the edge of the standard's scope."""
+    return any(f["feature"] == "scope_doubt_word" for f in candidate.fired)
+
+
+def _number_only(candidate: Candidate) -> bool:
+    return bool(candidate.fired) and all(f["feature"] == "tis_number_shown" for f in candidate.fired)
+
+
+def _reason(feature: str, detail: str, score: float = 1.0) -> dict[str, Any]:
+    return {"feature": feature, "score": score, "detail": detail}

@@ -45,7 +45,7 @@ LICENCES = {
     "ท300-62/369": Lic("ท300-62/369", "369-2557", "Index Helmet", (), "active"),
     "ท400-63(2)/685": Lic("ท400-63(2)/685", "685 เล่ม 1-2562", "Toy Co.", (), "active"),
 }
-UNSAFE = [("Eloop", "E-99X", "ตัวเครื่องร้อนเกิน ทดสอบไม่ผ่าน")]
+UNSAFE = [("Eloop", "E-99X", "ตัวเครื่องร้อนเกิน ทดสอบไม่ผ่าน", "2879-2560")]
 
 CASES = [
     # licensed, mark and licence in the title
@@ -121,6 +121,34 @@ CASES = [
         "wrong_brand",
         "2879-2560",
     ),
+    # the unsafe list: brand read from the text when the brand field is empty, model code strictly
+    ("พาวเวอร์แบงค์ ELOOP e 99x 10000mAh", "", {}, "", "", "unsafe", None, "2879-2560"),
+    # … but a case that fits the listed power bank is not the power bank
+    ("เคสซิลิโคน ใส่ Eloop E-99X ได้พอดี", "", {}, "", "", "not_controlled", None, None),
+    # several licences shown: the product's own decides (the cable's is a component's)
+    (
+        "ปลั๊กพ่วง 4 ช่อง",
+        "สายไฟ ใบอนุญาต ท5-60/11 ตัวราง ใบอนุญาต ท9-61/2432",
+        {},
+        "",
+        "",
+        "licensed",
+        "valid",
+        "2432-2555",
+    ),
+    # a TIS number and a valid licence for it, no product words: licensed
+    (
+        "Gundam plastic model kit",
+        "มอก. 685-2562 ใบอนุญาต ท400-63(2)/685",
+        {},
+        "",
+        "",
+        "licensed",
+        "valid",
+        "685 เล่ม 1-2562",
+    ),
+    # a TIS number alone, no product words: an officer looks
+    ("สินค้าตามรูป ราคาส่ง", "มอก. 2879-2560", {}, "", "", "needs_review", None, "2879-2560"),
     # unsafe, whatever licence is shown
     ("Eloop พาวเวอร์แบงค์ E-99X ใบอนุญาต ท1234-56/2879", "", {}, "Eloop", "E-99X", "unsafe", None, "2879-2560"),
     # look-alikes are not controlled
