@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 from demo.catalogue import CONTROLLED, Brand, Kind, Seller
-from demo.listing import DemoListing
+from demo.listing import DemoListing, Label
 from demo.mark import disguise, licence_number, licence_text, mark_text, zero_width
 
 _PREFIXES = ("", "", "", "[ส่งฟรี] ", "[ของแท้] ", "พร้อมส่ง ", "🔥 ", "ลดพิเศษ! ")
@@ -19,6 +20,8 @@ _COMPONENTS = ("11 เล่ม 5-2553", "166-2549")
 _MARK_SENTENCES = ("ผ่านมาตรฐาน {mark}", "สินค้าได้รับ {mark}", "ได้มาตรฐาน {mark}")
 _LICENCE_SENTENCES = ("ได้รับใบอนุญาต มอก. เลขที่ {licence}", "ใบอนุญาตเลขที่ {licence}", "เลขที่ใบอนุญาต: {licence}")
 _ENGLISH_SENTENCE = "Certified {mark}, TISI licence no. {licence}"
+_SEE_THE_LABEL = "รายละเอียดฉลากสินค้าดูได้จากรูป"
+_TISI_QR = "https://appdb.tisi.go.th/Q/i.php?d={record:010d}"
 T = TypeVar("T")
 _WITH_LICENCE = ("licensed", "invalid_licence", "unsafe")
 
@@ -109,6 +112,17 @@ class ListingWriter:
         spec["มาตรฐาน"], spec["เลขที่ใบอนุญาต"] = mark, licence
         return licence_no, ("" if "mark_in_spec_only" in tricks else f" {mark}"), ""
 
+    def _label(self, item: Item, case: Case) -> Label:
+        """The product-label picture of a listing whose mark and licence are shown only in a photo."""
+        assert item.kind.tis is not None
+        licence_no, verdict, status = None, "needs_review", None
+        if "licence_in_image_only" in case.tricks:
+            licence_no, _ = self._licence(item, Case("licensed", "valid"))
+            verdict, status = "licensed", "valid"
+        record = zlib.crc32(f"{item.shop}:{item.item_id}:{licence_no}".encode())
+        qr = _TISI_QR.format(record=record)
+        return Label(f"/img/{item.item_id}/label.png", item.kind.tis, licence_no, qr, verdict, status)
+
     def write(self, item: Item, case: Case) -> DemoListing:
         """The listing of `item` written so that its ground truth is `case`."""
         rng, kind, tricks, pick = self.rng, item.kind, case.tricks, self.pick
@@ -138,8 +152,14 @@ class ListingWriter:
         lines = [f"{keyword} {brand} รุ่น {item.model} {item.variant} ({english})", self._features(kind)]
         if statement:
             lines.append(statement)
+        label = None
+        if kind.tis is not None and {"licence_in_image_only", "qr_in_image_only"} & set(tricks):
+            label = self._label(item, case)
+            lines.append(_SEE_THE_LABEL)
         lines.append(pick(_SHIPPING))
         images = [f"/img/{item.item_id}/{k}.png" for k in range(1, 2 + int(rng.random() * 3))]
+        if label is not None:
+            images.insert(1, label.path)  # second, after the product photo, as sellers post them
         return DemoListing(
             shop=item.shop,
             item_id=item.item_id,
@@ -160,4 +180,5 @@ class ListingWriter:
             expected_licence_no=licence_no,
             tricks=case.tricks,
             added_on_day=item.added_on_day,
+            label=label,
         )

@@ -47,8 +47,10 @@ REQUIRED: tuple[Case, ...] = (
     Case("unsafe", "valid"),
     *(Case("not_controlled", None, (), key) for key in LOOKALIKES_REQUIRED),
     Case("needs_review"),
+    Case("no_licence_shown", None, ("licence_in_image_only",)),
+    Case("no_licence_shown", None, ("qr_in_image_only",)),
 )
-"""The cases every shop shows first; 27 of them, so every shop of size 30 or more has them all."""
+"""The cases every shop shows first; 29 of them, so every shop of size 30 or more has them all."""
 
 _SINGLE_TRICKS = (
     "thai_digits",

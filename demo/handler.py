@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from demo.label import label_png
 from demo.page import PRODUCT_IMAGE
 from demo.world import DemoState, ShopWorld
 
@@ -55,9 +56,16 @@ class Shop:
         raise NotImplementedError
 
     def image(self, path: str) -> Reply | None:
-        if path.startswith("/img/") and path.endswith(".png"):
-            return Reply(200, PRODUCT_IMAGE, "image/png", {"Cache-Control": "max-age=86400"})
-        return None
+        """Any `/img/ID/N.png` is a small grey picture; `/img/ID/label.png` of a listing with a label is
+        its product label (TIS mark, licence number, TISI QR code), drawn by `demo.label`."""
+        if not (path.startswith("/img/") and path.endswith(".png")):
+            return None
+        body = PRODUCT_IMAGE
+        if path.endswith("/label.png"):
+            listing = self.world.by_id.get(path.split("/")[2])
+            if listing is not None and listing.label is not None:
+                body = label_png(listing.label, listing.brand, listing.model)
+        return Reply(200, body, "image/png", {"Cache-Control": "max-age=86400"})
 
     def fault(self, path: str) -> Reply | None:
         """A 503 or 429 on the first request for the shop's two faulty product URLs, otherwise None."""

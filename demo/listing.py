@@ -1,4 +1,14 @@
-"""One listing of a demo marketplace, with the ground truth a matcher is expected to find."""
+"""One listing of a demo marketplace, with the ground truth a matcher is expected to find.
+
+A few controlled listings show their TIS mark, licence number and TISI QR code only in a product picture
+(a `Label`, drawn by `demo.label`); their text shows no licence. Their truth depends on a setting, so it is
+recorded for both: `expected_verdict` is what the matcher must say with `match.read_images = false` (the
+default, and what `tisiwatch demo` runs with): `no_licence_shown`, since a matcher that does not look at
+pictures sees no licence. `label.verdict` is what it must say when it reads images: `licensed` when the
+picture shows a licence the register holds as active, `needs_review` when it shows only the mark and a
+TISI QR code (the QR names a licence record, but no licence number can be checked). `truth(read_images)`
+gives the pair for either mode; `expected_licence_no` stays None, since the text shows none.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +48,25 @@ TRICKS: tuple[str, ...] = (
     "bare_mor_kor_claim",
     "component_tis",
     "markup_in_title",
+    "licence_in_image_only",
+    "qr_in_image_only",
 )
 """Presentation tags a generated listing can carry (and "fixed" on a listing mended on a later day)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A product label shown only as a picture: the TIS mark, a licence number (or none) and a TISI QR code."""
+
+    path: str
+    """The image's path on the shop (`/img/ID/label.png`); it is also in the listing's `images`."""
+    tis: str
+    licence_no: str | None
+    qr: str
+    """The QR code's payload: `https://appdb.tisi.go.th/Q/i.php?d=<10 digits>`."""
+    verdict: str
+    """The verdict when product images are read (`match.read_images = true`)."""
+    licence_status: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +93,13 @@ class DemoListing:
     tricks: tuple[str, ...] = ()
     removed_on_day: int | None = None
     added_on_day: int = 1
+    label: Label | None = None
+
+    def truth(self, read_images: bool = False) -> tuple[str, str | None]:
+        """(verdict, licence status) the matcher must give, with product images read or not."""
+        if read_images and self.label is not None:
+            return self.label.verdict, self.label.licence_status
+        return self.expected_verdict, self.expected_licence_status
 
     def active_on(self, day: int) -> bool:
         """Whether the listing is on sale (not removed) on `day`."""

@@ -37,10 +37,10 @@ def _date(year_be2: int, serial: int, add_years: int = 0) -> str:
     return f"{2500 + year_be2 - 543 + add_years:04d}-{serial % 12 + 1:02d}-{serial % 28 + 1:02d}"
 
 
-def _licence_row(listing: DemoListing) -> tuple[str, ...] | None:
-    """The register row for the licence a listing shows, or None if the register must not know it."""
-    number, status = listing.expected_licence_no, listing.expected_licence_status
-    if number is None or status in (None, "not_found"):
+def _licence_row(listing: DemoListing, number: str, status: str | None) -> tuple[str, ...] | None:
+    """The register row for a licence number a listing shows (in its text or its label picture) with the
+    licence status its ground truth needs, or None if the register must not know it."""
+    if status in (None, "not_found"):
         return None
     parts = _LICENCE.match(number)
     assert parts is not None, number
@@ -121,24 +121,33 @@ def write_registers(
 ) -> dict[str, Path]:
     """Write licences.csv and unsafe.csv for the demo shops of (seed, size), days 1..last_day.
 
-    Every licence a listing shows is there with the status its ground truth needs (a not_found licence is
-    absent), plus `filler` licences of other products. Returns {"licences": path, "unsafe": path}.
+    Every licence a listing's text shows is there with the status its ground truth needs (a not_found
+    licence is absent), plus `filler` licences that no listing's text shows: first those shown only in a
+    product-label picture (active, so that reading images finds them valid), then licences of other
+    products. Returns {"licences": path, "unsafe": path}.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     days = generate_days(seed, size, last_day)
     listings = [listing for day in days for listing in day]
     licences: dict[str, tuple[str, ...]] = {}
+    pictured: dict[str, tuple[str, ...]] = {}
     top = 1000
     for listing in listings:
-        if listing.expected_licence_no is None:
-            continue
-        parts = _LICENCE.match(listing.expected_licence_no)
-        top = max(top, int(parts["serial"]) if parts else 0)
-        row = _licence_row(listing)
-        if row is not None:
-            licences.setdefault(row[0], row)
+        shown = [(licences, listing.expected_licence_no, listing.expected_licence_status)]
+        if listing.label is not None:
+            shown.append((pictured, listing.label.licence_no, listing.label.licence_status))
+        for table, number, status in shown:
+            parts = _LICENCE.match(number or "")
+            if parts is None or number is None:
+                continue
+            top = max(top, int(parts["serial"]))
+            row = _licence_row(listing, number, status)
+            if row is not None:
+                table.setdefault(row[0], row)
+    for number, row in pictured.items():
+        licences.setdefault(number, row)
     rng = random.Random(f"{seed}:register")
-    for row in _filler_rows(rng, filler, top + 1):
+    for row in _filler_rows(rng, max(0, filler - len(pictured)), top + 1):
         licences.setdefault(row[0], row)
     unsafe = _unsafe_rows(listings, rng, max(3, min(200, filler // 50)))
     return {

@@ -35,6 +35,7 @@ MAX_NGRAM = 3
 """Adjacent title words joined when looking for a near spelling (misspellings split into pieces,
 keywords written apart: ``พาว เวอร์ แบงค์``)."""
 NEAR_CACHE = 200_000
+SEGMENT_CACHE = 100_000
 
 
 def compact(word: str) -> str:
@@ -129,6 +130,7 @@ class Classifier:
         self.words = frozenset(folded_words)
         self._spellings = sorted(w for w in self.by_word if len(w) >= config.fuzzy_min_length)
         self._near: dict[str, tuple[str, float] | None] = {}
+        self._windows: dict[str, list[str]] = {}
 
     def read(
         self, title: str, body: str, marks: Sequence[Mark], cleaned: bool = False, brand: str | None = None
@@ -239,10 +241,19 @@ class Classifier:
         tokens: dict[int, int] = {}
         for low, high in spans:
             cursor = low
-            for token in self.segmenter.tokens(text[low:high]):
+            for token in self._segment(text[low:high]):
                 cursor = text.find(token, cursor)
                 tokens[cursor] = cursor + len(token)
                 cursor += len(token)
+        return tokens
+
+    def _segment(self, window: str) -> list[str]:
+        """Segmentation of a window of text, cached: sellers repeat their phrasing across listings."""
+        tokens = self._windows.get(window)
+        if tokens is None:
+            if len(self._windows) >= SEGMENT_CACHE:
+                self._windows.clear()
+            tokens = self._windows[window] = self.segmenter.tokens(window)
         return tokens
 
     def _head(self, text: str, start: int, end: int, token_end: int) -> bool:

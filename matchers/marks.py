@@ -20,7 +20,7 @@ _MARK = re.compile(
 # ท (made in Thailand) or น (imported), digits, -, digits, optional (n), /, the TIS base number.
 _LICENCE_FORM = re.compile(r"(?<![ก-ฮ])[ทน]\s*\d{1,6}\s*-\s*\d{1,4}(?:\s*\(\s*\d{1,3}\s*\))?\s*/\s*\d{1,5}")
 _LICENCE_AFTER_WORD = re.compile(
-    r"(?:ใบอนุญาต(?:เลขที่|ที่)?|licen[cs]e\s*(?:no\.?|number|#)?)\s*[:：]?\s*(?P<token>[^\s,;|)]{3,40})",
+    r"(?:ใบอนุญาต(?:เลขที่|ที่)?|licen[cs]e\s*(?:no\.?|number|#)?)\s*[:：]?\s*(?P<token>[^\s,;|]{3,40})",
     re.IGNORECASE,
 )
 
@@ -79,7 +79,7 @@ def read_licences(fields: Iterable[tuple[str, str]], cleaned: bool = False) -> l
         if "ใบอนุญาต" not in text and "licen" not in text.casefold():
             continue
         for match in _LICENCE_AFTER_WORD.finditer(text):
-            token = match["token"]
+            token = match["token"].rstrip(").")
             if any(char.isdigit() for char in token) and not _LICENCE_FORM.search(token):
                 canonical = canonical_licence(token)
                 found.setdefault(canonical, LicenceText(canonical, token, where))

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from matchers import images
 from matchers.classify import Classifier
 from matchers.register import Register, load_register
 from matchers.unsafe import UnsafeList
@@ -84,9 +85,10 @@ def match_pending(store: Store, settings: Settings) -> MatchSummary:
     if register.version_id is None:
         return summary
     judge = build_judge(register, settings)
+    pictures = settings.match.max_images if settings.match.read_images else 0
     with store.session() as session:
         for batch in _pending(session, register.version_id):
-            rows = [_verdict_row(judge, observation, register.version_id) for observation in batch]
+            rows = [_verdict_row(judge, observation, register.version_id, pictures) for observation in batch]
             session.execute(insert(Verdict), rows)
             session.commit()  # short transactions: a crawl may be writing to the same database
             summary.judged += len(rows)
@@ -94,7 +96,11 @@ def match_pending(store: Store, settings: Settings) -> MatchSummary:
     return summary
 
 
-def _verdict_row(judge: Judge, observation: Observation, version_id: int) -> dict[str, Any]:
+def _verdict_row(
+    judge: Judge, observation: Observation, version_id: int, read_images: int = 0
+) -> dict[str, Any]:
+    """The verdict row of one observation; ``read_images``: how many of its product images to read
+    when its text shows no licence (0: none)."""
     facts = ListingFacts(
         title=observation.title,
         description=observation.description,
@@ -104,6 +110,9 @@ def _verdict_row(judge: Judge, observation: Observation, version_id: int) -> dic
         observed_on=local_day(observation.observed_at),
     )
     judgement = judge.judge(facts)
+    if read_images and judgement.verdict == "no_licence_shown" and observation.images:
+        readings = images.read_images(observation.images, limit=read_images)
+        judgement = judge.judge(facts, readings)
     return {
         "listing_id": observation.listing_id,
         "observation_id": observation.id,

@@ -15,6 +15,7 @@ from typing import Any
 from config import MatchConfig
 from matchers.classify import Candidate, Classifier
 from matchers.features import ListingText
+from matchers.images import ImageReading, image_fields, tisi_qr_url
 from matchers.licences import LicenceCheck, LicenceRecord, check_licence
 from matchers.marks import LicenceText, listing_fields, read_licences, read_marks
 from matchers.normalise import clean_text
@@ -61,13 +62,16 @@ class Judge:
         self.unsafe = unsafe
         self.config = config
 
-    def judge(self, listing: ListingFacts) -> Judgement:
+    def judge(self, listing: ListingFacts, images: Sequence[ImageReading] = ()) -> Judgement:
+        """The verdict on a listing; ``images``: what its product images show (OCR text and QR
+        codes, read by the match stage when ``match.read_images`` is on), read like its text."""
         fields = [
             (where, clean_text(raw))
             for where, raw in listing_fields(listing.title, listing.description, dict(listing.spec))
         ]
-        marks = read_marks(fields, cleaned=True)
-        shown = read_licences(fields, cleaned=True)
+        pictured = [(where, clean_text(raw)) for where, raw in image_fields(images)]
+        marks = read_marks([*fields, *pictured], cleaned=True)
+        shown = read_licences([*fields, *pictured], cleaned=True)
         body = f"{fields[1][1]} ; {fields[2][1]}"
         text = self.classifier.read(fields[0][1], body, marks, cleaned=True, brand=listing.brand)
         candidates = self.classifier.candidates(text)
@@ -75,7 +79,7 @@ class Judge:
             {
                 "feature": "licence_number_shown",
                 "score": 1.0,
-                "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({licence.where})",
+                "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({_place(licence.where, images)})",
             }
             for licence in shown
         ]
@@ -112,6 +116,15 @@ class Judge:
                 )
             )
             return Judgement("needs_review", None, tis, score, claimed, reasons)
+        if not shown and (qr := [i for reading in images for i in reading.tisi_qr]):
+            reasons.append(
+                _reason(
+                    "tisi_qr_in_image",
+                    "มี QR ของ สมอ. ในรูป แต่ไม่มีเลขใบอนุญาตที่อ่านได้ ต้องให้เจ้าหน้าที่ตรวจ / "
+                    f"a TISI QR code in a picture, no readable licence number: officer review — {tisi_qr_url(qr[0])}",
+                )
+            )
+            return Judgement("needs_review", None, tis, score, None, reasons)
         if not shown:
             detail = (
                 "แสดงเครื่องหมาย มอก. แต่ไม่มีเลขใบอนุญาต / TIS mark claimed, no licence number"
@@ -122,6 +135,14 @@ class Judge:
             return Judgement("no_licence_shown", None, tis, score, None, reasons)
         licence, check = self._check(listing, tis, shown)
         reasons.append(_reason(f"licence_{check.status}", check.detail))
+        if check.status == "not_found" and licence.where.startswith("image "):
+            reasons.append(
+                _reason(
+                    "read_from_image",
+                    "อ่านจากรูป อาจอ่านผิด ต้องให้เจ้าหน้าที่ตรวจ / read from a picture, OCR may have misread it: officer review",
+                )
+            )
+            return Judgement("needs_review", None, tis, score, licence.text, reasons)
         verdict = "licensed" if check.status == "valid" else "invalid_licence"
         return Judgement(verdict, check.status, tis, score, licence.text, reasons)
 
@@ -191,6 +212,14 @@ def _doubt(candidate: Candidate) -> bool:
 
 def _number_only(candidate: Candidate) -> bool:
     return bool(candidate.fired) and all(f["feature"] == "tis_number_shown" for f in candidate.fired)
+
+
+def _place(where: str, images: Sequence[ImageReading]) -> str:
+    """Where a licence was read, for a reason: the image with its SHA-256 when it was a picture."""
+    if not where.startswith("image "):
+        return where
+    digest = next((r.sha256 for r in images if f"image {r.source}" == where), "")
+    return f"อ่านจากรูป / read from image {where[6:]} (sha256 {digest[:16]}…)"
 
 
 def _reason(feature: str, detail: str, score: float = 1.0) -> dict[str, Any]:

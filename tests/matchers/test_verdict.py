@@ -10,6 +10,7 @@ import pytest
 from config import MatchConfig
 from matchers.classify import Classifier
 from matchers.features import FEATURES
+from matchers.images import ImageReading
 from matchers.unsafe import UnsafeList
 from matchers.verdict import Judge, ListingFacts
 
@@ -207,3 +208,25 @@ def test_every_feature_has_a_one_line_docstring() -> None:
         doc = (feature.__doc__ or "").strip()
         assert doc, f"{feature.__name__} has no docstring"
         assert "\n" not in doc, f"{feature.__name__}: the docstring must be one line"
+
+
+IMAGE_CASES = [
+    # the licence and mark only in a picture: read from it, checked as from the text
+    ("มอก. 2879-2560 ใบอนุญาต ท1234-56/2879", (), "licensed", "valid"),
+    # only the TISI QR code: its record cannot be checked offline, an officer looks
+    ("", ("0123456789",), "needs_review", None),
+    # a licence number the register does not know, read by OCR: perhaps misread, an officer looks
+    ("ใบอนุญาต ท9999-99/2879", (), "needs_review", None),
+    # a picture with nothing on it: the text's verdict stands
+    ("", (), "no_licence_shown", None),
+]
+
+
+@pytest.mark.parametrize(("ocr", "qr", "verdict", "status"), IMAGE_CASES)
+def test_what_pictures_show(
+    judge: Judge, ocr: str, qr: tuple[str, ...], verdict: str, status: str | None
+) -> None:
+    reading = ImageReading("http://shop.test/img/1.png", "0" * 64, ocr, qr=(), tisi_qr=qr)
+    facts = ListingFacts("Eloop พาวเวอร์แบงค์ 10000mAh", brand="Eloop", observed_on=date(2026, 11, 25))
+    judgement = judge.judge(facts, [reading])
+    assert (judgement.verdict, judgement.licence_status) == (verdict, status), judgement.reasons

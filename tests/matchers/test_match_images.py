@@ -1,0 +1,89 @@
+"""Marks shown only in a picture, end to end: a demo shop crawled, its product images read by the
+match stage (Tesseract OCR, TISI QR code), and the verdicts of the pictured listings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from config import load_settings
+from crawler.profile import load_profile
+from crawler.runner import crawl
+from demo.generator import generate
+from demo.server import start_shops
+from demo.writer import write_registers
+from matchers.match import match_pending
+from matchers.register import ensure_default_register, import_register
+from store.db import Store
+from store.models import Listing, Verdict
+
+SEED, SIZE = 7, 30
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tesseract") is None,
+    reason="tesseract-ocr is not installed (.ci/system-packages installs it)",
+)
+
+
+def _verdicts(store: Store) -> dict[str, tuple[str, str | None]]:
+    with store.session() as session:
+        rows = session.execute(
+            select(Listing.marketplace_id, Verdict.verdict, Verdict.licence_status)
+            .join(Verdict, Verdict.listing_id == Listing.id)
+            .order_by(Verdict.id)
+        )
+        return {item: (verdict, status) for item, verdict, status in rows}
+
+
+@pytest.mark.slow
+def test_the_match_stage_reads_marks_shown_only_in_pictures(tmp_path: Path) -> None:
+    pictured = [d for d in generate(seed=SEED, size=SIZE) if d.shop == "html" and d.label is not None]
+    assert pictured, "the demo html shop has listings whose mark is only in a picture"
+    with start_shops(seed=SEED, size=SIZE, day=1, faults=False) as shops:
+        results = {}
+        for read_images in (False, True):
+            folder = tmp_path / str(read_images)
+            overrides = {"data_dir": str(folder), "match": {"read_images": read_images}}
+            settings = load_settings(overrides=overrides, environ={})
+            store = Store(settings.database_url)
+            store.migrate()
+            ensure_default_register(store)
+            registers = write_registers(folder / "registers", seed=SEED, size=SIZE, last_day=1)
+            import_register(store, registers["licences"], kind="licences")
+            import_register(store, registers["unsafe"], kind="unsafe")
+            profile = load_profile("demo-html").with_base_url(shops.urls["html"])
+            crawl(settings, [profile], queries=[], store=store)
+            match_pending(store, settings)
+            results[read_images] = _verdicts(store)
+            store.dispose()
+    for listing in pictured:
+        assert results[False][listing.item_id] == listing.truth(read_images=False), listing.item_id
+        assert results[True][listing.item_id] == listing.truth(read_images=True), listing.item_id
+    others = [d.item_id for d in generate(seed=SEED, size=SIZE) if d.shop == "html" and d.label is None]
+    assert all(results[True][item] == results[False][item] for item in others if item in results[False])
+
+
+def test_image_reasons_say_the_picture_and_its_hash(tmp_path: Path) -> None:
+    """The reason of a licence read from a picture names the image and its SHA-256."""
+    from matchers.images import ImageReading
+    from matchers.match import build_judge
+    from matchers.register import load_register
+    from matchers.verdict import ListingFacts
+
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    ensure_default_register(store)
+    with store.session() as session:
+        register = load_register(session)
+    store.dispose()
+    judge = build_judge(register, load_settings(overrides={"data_dir": str(tmp_path)}, environ={}))
+    reading = ImageReading(
+        "http://shop.test/img/1/label.png", "ab" * 32, "มอก. 2879-2560 ใบอนุญาต ท1234-56/2879"
+    )
+    judgement = judge.judge(ListingFacts("พาวเวอร์แบงค์ 10000mAh"), [reading])
+    shown = next(r for r in judgement.reasons if r["feature"] == "licence_number_shown")
+    assert "read from image http://shop.test/img/1/label.png" in shown["detail"]
+    assert "sha256 abababababababab" in shown["detail"]
