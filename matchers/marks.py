@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from matchers.normalise import TisNumber, canonical_licence, clean_text, parse_tis
 
 _MARK = re.compile(
-    r"""(?:ม\s*\.?\s*อ\s*\.?\s*ก\s*\.?|\bTIS\b\.?)\s*(?:เลขที่|no\.?)?\s*
+    r"""(?:ม\s*\.?\s*อ\s*\.?\s*ก\s*\.?|\bTIS(?![a-z])\.?)\s*(?:เลขที่|no\.?)?\s*
         (?P<number>\d{1,5}(?:\s*(?:เล่ม(?:ที่)?|part)\s*\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?)?(?:\s*-\s*\d{4})?)""",
     re.IGNORECASE | re.VERBOSE,
 )
 # ท (made in Thailand) or น (imported), digits, -, digits, optional (n), /, the TIS base number.
-_LICENCE_FORM = re.compile(r"(?<![ก-ฮ])[ทน]\s*\d{1,6}\s*-\s*\d{1,4}(?:\s*\(\s*\d{1,3}\s*\))?\s*/\s*\d{1,5}")
+_LICENCE_FORM = re.compile(
+    r"(?<![ก-ฮ])[ทน]\s*\.?\s*\d{1,6}\s*-\s*\d{1,4}(?:\s*\(\s*\d{1,3}\s*\))?\s*/\s*\d{1,5}"
+)
+_LETTER_DOT = re.compile(r"^([ทน])\s*\.")
 _LICENCE_AFTER_WORD = re.compile(
     r"(?:ใบอนุญาต(?:เลขที่|ที่)?|licen[cs]e\s*(?:no\.?|number|#)?)\s*[:：]?\s*(?P<token>[^\s,;|]{3,40})",
     re.IGNORECASE,
@@ -74,7 +77,7 @@ def read_licences(fields: Iterable[tuple[str, str]], cleaned: bool = False) -> l
         text = raw if cleaned else clean_text(raw)
         if "/" in text:
             for match in _LICENCE_FORM.finditer(text):
-                canonical = canonical_licence(match.group(0))
+                canonical = canonical_licence(_LETTER_DOT.sub(r"\1", match.group(0)))
                 found.setdefault(canonical, LicenceText(canonical, match.group(0), where))
         if "ใบอนุญาต" not in text and "licen" not in text.casefold():
             continue
