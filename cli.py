@@ -330,16 +330,56 @@ def export_findings(
 @export_app.command("cases")
 def export_cases(
     out: Annotated[Path, typer.Option(help="The case file to write (cases.zip).")],
-    since: Annotated[str | None, typer.Option(help="Only cases since this day.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only cases seen since this Asia/Bangkok day (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
     """Export signed ETDA case files for violating listings."""
-    not_yet("export cases")
+    from reports.casefile import export_cases as run_export
+    from reports.signing import SigningKeyError
+
+    try:
+        day = None if since is None else date.fromisoformat(since)
+    except ValueError:
+        fail(f"--since: {since!r} is not a date like 2026-11-25")
+    try:
+        summary = run_export(state.store(), state.settings, since=day, out=out)
+    except SigningKeyError as exc:
+        fail(str(exc))
+    for problem in summary.problems[:20]:
+        errors.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
+    if len(summary.problems) > 20:
+        errors.print(f"warning: … and {len(summary.problems) - 20} more, all listed in manifest.json")
+    console.print(f"wrote {summary.cases} cases to {out}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"signing key fingerprint (SHA-256): {summary.key_fingerprint}", highlight=False)
 
 
 @app.command()
-def verify(file: Annotated[Path, typer.Argument(help="A cases-*.zip file.")]) -> None:
+def verify(
+    file: Annotated[Path, typer.Argument(help="A cases-*.zip file.")],
+    key: Annotated[
+        Path | None, typer.Option(help="The sender's public key (PEM) that the file must be signed with.")
+    ] = None,
+) -> None:
     """Verify an ETDA case file: every hash and the signature."""
-    not_yet("verify")
+    from reports.verify import verify_casefile
+
+    try:
+        expected = None if key is None else key.read_bytes()
+    except OSError as exc:
+        fail(f"--key: {exc.strerror}")
+    result = verify_casefile(file, public_key=expected)
+    if not result.ok:
+        for problem in result.problems:
+            console.print(f"FAILED {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(
+        f"OK {file.name}: {result.cases} cases, {result.files} files; every hash and the signature hold "
+        f"(key fingerprint {result.key_fingerprint})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @schedule_app.command("run")

@@ -76,20 +76,38 @@ def read_record(data_dir: Path, warc_file: str, offset: int) -> bytes:
 
 def read_capture(data_dir: Path, warc_file: str, offset: int) -> bytes:
     """The record at ``offset`` and the records written with it (those ``WARC-Concurrent-To`` it)."""
-    first = read_record(data_dir, warc_file, offset)
-    record_id = parse_record(first)[0].get_header("WARC-Record-ID")
-    parts, position = [first], offset + len(first)
-    while True:
+    return read_capture_and_payload(data_dir, warc_file, offset)[0]
+
+
+def read_capture_and_payload(data_dir: Path, warc_file: str, offset: int) -> tuple[bytes, bytes]:
+    """The record at ``offset`` and the records written with it (those ``WARC-Concurrent-To`` it),
+    as raw gzip members, and the first record's payload, in one pass: each record is parsed once,
+    and of the next capture only its headers are read. A torn record after the capture ends it."""
+    path = evidence_path(data_dir, warc_file)
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        if handle.read(2) != b"\x1f\x8b":
+            raise ValueError(f"{warc_file}: no gzip WARC record at offset {offset}")
+        handle.seek(offset)
+        records = ArchiveIterator(handle)
+        first, payload, end = None, b"", offset
         try:
-            raw = read_record(data_dir, warc_file, position)
-        except ValueError:
-            break
-        headers = parse_record(raw)[0]
-        if record_id not in [value for name, value in headers.headers if name == "WARC-Concurrent-To"]:
-            break
-        parts.append(raw)
-        position += len(raw)
-    return b"".join(parts)
+            for record in records:
+                headers = record.rec_headers
+                if first is None:
+                    first, payload = headers.get_header("WARC-Record-ID"), record.raw_stream.read()
+                elif first not in [value for name, value in headers.headers if name == "WARC-Concurrent-To"]:
+                    break
+                end = records.get_record_offset() + records.get_record_length()
+        except Exception as exc:  # warcio raises several kinds; a torn record after the capture ends it
+            if first is None:
+                raise ValueError(
+                    f"{warc_file}: no WARC record at offset {offset} ({type(exc).__name__})"
+                ) from exc
+        if first is None or end == offset:
+            raise ValueError(f"{warc_file}: no whole WARC record at offset {offset}")
+        handle.seek(offset)
+        return handle.read(end - offset), payload
 
 
 def parse_record(raw: bytes) -> tuple[Any, bytes]:

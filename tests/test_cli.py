@@ -119,7 +119,7 @@ def test_a_bad_register_file_is_rejected_with_its_row_and_column(
 
 def test_later_commands_say_not_available_yet(db: tuple[list[str], Store], tmp_path: Path) -> None:
     options, _ = db
-    result = runner.invoke(cli.app, [*options, "export", "cases", "--out", str(tmp_path / "cases.zip")])
+    result = runner.invoke(cli.app, [*options, "schedule", "list"])
     assert result.exit_code == 2
     assert "not available yet" in result.output
 
