@@ -129,6 +129,10 @@ class Classifier:
         self.segmenter = Segmenter([*folded_words, *brands])
         self.words = frozenset(folded_words)
         self._spellings = sorted(w for w in self.by_word if len(w) >= config.fuzzy_min_length)
+        self._by_pair: dict[str, list[str]] = defaultdict(list)  # character pair → spellings with it
+        for spelling in self._spellings:
+            for pair in {spelling[i : i + 2] for i in range(len(spelling) - 1)}:
+                self._by_pair[pair].append(spelling)
         self._near: dict[str, tuple[str, float] | None] = {}
         self._windows: dict[str, list[str]] = {}
 
@@ -288,10 +292,26 @@ class Classifier:
                     near[hit[0]] = Near(joined, hit[1], words[i][1], at + len(last))
         return near
 
+    def _near_candidates(self, word: str) -> list[str]:
+        """The keywords that can be near ``word`` (blocking): of a length within the ratio's reach,
+        sharing at least half of its character pairs. A ratio of r% needs both: two strings of
+        lengths m and n have a ratio of at most 2·min(m, n)/(m + n), and each character inserted or
+        deleted changes at most two pairs."""
+        reach = self.config.fuzzy_min_ratio / 100
+        low, high = len(word) * reach / (2 - reach), len(word) * (2 - reach) / reach
+        pairs = {word[i : i + 2] for i in range(len(word) - 1)}
+        shared: dict[str, int] = defaultdict(int)
+        for pair in pairs:
+            for spelling in self._by_pair.get(pair, ()):
+                shared[spelling] += 1
+        need = len(pairs) / 2
+        return [s for s, count in shared.items() if count >= need and low <= len(s) <= high]
+
     def _nearest(self, word: str) -> tuple[str, float] | None:
+        """The keyword ``word`` nearly spells, if any (cached)."""
         if word not in self._near:
             best = process.extractOne(
-                word, self._spellings, scorer=fuzz.ratio, score_cutoff=self.config.fuzzy_min_ratio
+                word, self._near_candidates(word), scorer=fuzz.ratio, score_cutoff=self.config.fuzzy_min_ratio
             )
             if len(self._near) >= NEAR_CACHE:
                 self._near.clear()

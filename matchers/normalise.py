@@ -180,6 +180,15 @@ def model_key(text: str) -> str:
     return _NOT_MODEL_CHAR.sub("", clean_text(text).casefold())
 
 
+_ASCII_NOT_WORD = {code: None for code in range(128) if not chr(code).isalnum()}
+
+
+def compact_text(cleaned: str) -> str:
+    """Cleaned text casefolded without ASCII spaces and punctuation, to look for brand and model keys
+    in (a key holds letters and digits only, so every key written in the text is found in this)."""
+    return cleaned.casefold().translate(_ASCII_NOT_WORD)
+
+
 class Segmenter:
     """Thai word segmentation with PyThaiNLP's dictionary plus custom words (the register's keywords
     and known brands), through nlpo3 where it is installed and PyThaiNLP's newmm otherwise."""

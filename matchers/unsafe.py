@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from matchers.normalise import brand_key, model_key
+from matchers.normalise import brand_key, compact_text, model_key
 
 MIN_MODEL_IN_TEXT = 4
 """Shortest model code looked for inside a listing's text (shorter codes match too much)."""
@@ -49,10 +49,11 @@ class UnsafeList:
             self._brands.make_automaton()
 
     def find(self, brand: str | None, model: str | None, text: str = "") -> UnsafeHit | None:
-        """The list entry for this brand and model; brand and model may also be read from ``text``."""
+        """The list entry for this brand and model; brand and model may also be read from ``text``
+        (cleaned with ``clean_text``)."""
         if not self._by_brand:
             return None
-        compact = model_key(text)
+        compact = compact_text(text)
         brands = [compact_brand(brand)] if brand else []
         if len(self._brands):  # the brand written in the title or description counts too
             brands += [key for _, key in self._brands.iter(compact)]

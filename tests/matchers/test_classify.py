@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from config import MatchConfig
@@ -148,3 +150,28 @@ def test_reasons_name_the_word_as_the_register_writes_it(classifier: Classifier)
 def test_every_feature_is_listed_once() -> None:
     names = [feature.__name__ for feature in FEATURES]
     assert len(names) == len(set(names))
+
+
+def test_near_spelling_blocking_loses_no_match(classifier: Classifier) -> None:
+    """The blocked search for near spellings finds what a search of every keyword finds."""
+    from rapidfuzz import fuzz, process
+
+    rng = random.Random(2568)
+    spellings = classifier._spellings
+    words = []
+    for spelling in spellings:
+        for _ in range(20):
+            i = rng.randrange(len(spelling))
+            edit = rng.randrange(3)  # drop, add or change one character
+            kept = spelling[:i] if edit == 0 else spelling[: i + 1] if edit == 1 else spelling[:i] + "x"
+            words.append(kept + (rng.choice(spelling) if edit == 1 else "") + spelling[i + 1 :])
+    cutoff = classifier.config.fuzzy_min_ratio
+    found = 0
+    for word in words:
+        full = process.extractOne(word, spellings, scorer=fuzz.ratio, score_cutoff=cutoff)
+        blocked = process.extractOne(
+            word, classifier._near_candidates(word), scorer=fuzz.ratio, score_cutoff=cutoff
+        )
+        assert (full and full[1]) == (blocked and blocked[1]), word
+        found += full is not None
+    assert found > len(words) / 4, "the mutations include near spellings"
