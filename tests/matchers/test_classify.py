@@ -8,7 +8,17 @@ import pytest
 
 from config import MatchConfig
 from matchers.classify import Classifier
-from matchers.features import FEATURES
+from matchers.features import (
+    FEATURES,
+    Feature,
+    keyword_in_description,
+    keyword_in_title,
+    keyword_misspelt_in_title,
+    look_alike_word,
+    named_first,
+    scope_doubt_word,
+    tis_number_shown,
+)
 from matchers.marks import listing_fields, read_marks
 
 STANDARDS = [
@@ -175,3 +185,38 @@ def test_near_spelling_blocking_loses_no_match(classifier: Classifier) -> None:
         assert (full and full[1]) == (blocked and blocked[1]), word
         found += full is not None
     assert found > len(words) / 4, "the mutations include near spellings"
+
+
+# (feature, title, description, standard, fires) — each feature on its own, firing and not
+FEATURE_CASES = [
+    (keyword_in_title, "พาวเวอร์แบงค์ 10000", "", "2879-2560", True),
+    (keyword_in_title, "ของใช้ในบ้าน", "พาวเวอร์แบงค์", "2879-2560", False),
+    (keyword_in_description, "ของใช้ในบ้าน", "พาวเวอร์แบงค์ 10000", "2879-2560", True),
+    (keyword_in_description, "พาวเวอร์แบงค์", "พาวเวอร์แบงค์", "2879-2560", False),
+    (keyword_misspelt_in_title, "พาวเวอร์แบง 10000", "", "2879-2560", True),
+    (keyword_misspelt_in_title, "พาวเวอร์แบงค์ 10000", "", "2879-2560", False),
+    (named_first, "ปลั๊กพ่วง และ หัวปลั๊ก", "", "2432-2555", True),
+    (named_first, "ปลั๊กพ่วง และ หัวปลั๊ก", "", "166-2549", False),
+    (tis_number_shown, "ของใช้ มอก. 2879", "", "2879-2560", True),
+    (tis_number_shown, "ของใช้ มอก. 2432-2555", "", "2879-2560", False),
+    (look_alike_word, "เคส พาวเวอร์แบงค์", "", "2879-2560", True),
+    (look_alike_word, "พาวเวอร์แบงค์ พร้อมเคส", "", "2879-2560", False),
+    (scope_doubt_word, "ฟิกเกอร์", "สำหรับนักสะสม", "685 เล่ม 1-2562", True),
+    (scope_doubt_word, "ฟิกเกอร์ ตัวใหญ่", "", "685 เล่ม 1-2562", False),
+]
+
+
+@pytest.mark.parametrize(("feature", "title", "description", "tis", "fires"), FEATURE_CASES)
+def test_each_feature(
+    classifier: Classifier, feature: Feature, title: str, description: str, tis: str, fires: bool
+) -> None:
+    entry = classifier.entry(tis)
+    assert entry is not None
+    result = feature(_read(classifier, title, description), entry, classifier.config)
+    assert (result is not None) == fires, result
+    if result is not None:
+        assert result.detail, "a feature that fires says why"
+
+
+def test_every_feature_has_table_cases() -> None:
+    assert {case[0] for case in FEATURE_CASES} == set(FEATURES)
