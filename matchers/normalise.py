@@ -72,25 +72,27 @@ _NON_BASE = f"{thai_above_vowels}{thai_below_vowels}{thai_tonemarks}\u0e3a\u0e4c
 _REPEATABLE = (
     f"{thai_follow_vowels}{thai_lead_vowels}{thai_above_vowels}{thai_below_vowels}\u0e3a\u0e4c\u0e4d\u0e4e"
 )
-_THAI_MISORDER = re.compile(
-    "|".join(
-        [
-            "\u0e40\u0e40",
-            f"[{thai_tonemarks}\u0e4c][{thai_above_vowels}{thai_below_vowels}]",
-            "\u0e4d",
-            f"[{thai_follow_vowels}][{thai_tonemarks}]",
-            "\u0e45",
-            f"([{_REPEATABLE}]) *\\1",
-            f"[{thai_tonemarks}]{{2,}}",
-            f"(?:^|[ \n])[{_NON_BASE}]",
-        ]
+_THAI_MISORDER = [
+    re.compile(pattern)
+    for pattern in (
+        f"[{thai_tonemarks}\u0e4c][{thai_above_vowels}{thai_below_vowels}]",
+        f"[{thai_follow_vowels}][{thai_tonemarks}]",
+        f"[{thai_tonemarks}][{thai_tonemarks}]",
+        f"([{_REPEATABLE}]) *\\1",
+        f"(?:^|[ \n])[{_NON_BASE}]",
     )
-)
+]
+_THAI_MISORDER_LITERALS = ("\u0e40\u0e40", "\u0e4d", "\u0e45")
+# Separate searches: one alternation of them all is twice as slow in Python's engine.
 
 
 def thai_normalise(text: str) -> str:
     """Thai vowels and tone marks in their standard order (PyThaiNLP ``normalize``), where needed."""
-    return pythainlp_normalize(text) if _THAI_MISORDER.search(text) else text
+    if any(literal in text for literal in _THAI_MISORDER_LITERALS) or any(
+        pattern.search(text) for pattern in _THAI_MISORDER
+    ):
+        return pythainlp_normalize(text)
+    return text
 
 
 def fold(text: str) -> str:
