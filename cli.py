@@ -286,17 +286,26 @@ def report_daily(
         _parse_day(day),
         timezone=settings.report.timezone,
         evidence_root=settings.data_dir,
+        settings=settings,
     )
-    console.print(f"report for {report.day}: {out / 'report.html'}")
+    console.print(
+        f"report for {report.day}: {out / 'report.html'} — {report.new} new, {report.continuing} continuing, "
+        f"{report.resolved} resolved, {report.needs_review} to review",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for alert in report.alerts:
+        errors.print(f"alert {alert.kind}: {alert.message}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _parse_day(text: str | None) -> date | None:
+def _parse_day(text: str | None, option: str = "--date") -> date | None:
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        fail(f"--date: {text!r} is not a date like 2026-11-25")
+        fail(f"{option}: {text!r} is not a date like 2026-11-25")
 
 
 @export_app.command("findings")
@@ -305,15 +314,23 @@ def export_findings(
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv | parquet")] = "jsonl",
     all_: Annotated[bool, typer.Option("--all", help="Every listing, not only violations.")] = False,
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
-    standard: Annotated[str | None, typer.Option(help="Only this TIS number.")] = None,
-    verdict: Annotated[list[str] | None, typer.Option(help="Only these verdicts.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only listings seen since this day (YYYY-MM-DD).")] = None,
+    standard: Annotated[
+        str | None, typer.Option(help="Only this TIS number, as written (2879-2560) or its base (2879).")
+    ] = None,
+    verdict: Annotated[list[str] | None, typer.Option(help="Only this verdict (repeat for several).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only listings seen since this Asia/Bangkok day (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
     """Export findings (the latest observation of each listing with its verdict)."""
+    from reports.export import FORMATS, VERDICTS
     from reports.export import export_findings as run_export
 
-    if fmt not in {"jsonl", "csv", "parquet"}:
-        fail(f"--format: {fmt!r} is not one of jsonl, csv, parquet")
+    if fmt not in FORMATS:
+        fail(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    unknown = sorted(set(verdict or ()) - set(VERDICTS))
+    if unknown:
+        fail(f"--verdict: {', '.join(map(repr, unknown))} is not one of {', '.join(VERDICTS)}")
     count = run_export(
         state.store(),
         out,
@@ -322,9 +339,10 @@ def export_findings(
         site=site,
         standard=standard,
         verdicts=verdict,
-        since=_parse_day(since),
+        since=_parse_day(since, "--since"),
+        timezone=state.settings.report.timezone,
     )
-    console.print(f"wrote {count} findings to {out}")
+    console.print(f"wrote {count} findings to {out}", markup=False, highlight=False, soft_wrap=True)
 
 
 @export_app.command("cases")
@@ -383,27 +401,134 @@ def verify(
 
 
 @schedule_app.command("run")
-def schedule_run() -> None:
-    """Run the scheduler in the foreground."""
-    not_yet("schedule run")
+def schedule_run(
+    now: Annotated[
+        list[str] | None,
+        typer.Option("--now", help="Also run this job right away (daily, recheck, register); repeatable."),
+    ] = None,
+) -> None:
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C (under systemd: docs/operations.md)."""
+    from scheduler import JOBS, run_forever
+
+    unknown = [job for job in now or [] if job not in JOBS]
+    if unknown:
+        fail(f"--now: no job {unknown[0]!r}; the jobs are {', '.join(JOBS)}", code=2)
+    settings = state.settings
+    for name in ("tisiwatch", "apscheduler"):  # what the scheduler does, at log_level (INFO) or -v
+        logging.getLogger(name).setLevel(
+            min(logging.getLogger().level, logging.getLevelName(settings.log_level))
+        )
+    store = state.store()
+    store.migrate()
+    console.print(f"scheduler started ({settings.schedule.timezone}); stop it with Ctrl-C or SIGTERM")
+    run_forever(settings, store, now or ())
+    console.print("scheduler stopped")
 
 
 @schedule_app.command("list")
 def schedule_list() -> None:
-    """List the scheduled jobs and their next run."""
-    not_yet("schedule list")
+    """List the scheduled jobs, their timetable, next run and latest run."""
+    from zoneinfo import ZoneInfo
+
+    from scheduler import timetable
+
+    settings = state.settings
+    store = state.store()
+    store.migrate()
+    zone = ZoneInfo(settings.schedule.timezone)
+    table = Table("job", "steps", "cron", f"next run ({zone.key})", "latest run", title="timetable")
+    entries = timetable(settings, store)
+    for entry in entries:
+        last = entry.last
+        table.add_row(
+            entry.plan.id,
+            " → ".join(entry.plan.steps),
+            entry.cron or "off",
+            f"{entry.next_run.astimezone(zone):%Y-%m-%d %H:%M}" if entry.next_run else "-",
+            f"{last.id}: {last.status}, {last.started_at.astimezone(zone):%Y-%m-%d %H:%M}" if last else "-",
+        )
+    console.print(table)
+    if not any(entry.stored for entry in entries):
+        console.print("the scheduler has not stored its jobs yet: next runs as settings.toml gives them")
 
 
 @schedule_app.command("trigger")
-def schedule_trigger(job: Annotated[str, typer.Argument(help="Job id.")]) -> None:
-    """Run one scheduled job now."""
-    not_yet("schedule trigger")
+def schedule_trigger(
+    job: Annotated[str, typer.Argument(help="Job id: daily, recheck or register.")],
+) -> None:
+    """Run one job now, in this process, recorded like a scheduled run (exit 1 if a step failed)."""
+    from rich.markup import escape
+
+    from scheduler import JOBS, Pipeline, recover
+    from store import journal
+
+    if job not in JOBS:
+        fail(f"no job {job!r}; the jobs are {', '.join(JOBS)}", code=2)
+    settings = state.settings
+    store = state.store()
+    store.migrate()
+    recover(store)
+    with store.session() as session:
+        running = journal.unfinished(session, job)
+    if running:
+        other = running[0]
+        fail(f"job {job} is already running: run {other.id}, started {other.started_at:%Y-%m-%d %H:%M} UTC "
+             f"on {other.host} (pid {other.pid})")  # fmt: skip
+    with console.status(f"running {job}: {' → '.join(JOBS[job].steps)}"):
+        outcome = Pipeline(settings, store).run(job, "manual")
+    for name, status, error in outcome.steps:
+        console.print(f"  {name}: {status}" + (f" — {escape(error)}" if error else ""), highlight=False)
+    console.print(f"run {outcome.run_id} {outcome.status}", highlight=False)
+    if outcome.status != "finished":
+        raise typer.Exit(1)
 
 
 @schedule_app.command("history")
-def schedule_history() -> None:
-    """Show past pipeline runs."""
-    not_yet("schedule history")
+def schedule_history(
+    limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20,
+    job: Annotated[str | None, typer.Option(help="Only this job.")] = None,
+    run: Annotated[int | None, typer.Option("--run", help="Show one run's steps in detail.")] = None,
+) -> None:
+    """Show recent pipeline runs and the outcome of each step."""
+    import json
+    from zoneinfo import ZoneInfo
+
+    from rich.markup import escape
+
+    from store import journal
+    from store.models import PipelineRun
+
+    zone = ZoneInfo(state.settings.schedule.timezone)
+    store = state.store()
+    store.migrate()
+
+    def when(moment: Any) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M:%S}" if moment else "-"
+
+    def took(start: Any, end: Any) -> str:
+        return f"{(end - start).total_seconds():.0f} s" if start and end else "-"
+
+    with store.session() as session:
+        runs = journal.recent(session, limit, job) if run is None else [session.get(PipelineRun, run)]
+        if run is not None and runs[0] is None:
+            fail(f"no pipeline run {run}")
+        table = Table("run", "job", "trigger", f"started ({zone.key})", "took", "status", "steps", "error")
+        for item in runs:
+            assert item is not None
+            steps = " · ".join(f"{step.name} {step.status}" for step in item.steps)
+            table.add_row(str(item.id), item.job, item.trigger, when(item.started_at),
+                          took(item.started_at, item.finished_at), item.status, steps, escape(item.error or ""))  # fmt: skip
+        console.print(table)
+        if run is not None and runs[0] is not None:
+            console.print(f"steps of run {run}:")
+            for step in runs[0].steps:
+                console.print(f"  {step.name}: {step.status}, started {when(step.started_at)}, took "
+                              f"{took(step.started_at, step.finished_at)}", highlight=False)  # fmt: skip
+                for key, value in (step.stats or {}).items():
+                    said = json.dumps(value, ensure_ascii=False, default=str)
+                    console.print(f"    {key}: {said}", markup=False, highlight=False, soft_wrap=True)
+                if step.error:
+                    console.print(f"    error: {step.error}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

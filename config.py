@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "settings.toml"
@@ -101,10 +101,113 @@ class ReportConfig(_Section):
     timezone: str = "Asia/Bangkok"
 
 
+class AlertsConfig(_Section):
+    """Crawl-health alerts (``reports.alerts``): thresholds, and where alerts go besides the log."""
+
+    coverage_drop_share: float = Field(default=0.2, gt=0, le=1)
+    """Alert when a field's coverage falls below its 7-day median by more than this share of it."""
+    error_spike_factor: float = Field(default=3.0, gt=1, le=1000)
+    """Alert when the error rate is more than this many times its 7-day median."""
+    min_error_rate: float = Field(default=0.02, ge=0, le=1)
+    """An error rate at or below this never alerts (a quiet site's first timeout is no spike)."""
+    webhook_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    """POST the alerts as JSON to this http(s) URL; empty: off."""
+    smtp_host: str = ""
+    """Send the alerts by e-mail through this SMTP server; empty: off."""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    mail_from: str = "tisiwatch@localhost"
+    mail_to: list[str] = Field(default_factory=list)
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """How long a webhook POST or an SMTP conversation may take before it is given up (and logged)."""
+
+    @model_validator(mode="after")
+    def _mail_needs_recipients(self) -> AlertsConfig:
+        if self.smtp_host and not self.mail_to:
+            raise ValueError("smtp_host is set but mail_to names no recipient")
+        if any("@" not in address for address in [self.mail_from, *self.mail_to] if address):
+            raise ValueError("mail_from and mail_to must be e-mail addresses (name@host)")
+        return self
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekdays(text: str) -> str:
+    """A crontab weekday field (0 or 7 = Sunday, sun-sat, ranges, steps, lists) as APScheduler day names:
+    APScheduler 3 counts weekday numbers from Monday, so numbers are never handed to it."""
+    if text == "*":
+        return "*"
+    days: set[int] = set()
+    for part in text.lower().split(","):
+        base, _, step = part.partition("/")
+        if step and not (step.isdigit() and int(step) > 0):
+            raise ValueError(f"weekday step {step!r} is not a positive number")
+        first, _, last = ("0-6" if base == "*" else base).partition("-")
+        start = _weekday(first)
+        end = _weekday(last) if last else (6 if step else start)
+        if end < start:
+            raise ValueError(f"weekday range {base!r} runs backwards")
+        days.update(day % 7 for day in range(start, end + 1, int(step or 1)))
+    return ",".join(_WEEKDAYS[day] for day in sorted(days))
+
+
+def _weekday(text: str) -> int:
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    if text in _WEEKDAYS:
+        return _WEEKDAYS.index(text)
+    raise ValueError(f"{text!r} is not a weekday (0-7 or sun-sat)")
+
+
 class ScheduleConfig(_Section):
-    daily: str = "0 6 * * *"
-    recheck: str = "0 3 * * 0"
+    """The scheduler's timetable (``scheduler.py``): standard cron expressions (minute hour day month
+    weekday, 0 or 7 = Sunday) in ``timezone``; "" switches a job off."""
+
     timezone: str = "Asia/Bangkok"
+    daily: str = "0 6 * * *"
+    """The daily pipeline: crawl the sites → match → report and alerts → ETDA case file."""
+    recheck: str = "0 3 * * 0"
+    """The weekly re-check of the known listings (what changed, what is gone), then match."""
+    register_check: str = "*/30 * * * *"
+    """How often the register files are looked at; one whose content changed is imported, then match."""
+    register_files: list[str] = Field(default_factory=list)
+    """Register files (CSV or XLSX) to re-import when their content changes; relative to the data directory."""
+    sites: list[str] = Field(default_factory=list)
+    """The sites the scheduled crawls visit; empty: ``sites.enabled``."""
+    misfire_grace_s: int = Field(default=21_600, ge=1, le=7 * 86_400)
+    """A run missed while the scheduler was down (or one it was interrupted in) is made up for if no
+    more than this many seconds late; later ones wait for their next time."""
+
+    def trigger(self, key: str) -> Any:
+        """The APScheduler ``CronTrigger`` of the cron expression at ``key`` (None when switched off)."""
+        from zoneinfo import ZoneInfo
+
+        from apscheduler.triggers.cron import CronTrigger
+
+        expression = getattr(self, key)
+        if not expression:
+            return None
+        fields = expression.split()
+        if len(fields) != 5:
+            raise ValueError(f"{len(fields)} fields, not 5 (minute hour day month weekday)")
+        minute, hour, day, month, weekday = fields
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday),
+                           timezone=ZoneInfo(self.timezone))  # fmt: skip
+
+    @model_validator(mode="after")
+    def _valid_timetable(self) -> ScheduleConfig:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: {self.timezone!r} is not a time zone like Asia/Bangkok") from None
+        for key in ("daily", "recheck", "register_check"):
+            try:
+                self.trigger(key)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {getattr(self, key)!r} is not a cron expression ({exc})") from None
+        return self
 
 
 class Settings(_Section):
@@ -118,6 +221,7 @@ class Settings(_Section):
     match: MatchConfig = MatchConfig()
     report: ReportConfig = ReportConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @property
     def database_url(self) -> str:

@@ -46,6 +46,8 @@ def politeness(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.retry.BackoffRetryMiddleware": 550,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "crawler.redirect.LoopRedirectMiddleware": 600,
         },
         "SPIDER_MIDDLEWARES": {"crawler.guard.TrapGuardMiddleware": 850},
     }

@@ -1,15 +1,18 @@
-"""The HTTP side shared by the demo shops: replies, request handler, server and the one-time faults."""
+"""The HTTP side shared by the demo shops: replies, request handler, server, the one-time faults and
+the fault modes at a rate (``demo.faults``)."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from demo.faults import LOOP_PARAM
 from demo.label import label_png
 from demo.page import PRODUCT_IMAGE
 from demo.world import DemoState, ShopWorld
@@ -67,6 +70,11 @@ class Shop:
                 body = label_png(listing.label, listing.brand, listing.model)
         return Reply(200, body, "image/png", {"Cache-Control": "max-age=86400"})
 
+    def rate_fault(self, target: str, path: str) -> str | None:
+        """The fault mode (``demo.faults``) this request meets, when the shops run with fault rates."""
+        mill = self.state.mill
+        return None if mill is None else mill.strike(self.name, target, self.product_id(path) is not None)
+
     def fault(self, path: str) -> Reply | None:
         """A 503 or 429 on the first request for the shop's two faulty product URLs, otherwise None."""
         if not self.state.faults:
@@ -83,6 +91,22 @@ class Shop:
             reply.headers["Retry-After"] = "1"
             return reply
         return None
+
+
+def fault_reply(kind: str | None, target: str) -> Reply | None:
+    """The answer of a fault mode that replaces the page (503, 429, a redirect loop's next leg)."""
+    if kind == "unavailable":
+        return text_reply("ระบบขัดข้องชั่วคราว (503 Service Unavailable)", 503)
+    if kind == "rate_limited":
+        return Reply(429, "คำขอถี่เกินไป (429 Too Many Requests)".encode(), TEXT, {"Retry-After": "1"})
+    if kind == "redirect_loop":
+        path, _, query = target.partition("?")
+        params = [part for part in query.split("&") if part]
+        back = [part for part in params if part != LOOP_PARAM]
+        location = path + ("?" + "&".join(back) if back else "") if LOOP_PARAM in params else (
+            path + "?" + "&".join([*params, LOOP_PARAM]))  # fmt: skip
+        return Reply(302, b"", TEXT, {"Location": location})
+    return None
 
 
 class ShopHandler(BaseHTTPRequestHandler):
@@ -104,17 +128,28 @@ class ShopHandler(BaseHTTPRequestHandler):
         query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
         shop = self.server.shop
         try:
-            reply = shop.image(path) or shop.fault(path) or shop.route(path, query, self.server.base_url)
+            kind = shop.rate_fault(self.path, path)
+            reply = (
+                shop.image(path)
+                or fault_reply(kind, self.path)
+                or shop.fault(path)
+                or shop.route(path, query, self.server.base_url)
+            )
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            reply = text_reply("internal error", 500)
+            kind, reply = None, text_reply("internal error", 500)
+        if kind == "slow" and shop.state.mill is not None:
+            time.sleep(shop.state.mill.rates.slow_s)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if not head:
+        if kind == "truncated":  # the whole body announced, half of it sent, the connection closed
+            self.wfile.write(reply.body[: len(reply.body) // 2])
+            self.close_connection = True
+        elif not head:
             self.wfile.write(reply.body)
 
     def log_message(self, format: str, *args: Any) -> None:

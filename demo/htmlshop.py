@@ -3,10 +3,13 @@
 Routes: `/robots.txt` (all but /cart), `/sitemap.xml` (a sitemap index above 50,000 products),
 `/search?q=&page=N` and `/category/SLUG?page=N` (20 `a.product-link` a page, `a[rel=next]`),
 `/product/ID` (JSON-LD Product, `table.spec`, `a.seller`; a removed one answers 404 "สินค้านี้ถูกลบแล้ว"),
-`/shop/SELLER_ID`, `/img/ID/N.png`, `/cart`.
+`/shop/SELLER_ID`, `/img/ID/N.png`, `/cart`; with the calendar fault (`demo.faults`) the last result page
+links on to `/calendar/YYYY/MM`, whose every month links to the next one, for ever.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from demo.handler import Reply, Shop, text_reply
 from demo.listing import DemoListing
@@ -62,6 +65,8 @@ class HtmlShop(Shop):
             if not sold:
                 return Reply(404, missing_page(self.title))
             return self._results(f"ร้าน {sold[0].seller_name}", path, {}, sold, query.get("page"))
+        if path.startswith("/calendar/") and self.state.mill is not None and self.state.mill.rates.calendar:
+            return self._calendar(path.removeprefix("/calendar/"), query.get("from", ""))
         if path == "/cart":
             return Reply(200, layout(self.title, "ตะกร้าสินค้า", "<h1>ตะกร้าสินค้า</h1><p>ว่าง</p>"))
         return Reply(404, missing_page(self.title))
@@ -79,12 +84,34 @@ class HtmlShop(Shop):
     ) -> Reply:
         page = page_number(raw_page)
         chunk = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        more = page * PAGE_SIZE < len(found)
+        trap = not more and self.state.mill is not None and self.state.mill.rates.calendar
         body = (
             f'<h1>{esc(heading)}</h1><p class="count">พบ {len(found)} รายการ</p>'
             + result_list(chunk, _href)
-            + pager(path, params, page, page * PAGE_SIZE < len(found))
+            + pager(path, params, page, more)
+            + (
+                f'<a rel="next" class="events" href="/calendar/2026/12?{esc(urlencode({"from": path}))}">'
+                "ปฏิทินกิจกรรม</a>"
+                if trap
+                else ""
+            )
         )
         return Reply(200, layout(self.title, f"{heading} | {self.title}", body))
+
+    def _calendar(self, month: str, origin: str) -> Reply:
+        """An events calendar with no listings, whose every month links to the next: a crawl trap (one
+        for each list of results it is reached from)."""
+        year, _, number = month.partition("/")
+        if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+            return Reply(404, missing_page(self.title))
+        following = (int(year) + int(number) // 12, int(number) % 12 + 1)
+        body = (
+            f"<h1>ปฏิทินกิจกรรม {esc(year)}-{int(number):02d}</h1><p>ยังไม่มีกิจกรรม</p>"
+            f'<a rel="next" href="/calendar/{following[0]}/{following[1]:02d}?{esc(urlencode({"from": origin}))}">'
+            "เดือนถัดไป</a>"
+        )
+        return Reply(200, layout(self.title, f"ปฏิทินกิจกรรม | {self.title}", body))
 
     def _sitemap(self, path: str, base_url: str) -> Reply:
         linked = self.world.linked

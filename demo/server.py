@@ -4,6 +4,7 @@ Each shop has its own loopback address, so a crawler sees three different hosts:
 api on 127.0.0.2, browser on 127.0.0.3 (where the system cannot bind those, all share the given host).
 Ports come from the operating system unless given. The child process is `python -m demo.server --control`;
 it prints one JSON line when it serves and takes `day N` / `stop` lines on its standard input.
+Fault modes at a rate (`demo.faults.FaultRates`, for drills) are passed as `--fault-rates JSON`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from demo.apishop import ApiShop
 from demo.browsershop import BrowserShop
+from demo.faults import FaultRates
 from demo.handler import Shop, ShopServer
 from demo.htmlshop import HtmlShop
 from demo.listing import SHOPS, api_item_path, product_path
@@ -66,11 +68,13 @@ def _say(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _controlled(seed: int, size: int, day: int, faults: bool, host: str, ports: dict[str, int]) -> None:
+def _controlled(
+    seed: int, size: int, day: int, faults: bool, host: str, ports: dict[str, int], rates: FaultRates | None
+) -> None:
     """The child's side: serve, report, and obey `day N` lines until `stop` or the end of input."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which then stops us
     try:
-        state = DemoState(seed, size, day, faults)
+        state = DemoState(seed, size, day, faults, rates)
         servers = _bind(state, host, ports)
     except Exception as exc:
         _say({"error": f"{type(exc).__name__}: {exc}"})
@@ -186,10 +190,14 @@ def start_shops(
     host: str = "127.0.0.1",
     ports: dict[str, int] | None = None,
     timeout: float | None = None,
+    rates: FaultRates | None = None,
 ) -> ShopsHandle:
-    """Start the three shops in one child process; returns once every shop serves."""
+    """Start the three shops in one child process; returns once every shop serves. ``rates``: fault
+    modes at a rate (``demo.faults``), for drills."""
     command = [sys.executable, "-m", "demo.server", "--control", "--seed", str(seed), "--size", str(size)]
     command += ["--day", str(day), "--host", host] + ([] if faults else ["--no-faults"])
+    if rates is not None:
+        command += ["--fault-rates", json.dumps(rates.as_json())]
     for shop, port in (ports or {}).items():
         command += [f"--{shop}-port", str(port)]
     env = dict(os.environ)
@@ -219,9 +227,10 @@ def serve_forever(
     ports: dict[str, int] | None = None,
     host: str = "127.0.0.1",
     faults: bool = True,
+    rates: FaultRates | None = None,
 ) -> None:
     """Serve the shops in this process until interrupted (Ctrl-C), printing their URLs."""
-    servers = _bind(DemoState(seed, size, day, faults), host, ports)
+    servers = _bind(DemoState(seed, size, day, faults, rates), host, ports)
     print(f"demo shops, seed {seed}, {size} listings a shop, day {day}:", flush=True)
     for shop, server in servers.items():
         print(f"  {shop:<8} {server.base_url}", flush=True)
@@ -242,15 +251,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--day", type=int, default=1)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--no-faults", action="store_true", help="no 503/429/404 fault pages")
+    parser.add_argument("--fault-rates", help='fault modes at a rate, JSON: {"rate": 0.3, "calendar": true}')
     parser.add_argument("--control", action="store_true", help=argparse.SUPPRESS)
     for shop in SHOPS:
         parser.add_argument(f"--{shop}-port", type=int, default=0, help=f"port of the {shop} shop (0: any)")
     args = parser.parse_args(argv)
     ports = {shop: getattr(args, f"{shop}_port") for shop in SHOPS}
+    rates = FaultRates.from_json(json.loads(args.fault_rates)) if args.fault_rates else None
     if args.control:
-        _controlled(args.seed, args.size, args.day, not args.no_faults, args.host, ports)
+        _controlled(args.seed, args.size, args.day, not args.no_faults, args.host, ports, rates)
     else:
-        serve_forever(args.seed, args.size, args.day, ports, args.host, not args.no_faults)
+        serve_forever(args.seed, args.size, args.day, ports, args.host, not args.no_faults, rates)
 
 
 if __name__ == "__main__":

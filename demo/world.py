@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+from demo.faults import FaultMill, FaultRates
 from demo.generator import generate, ghost_listing
 from demo.listing import SHOPS, DemoListing
 
@@ -94,11 +95,12 @@ class FaultBook:
 
 
 class DemoState:
-    """The shops' shared state: (seed, size), the day being served, and the fault switch."""
+    """The shops' shared state: (seed, size), the day being served, the fault switch and fault rates."""
 
-    def __init__(self, seed: int, size: int, day: int, faults: bool) -> None:
+    def __init__(self, seed: int, size: int, day: int, faults: bool, rates: FaultRates | None = None) -> None:
         self.seed, self.size, self.faults = seed, size, faults
         self.book = FaultBook()
+        self.mill = FaultMill(rates, seed) if rates is not None and (rates.rate or rates.calendar) else None
         self.day = day
         self.worlds: dict[str, ShopWorld] = self._build(day)
 
@@ -118,6 +120,8 @@ class DemoState:
         worlds = self._build(day)
         self.worlds, self.day = worlds, day
         self.book.reset()
+        if self.mill is not None:
+            self.mill.reset()
 
     def world(self, shop: str) -> ShopWorld:
         return self.worlds[shop]

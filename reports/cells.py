@@ -23,6 +23,8 @@ TRUNCATED = "…[ตัดทอน · truncated]"
 # C0 controls except tab and line feed, DEL, C1 controls, bidirectional marks, embeddings, overrides
 # and isolates. A carriage return is dropped (a CR LF line end becomes LF).
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# a formula character after leading white space (\s is what str.lstrip() strips), or a tab or line break first
+_FORMULA_FIRST = re.compile("[\t\r\n]|\\s*[" + re.escape("".join(sorted(FORMULA_STARTS))) + "]")
 
 
 def clean(text: str) -> str:
@@ -32,6 +34,12 @@ def clean(text: str) -> str:
 
 def neutralise(text: str, limit: int | None = None) -> str:
     """``text`` made safe for a spreadsheet cell; with ``limit``, cut to that many UTF-16 code units."""
+    if (
+        _UNSAFE.search(text) is None
+        and _FORMULA_FIRST.match(text) is None
+        and (limit is None or 2 * len(text) <= limit)
+    ):
+        return text  # the common case: nothing to change
     starts_unsafe = text[:1] in {"\t", "\r", "\n"}
     text = clean(text)
     if starts_unsafe or text.lstrip()[:1] in FORMULA_STARTS:

@@ -3,23 +3,36 @@
 For one Asia/Bangkok day it writes four files with fixed names into ``out_dir`` — ``report.html``
 (self-contained, opens offline), ``report.xlsx``, ``findings.csv`` and ``findings.json`` — from the
 store, which it only reads. The data files carry the day's new, continuing and resolved findings and
-the needs-review queue; nothing from a marketplace is ever part of a file name.
+the needs-review queue; nothing from a marketplace is ever part of a file name. The page shows at most
+:data:`reports.page.CARDS_PER_SECTION` listings per section as cards and says so; the data files hold
+every one.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import gc
+import multiprocessing
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports.export import replacing, write_csv
+from sqlalchemy.orm import Session
+
+from config import ReportConfig, Settings
+from reports.alerts import Alert, crawl_alerts
+from reports.export import encode_json, replacing, write_csv
 from reports.findings import findings, iso
 from reports.health import crawl_health
 from reports.page import PageContext, render_page
 from reports.register import register_version, standard_names
+from reports.sellers import violation_days
 from reports.summary import Summary, summarise
 from reports.workbook import write_workbook
 from store.clock import day_bounds, local_day, utcnow
@@ -43,6 +56,7 @@ class DailyReport:
     json: Path
     register_version: int | None
     counts: dict[str, int] = field(default_factory=dict)
+    alerts: tuple[Alert, ...] = ()
 
     @property
     def new(self) -> int:
@@ -68,58 +82,174 @@ def build_daily_report(
     timezone: str = "Asia/Bangkok",
     *,
     evidence_root: Path | None = None,
+    settings: Settings | None = None,
 ) -> DailyReport:
     """Write the report for ``day`` (default: today in ``timezone``) into ``out_dir``.
 
     ``evidence_root`` is the directory that relative evidence paths (WARC files, screenshots) are under —
     the data directory; links to evidence are made relative to ``out_dir`` so the folder can be copied.
+    ``settings`` gives the alert thresholds (``[alerts]``; default: the built-in ones).
     """
-    zone = ZoneInfo(timezone)
-    day = day if day is not None else local_day(utcnow(), zone)
-    _, end = day_bounds(day, zone)
-    generated_at = utcnow()
-    with store.sessions() as session:
-        rows = findings(session, day, tz=zone)
-        version = register_version(session, end)
-        context = PageContext(
-            day=day,
-            zone=zone,
-            generated_at=generated_at,
-            register_version=version,
-            health=crawl_health(session, end),
-            standard_names=standard_names(session, version),
-            out_dir=out_dir,
-            evidence_root=evidence_root,
+    with collector_paused():
+        summary, context = collect(
+            store, out_dir, day, timezone, evidence_root=evidence_root, settings=settings
         )
-    summary = summarise(rows)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = DailyReport(
-        day=day,
+        write_files(summary, context, out_dir)
+    return DailyReport(
+        day=context.day,
         out_dir=out_dir,
         html=out_dir / HTML_NAME,
         xlsx=out_dir / XLSX_NAME,
         csv=out_dir / CSV_NAME,
         json=out_dir / JSON_NAME,
-        register_version=version,
+        register_version=context.register_version,
         counts=dict(summary.counts),
+        alerts=tuple(context.alerts),
     )
-    records = [finding.record() for finding in summary.reported]
-    _write_json(summary, context, records, report.json)
-    write_csv(records, report.csv)
-    write_workbook(summary, context, report.xlsx)
-    with replacing(report.html, "w", encoding="utf-8") as stream:
-        stream.write(render_page(summary, context))
-    return report
 
 
-def _write_json(summary: Summary, context: PageContext, records: list[dict[str, Any]], out: Path) -> None:
-    document: dict[str, Any] = {
-        "date": context.day.isoformat(),
-        "timezone": context.zone.key,
-        "generated_at": iso(context.generated_at),
-        "register_version": context.register_version,
-        "counts": summary.counts,
-        "findings": records,
-    }
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a report is built: the findings are a few million objects that
+    live until the end, which every full collection would walk again; the report makes no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def collect(
+    store: Store,
+    out_dir: Path,
+    day: date | None = None,
+    timezone: str = "Asia/Bangkok",
+    *,
+    evidence_root: Path | None = None,
+    settings: Settings | None = None,
+) -> tuple[Summary, PageContext]:
+    """Everything the report shows, read from the store (which it only reads)."""
+    zone = ZoneInfo(timezone)
+    day = day if day is not None else local_day(utcnow(), zone)
+    alert_settings = (settings or Settings()).model_copy(update={"report": ReportConfig(timezone=timezone)})
+    with store.sessions() as session:
+        rows = findings(session, day, tz=zone)
+        context, days = _context(session, day, zone, out_dir, evidence_root, alert_settings)
+    return summarise(rows, days, zone), context
+
+
+def _context(
+    session: Session, day: date, zone: ZoneInfo, out_dir: Path, evidence_root: Path | None, settings: Settings
+) -> tuple[PageContext, dict[str, frozenset[date]]]:
+    """What the page shows besides the findings, and each seller's days seen violating."""
+    _, end = day_bounds(day, zone)
+    version = register_version(session, end)
+    context = PageContext(
+        day=day,
+        zone=zone,
+        generated_at=utcnow(),
+        register_version=version,
+        health=crawl_health(session, end),
+        standard_names=standard_names(session, version),
+        out_dir=out_dir,
+        evidence_root=evidence_root,
+        alerts=crawl_alerts(session, day, settings),
+    )
+    return context, violation_days(session, end, zone)
+
+
+FILES = ("json", "csv", "xlsx", "html")
+PARALLEL_ROWS = 5_000
+"""From this many reported findings on, the workbook is written by a child process while the parent
+writes the other files (the workbook is the slowest file; a machine has more than one core)."""
+
+
+def write_files(summary: Summary, context: PageContext, out_dir: Path, only: Sequence[str] = FILES) -> None:
+    """Write the report's files (``only``: some of :data:`FILES`) into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wait: Callable[[], None] = _nothing
+    if "xlsx" in only:
+        wait = _beside(
+            len(summary.reported) >= PARALLEL_ROWS, write_workbook, summary, context, out_dir / XLSX_NAME
+        )
+    try:
+        records = [finding.record() for finding in summary.reported] if {"json", "csv"} & set(only) else []
+        if "json" in only:
+            write_json(summary, context, records, out_dir / JSON_NAME)
+        if "csv" in only:
+            write_csv(records, out_dir / CSV_NAME)
+        if "html" in only:
+            with replacing(out_dir / HTML_NAME, "w", encoding="utf-8") as stream:
+                stream.write(render_page(summary, context))
+    finally:
+        wait()
+
+
+def _nothing() -> None:
+    pass
+
+
+def _beside(parallel: bool, target: Callable[..., None], *args: Any) -> Callable[[], None]:
+    """Start ``target(*args)`` in a forked child process and return a function that waits for it and
+    raises its error; run it here and now when ``parallel`` is false or forking is not safe (no fork
+    on this system, or other threads running, which a fork would not copy)."""
+    if not parallel or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        target(*args)
+        return _nothing
+    fork = multiprocessing.get_context("fork")
+    receiver, sender = fork.Pipe(duplex=False)
+    child = fork.Process(target=_child, args=(sender, target, args), daemon=True)
+    gc.freeze()  # the findings are only read in the child: the collector must not touch (and copy) them
+    try:
+        child.start()
+    finally:
+        gc.unfreeze()
+    sender.close()
+
+    def wait() -> None:
+        try:
+            error = receiver.recv()
+        except EOFError:  # it died without a word
+            error = "the child process ended without finishing"
+        finally:
+            receiver.close()
+        child.join()
+        if error is not None:
+            raise RuntimeError(f"{getattr(target, '__name__', 'writing')} failed: {error}")
+
+    return wait
+
+
+def _child(sender: Connection, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+    try:
+        target(*args)
+    except BaseException as exc:
+        sender.send("".join(traceback.format_exception_only(exc)).strip())
+        raise
+    else:
+        sender.send(None)
+    finally:
+        sender.close()
+
+
+def write_json(summary: Summary, context: PageContext, records: list[dict[str, Any]], out: Path) -> None:
+    """``findings.json``: the day, its counts and alerts, and the finding records (:meth:`Finding.record`),
+    written a thousand records at a time (one string of them all would be slower, and as big as the file)."""
+    head = encode_json(
+        {
+            "date": context.day.isoformat(),
+            "timezone": context.zone.key,
+            "generated_at": iso(context.generated_at),
+            "register_version": context.register_version,
+            "counts": summary.counts,
+            "alerts": [asdict(alert) for alert in context.alerts],
+        }
+    )
     with replacing(out, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(document, ensure_ascii=False) + "\n")  # the C encoder: much faster
+        stream.write(head[:-1] + ', "findings": [')
+        for first in range(0, len(records), 1000):
+            stream.write(", " if first else "")
+            stream.write(", ".join(map(encode_json, records[first : first + 1000])))
+        stream.write("]}\n")

@@ -22,12 +22,15 @@ from typing import IO, Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from reports.cells import cell
-from reports.findings import COLUMNS, VIOLATIONS, Finding, findings
+from reports.cells import cell, neutralise
+from reports.findings import COLUMNS, COMPLIANT, NEEDS_REVIEW, VIOLATIONS, Finding, findings
 from store.db import Store
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
+_OURS = frozenset({"observed_at", "verdict", "licence_status", "status", "first_seen", "last_seen"})
+"""Columns whose text tisiwatch writes itself (timestamps and names from fixed lists)."""
+VERDICTS: tuple[str, ...] = (*VIOLATIONS, NEEDS_REVIEW, *COMPLIANT)
 
 _TEXT = pa.string()
 _TIME = pa.timestamp("us", tz="UTC")
@@ -54,12 +57,13 @@ def export_findings(
     since: date | datetime | None = None,
     standard: str | None = None,
     day: date | None = None,
+    timezone: str = "Asia/Bangkok",
 ) -> int:
     """Write the findings to ``out`` in ``fmt`` (jsonl, csv, parquet); returns the number of rows written.
 
     ``all_`` exports every listing; otherwise only violations (``verdicts`` narrows either); ``site``,
     ``since`` and ``standard`` filter as in :func:`reports.findings.findings`. ``day`` takes the state at
-    the end of that Asia/Bangkok day (default: everything observed so far).
+    the end of that local day (default: everything observed so far); days are cut in ``timezone``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown findings format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -67,7 +71,7 @@ def export_findings(
     if not all_:
         wanted = set(VIOLATIONS) if wanted is None else wanted & set(VIOLATIONS)
     with store.sessions() as session:
-        rows = findings(session, day, site=site, verdicts=wanted, since=since, standard=standard)
+        rows = findings(session, day, site=site, verdicts=wanted, since=since, standard=standard, tz=timezone)
     if fmt == "parquet":
         write_parquet(rows, out)
     else:
@@ -79,15 +83,34 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: Path) -> None:
     """One finding record (:meth:`Finding.record`) per line."""
     with replacing(out, "w", encoding="utf-8", newline="\n") as stream:
         for record in records:
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            stream.write(encode_json(record) + "\n")
+
+
+encode_json = json.JSONEncoder(ensure_ascii=False).encode
+"""JSON text of a value, non-ASCII kept as it is (one encoder for every call: ``json.dumps`` with options
+builds a new one each time)."""
+
+_CSV_KINDS = tuple(
+    "json" if column in ("reasons", "evidence") else "ours" if column in _OURS else "theirs"
+    for column in COLUMNS
+)
 
 
 def csv_row(record: dict[str, Any]) -> list[Any]:
-    """A finding record as CSV cells: lists and mappings as JSON text, every text neutralised."""
-    values = dict(record)
-    values["reasons"] = json.dumps(record["reasons"], ensure_ascii=False)
-    values["evidence"] = json.dumps(record["evidence"], ensure_ascii=False)
-    return [cell(values[column]) for column in COLUMNS]
+    """A finding record as CSV cells: lists and mappings as JSON text, every text that came from a
+    marketplace neutralised (our own values — verdicts, statuses, timestamps — cannot need it)."""
+    row: list[Any] = []
+    for column, kind in zip(COLUMNS, _CSV_KINDS, strict=True):
+        value = record[column]
+        if kind == "json":
+            row.append(neutralise(encode_json(value)))
+        elif kind == "ours":
+            row.append(value)
+        elif isinstance(value, str):
+            row.append(neutralise(value))
+        else:
+            row.append(cell(value))
+    return row
 
 
 def write_csv(records: Iterable[dict[str, Any]], out: Path) -> None:
@@ -106,7 +129,7 @@ def write_parquet(rows: Sequence[Finding], out: Path) -> None:
             observed_at=finding.observed_at,
             first_seen=finding.first_seen,
             last_seen=finding.last_seen,
-            reasons=json.dumps(record["reasons"], ensure_ascii=False),
+            reasons=encode_json(record["reasons"]),
         )
         for column in COLUMNS:
             columns[column].append(record[column])

@@ -73,7 +73,8 @@ class Evidence:
 
 @dataclass(slots=True)
 class Finding:
-    """One listing as the reports show it. ``gone`` and ``seller_id`` are for the reports, not exported."""
+    """One listing as the reports show it. ``gone``, ``seller_id`` and ``first_violation`` are for the
+    reports, not exported."""
 
     listing_key: str
     site: str
@@ -96,6 +97,8 @@ class Finding:
     evidence: Evidence
     gone: bool = False
     seller_id: str | None = None
+    first_violation: datetime | None = None
+    """The first violating observation of the listing up to the end of the day (for sellers' history)."""
 
     def record(self) -> dict[str, Any]:
         """The finding as JSON-ready data, keys in :data:`COLUMNS` order."""
@@ -165,7 +168,7 @@ def findings(
         observed_at, url, title, seller, seller_id, price, currency, shown_gone, sha256, warc, screenshot,
         verdict, licence_status, tis_number, score, claimed, reasons, version,
     ) in rows:  # fmt: skip
-        first_seen, last_seen, last_gone, violating_before, resolving_before = events.get(
+        first_seen, last_seen, last_gone, violating_before, resolving_before, first_violation = events.get(
             listing_id, _NO_EVENTS
         )
         if gone_at is not None and cutoff is not None and gone_at >= cutoff:
@@ -196,13 +199,14 @@ def findings(
                 evidence=Evidence(sha256, warc, screenshot),
                 gone=gone,
                 seller_id=seller_id or listing_seller_id,
+                first_violation=first_violation,
             )
         )
     result.sort(key=attrgetter("listing_key"))  # in Python: the database would sort the wide rows on disk
     return result
 
 
-_NO_EVENTS: tuple[None, ...] = (None,) * 5
+_NO_EVENTS: tuple[None, ...] = (None,) * 6
 
 
 def _since(since: date | datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -211,7 +215,7 @@ def _since(since: date | datetime | None, zone: ZoneInfo) -> datetime | None:
     return day_bounds(since, zone)[0]
 
 
-def _chosen_verdict(column: Any) -> Any:
+def chosen_verdict(column: Any) -> Any:
     """For the observation in the enclosing query, ``column`` of its verdict under the highest register
     version, the newest first (an index lookup per observation)."""
     chosen = aliased(Verdict, name="chosen")
@@ -256,7 +260,7 @@ def _latest_query(
         .join(Observation, Observation.id == latest.c.id)
         .join(Listing, Listing.id == Observation.listing_id)
         .join(Site, Site.id == Listing.site_id)
-        .outerjoin(Verdict, Verdict.id == _chosen_verdict(Verdict.id))
+        .outerjoin(Verdict, Verdict.id == chosen_verdict(Verdict.id))
         .where(latest.c.rank == 1)
     )
     if site is not None:
@@ -279,13 +283,13 @@ def _latest_query(
 
 
 def _event_query(cutoff: datetime | None, start: datetime, site: str | None) -> Any:
-    """Per listing: first and last live sighting, last gone sighting, and the last violating and
-    resolving observations before the start of the day."""
+    """Per listing: first and last live sighting, last gone sighting, the last violating and resolving
+    observations before the start of the day, and the first violating observation of all."""
     sightings = select(
         Observation.listing_id,
         Observation.observed_at.label("at"),
         Observation.gone,
-        _chosen_verdict(Verdict.verdict).label("verdict"),
+        chosen_verdict(Verdict.verdict).label("verdict"),
     )
     if cutoff is not None:
         sightings = sightings.where(Observation.observed_at < cutoff)
@@ -301,6 +305,7 @@ def _event_query(cutoff: datetime | None, start: datetime, site: str | None) -> 
     before = at < start
     violating: ColumnElement[bool] = and_(before, live, seen.c.verdict.in_(VIOLATIONS))
     resolving: ColumnElement[bool] = and_(before, or_(gone, seen.c.verdict.in_(COMPLIANT)))
+    violated: ColumnElement[bool] = and_(live, seen.c.verdict.in_(VIOLATIONS))
     return select(
         seen.c.listing_id,
         func.min(case((live, at))),
@@ -308,6 +313,7 @@ def _event_query(cutoff: datetime | None, start: datetime, site: str | None) -> 
         func.max(case((gone, at))),
         func.max(case((violating, at))),
         func.max(case((resolving, at))),
+        func.min(case((violated, at))),
     ).group_by(seen.c.listing_id)
 
 
@@ -315,5 +321,7 @@ def _reasons(value: Any) -> list[dict[str, Any]]:
     """Verdict reasons as a list of dicts, whatever shape was stored."""
     if value is None:
         return []
+    if type(value) is list and all(type(item) is dict for item in value):
+        return value  # as the matcher stores them
     items: Sequence[Any] = value if isinstance(value, list) else [value]
     return [item if isinstance(item, dict) else {"detail": str(item)} for item in items]

@@ -8,6 +8,7 @@ paths from the report's directory, percent-encoded so that they cannot name a sc
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -22,12 +23,13 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports import wording
+from reports.alerts import Alert
 from reports.cells import clean
 from reports.charts import bar_chart, top
 from reports.health import SiteHealth
 from reports.summary import Summary
 
-CARDS_PER_SECTION = 2_000
+CARDS_PER_SECTION = 1_000
 """At most this many listings per section in the page; the XLSX and CSV carry every one."""
 SELLER_ROWS = 500
 TITLE_CHARS = 500
@@ -47,6 +49,7 @@ class PageContext:
     standard_names: Mapping[str, str]
     out_dir: Path
     evidence_root: Path | None = None
+    alerts: Sequence[Alert] = ()
 
 
 def web_link(url: str | None) -> str | None:
@@ -113,8 +116,10 @@ def render_page(summary: Summary, context: PageContext) -> str:
         sellers=summary.sellers[:SELLER_ROWS],
         seller_total=len(summary.sellers),
         health=context.health,
+        alerts=context.alerts,
         standard_names=names,
         cards=CARDS_PER_SECTION,
+        shown=_shown(sections),
     )
 
 
@@ -143,7 +148,10 @@ def _environment(context: PageContext) -> Environment:
         licence_status_name=wording.licence_status_name,
         status_name=wording.STATUSES.get,
         explain=wording.explain,
+        feature_name=wording.feature_name,
+        alert_name=wording.alert_name,
         money=_money,
+        anchor=card_id,
     )
     return environment
 
@@ -158,19 +166,32 @@ def _money(price: Decimal | None, currency: str | None) -> str:
     return f"{price:,.2f} {clean(currency or '')}".strip()
 
 
-def _details(reasons: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The readable part of each verdict reason: its detail, feature name and score."""
+def card_id(listing_key: str) -> str:
+    """The page anchor of a listing's card: derived from its key, never the key itself."""
+    return "f-" + hashlib.sha256(listing_key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _shown(sections: Mapping[str, Sequence[Any]]) -> frozenset[str]:
+    """The listing keys that have a card on the page (the first CARDS_PER_SECTION of each section)."""
+    return frozenset(f.listing_key for rows in sections.values() for f in rows[:CARDS_PER_SECTION])
+
+
+def _details(reasons: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each verdict reason in plain words: what its feature says (Thai and English), the detail the
+    matcher recorded (the word, number or licence it read, and where), and its score."""
     shown = []
     for reason in reasons:
         detail = reason.get("detail")
-        if not detail:
+        feature = str(reason.get("feature") or "")
+        if not detail and not feature:
             continue
         score = reason.get("score")
         number = isinstance(score, int | float) and not isinstance(score, bool)
         shown.append(
             {
-                "detail": shorten(str(detail), DETAIL_CHARS),
-                "feature": shorten(str(reason.get("feature") or ""), 80),
+                "phrase": wording.feature_name(shorten(feature, 80)) if feature else None,
+                "detail": shorten(str(detail or ""), DETAIL_CHARS),
+                "feature": shorten(feature, 80),
                 "score": f"{score:.2f}" if number else "",
             }
         )

@@ -80,6 +80,21 @@ LABELS: dict[str, Phrase] = {
     "cov_seller": Phrase("ผู้ขาย", "seller"),
     "cov_licence_text": Phrase("ข้อความใบอนุญาต", "licence text"),
     "no_runs": Phrase("ยังไม่มีการเก็บข้อมูล", "No crawl runs yet"),
+    "open": Phrase("การละเมิดที่ยังอยู่", "Open violations"),
+    "resolved_today": Phrase("แก้ไขวันนี้", "Resolved today"),
+    "listings_ever": Phrase("ประกาศที่เคยละเมิด", "Violating listings, all days"),
+    "days": Phrase("จำนวนวันที่พบการละเมิด", "Days seen violating"),
+    "first_violation": Phrase("พบการละเมิดครั้งแรก", "First violation seen"),
+    "seller_listings": Phrase("ประกาศที่ละเมิดอยู่", "Open violating listings"),
+    "alerts": Phrase("การแจ้งเตือน", "Alerts"),
+    "no_alerts": Phrase("ไม่มีการแจ้งเตือน", "No alerts"),
+    "kind": Phrase("ประเภท", "Kind"),
+    "message": Phrase("รายละเอียด", "Message"),
+    "capped": Phrase(
+        "หน้านี้แสดงไม่เกิน {cards} รายการต่อหมวด รายการทั้งหมดอยู่ใน report.xlsx, findings.csv และ findings.json",
+        "This page shows at most {cards} listings per section; every one is in report.xlsx, findings.csv and "
+        "findings.json",
+    ),
 }
 
 VERDICTS: dict[str, Phrase] = {
@@ -147,6 +162,46 @@ REASONS: dict[tuple[str, str | None], Phrase] = {
     ("unmatched", None): Phrase("ยังไม่ได้วิเคราะห์ประกาศนี้", "This listing has not been matched yet."),
 }
 
+# verdict reason features (the matcher's feature names) -> what each says, in plain words
+FEATURES: dict[str, Phrase] = {
+    "keyword_in_title": Phrase("ชื่อสินค้ามีคำที่ระบุสินค้าควบคุม", "The title names a controlled product"),
+    "keyword_in_description": Phrase(
+        "รายละเอียดหรือสเปกมีคำที่ระบุสินค้าควบคุม", "The description or spec names a controlled product"
+    ),
+    "keyword_misspelt_in_title": Phrase(
+        "ชื่อสินค้ามีคำที่สะกดใกล้เคียงสินค้าควบคุม", "The title nearly spells a controlled product"
+    ),
+    "named_first": Phrase("ชื่อสินค้าขึ้นต้นด้วยสินค้าควบคุม", "The title names this product first"),
+    "tis_number_shown": Phrase("แสดงเลข มอก. ของมาตรฐานนี้", "Shows this standard's TIS number"),
+    "look_alike_word": Phrase(
+        "เป็นสินค้าคล้ายหรืออุปกรณ์เสริม ไม่ใช่ตัวสินค้า", "A look-alike or accessory, not the product itself"
+    ),
+    "scope_doubt_word": Phrase("อาจอยู่นอกขอบข่ายของมาตรฐาน", "May be outside the standard's scope"),
+    "licence_number_shown": Phrase("แสดงเลขที่ใบอนุญาต", "Shows a licence number"),
+    "no_licence_number": Phrase("ไม่แสดงเลขที่ใบอนุญาต", "Shows no licence number"),
+    "on_unsafe_list": Phrase("อยู่ในรายการสินค้าไม่ปลอดภัย", "On the known-unsafe list"),
+    "not_controlled": Phrase("ไม่ใช่สินค้าควบคุม", "Not a controlled product"),
+    "uncertain_category": Phrase("ไม่แน่ชัดว่าเป็นสินค้าควบคุม", "Not clearly a controlled product"),
+    "number_without_product_words": Phrase(
+        "แสดงเลข มอก. แต่ไม่บอกว่าเป็นสินค้าอะไร", "Shows a TIS number but no product words"
+    ),
+    "tisi_qr_in_image": Phrase("มี QR ของ สมอ. ในรูป", "A TISI QR code in a picture"),
+    "read_from_image": Phrase("อ่านจากรูปสินค้า อาจอ่านผิด", "Read from a product picture; may be misread"),
+    "licence_valid": Phrase("ใบอนุญาตใช้ได้", "The licence is valid"),
+    "licence_not_found": Phrase("ไม่พบใบอนุญาตในทะเบียน", "The licence is not in the register"),
+    "licence_revoked": Phrase("ใบอนุญาตถูกเพิกถอน", "The licence is revoked"),
+    "licence_suspended": Phrase("ใบอนุญาตถูกพักใช้", "The licence is suspended"),
+    "licence_expired": Phrase("ใบอนุญาตหมดอายุ", "The licence has expired"),
+    "licence_wrong_standard": Phrase("ใบอนุญาตออกให้มาตรฐานอื่น", "The licence is for another standard"),
+    "licence_wrong_brand": Phrase("ใบอนุญาตออกให้ยี่ห้ออื่น", "The licence is for another brand"),
+}
+
+ALERTS: dict[str, Phrase] = {
+    "no_items": Phrase("ไม่ได้ข้อมูลสินค้าเลย", "No items stored"),
+    "coverage_drop": Phrase("ความครบของข้อมูลลดลง", "Field coverage dropped"),
+    "error_spike": Phrase("ข้อผิดพลาดเพิ่มขึ้นผิดปกติ", "Error rate spiked"),
+}
+
 GONE = Phrase("ประกาศขายถูกลบหรือไม่พบแล้ว", "The listing was removed or is no longer found.")
 
 
@@ -159,6 +214,15 @@ def verdict_name(verdict: str | None) -> Phrase:
 
 def licence_status_name(status: str | None) -> Phrase | None:
     return None if status is None else LICENCE_STATUSES.get(status, Phrase(status, status))
+
+
+def feature_name(feature: str) -> Phrase:
+    """What a verdict reason's feature says (an unknown feature is shown by its name)."""
+    return FEATURES.get(feature, Phrase(feature, feature))
+
+
+def alert_name(kind: str) -> Phrase:
+    return ALERTS.get(kind, Phrase(kind, kind))
 
 
 def explain(verdict: str | None, licence_status: str | None = None, gone: bool = False) -> Phrase:

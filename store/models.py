@@ -2,7 +2,7 @@
 
 Data flows one way: the crawler writes sites, runs, listings and observations; the register import
 writes register versions, standards, licences and unsafe entries; the matcher writes verdicts; the
-reports only read.
+reports only read. The scheduler records its pipeline runs and their steps.
 """
 
 from __future__ import annotations
@@ -252,3 +252,46 @@ class Verdict(Base):
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     observation: Mapped[Observation] = relationship()
     listing: Mapped[Listing] = relationship()
+
+
+class PipelineRun(Base):
+    """One run of a scheduler job (``daily``, ``recheck``, ``register``): who started it, when, where,
+    and how it ended — ``running``, ``finished``, ``failed`` (a step failed; the later ones still ran)
+    or ``interrupted`` (stopped, or its process died)."""
+
+    __tablename__ = "pipeline_runs"
+    __table_args__ = (Index("ix_pipeline_runs_job_started", "job", "started_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    job: Mapped[str] = mapped_column(String(30))
+    trigger: Mapped[str] = mapped_column(String(20))
+    """``schedule`` (the timetable), ``manual`` (``tisiwatch schedule trigger``), ``catch-up`` (run again
+    at start-up after an interruption) or ``now`` (``schedule run --now``)."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why the run did not finish cleanly: the failed steps, or what interrupted it."""
+    steps: Mapped[list[PipelineStep]] = relationship(
+        order_by="PipelineStep.position", back_populates="run", cascade="all, delete-orphan"
+    )
+
+
+class PipelineStep(Base):
+    """One named step of a pipeline run (``crawl``, ``match``, ``report``, ``alerts``, ``cases``,
+    ``register``): ``pending``, ``running``, ``ok``, ``failed``, ``skipped`` or ``interrupted``,
+    with its stats and, when it failed, why."""
+
+    __tablename__ = "pipeline_steps"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("pipeline_runs.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    run: Mapped[PipelineRun] = relationship(back_populates="steps")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import cli
 from store.db import Store
-from store.models import Licence, Listing, RegisterVersion, Standard, Verdict
+from store.models import Licence, Listing, PipelineRun, RegisterVersion, Standard, Verdict
 
 runner = CliRunner()
 
@@ -117,11 +117,17 @@ def test_a_bad_register_file_is_rejected_with_its_row_and_column(
         assert session.scalar(select(func.count()).select_from(Licence)) == 0
 
 
-def test_later_commands_say_not_available_yet(db: tuple[list[str], Store], tmp_path: Path) -> None:
-    options, _ = db
-    result = runner.invoke(cli.app, [*options, "schedule", "list"])
-    assert result.exit_code == 2
-    assert "not available yet" in result.output
+def test_schedule_list_and_history_work_on_a_fresh_database(db: tuple[list[str], Store]) -> None:
+    options, store = db
+    listed = runner.invoke(cli.app, [*options, "schedule", "list"])
+    assert listed.exit_code == 0, listed.output
+    for job, cron in (("daily", "0 6 * * *"), ("recheck", "0 3 * * 0"), ("register", "*/30 * * * *")):
+        assert job in listed.output
+        assert cron in listed.output
+    history = runner.invoke(cli.app, [*options, "schedule", "history"])
+    assert history.exit_code == 0, history.output
+    with store.session() as session:  # the commands created the scheduler's tables, with no run yet
+        assert session.scalar(select(func.count()).select_from(PipelineRun)) == 0
 
 
 def test_a_bad_setting_stops_the_command_naming_the_key(

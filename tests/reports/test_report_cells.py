@@ -81,3 +81,23 @@ def test_cell(value: object, expected: object) -> None:
 
 def test_clean_keeps_thai_tabs_and_line_feeds() -> None:
     assert clean("มอก.\t๒๘๗๙\nบรรทัด") == "มอก.\t๒๘๗๙\nบรรทัด"
+
+
+def _reference(text: str) -> str:
+    """neutralise() without its fast path: the rules written out once more."""
+    starts_unsafe = text[:1] in {"\t", "\r", "\n"}
+    text = clean(text)
+    return "'" + text if starts_unsafe or text.lstrip()[:1] in FORMULA_STARTS else text
+
+
+PREFIXES = ["", " ", "  ", "\t", "\n", "\r", "\u00a0", "\u2003", "\u3000", "\x00", "\u202e", " \u200f"]
+STARTS = [*sorted(FORMULA_STARTS), "a", "ก", "'", "1", ""]
+SUFFIXES = ["", "1+1", "x\u202ey", "\x07", "\ttab", "\nline"]
+
+
+def test_the_fast_path_agrees_with_the_rules() -> None:
+    for prefix in PREFIXES:
+        for start in STARTS:
+            for suffix in SUFFIXES:
+                text = prefix + start + suffix
+                assert neutralise(text) == _reference(text), repr(text)

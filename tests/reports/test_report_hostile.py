@@ -73,6 +73,8 @@ ALLOWED_TAGS = {
     "th",
     "td",
     "footer",
+    "details",
+    "summary",
 }
 
 

@@ -62,10 +62,11 @@ def test_sellers_are_grouped_across_sites_repeat_offenders_first() -> None:
         _finding("a:7", "Queue", "a", None, "needs_review"),
     ]
     summary = summarise(rows)
-    assert [(row.name, row.violations, row.sites, row.repeat) for row in summary.sellers] == [
-        ("ร้านดี", 2, ("a", "b"), True),
-        ("SHOP one", 2, ("a",), True),
-        ("Single", 1, ("a",), False),
+    assert [(row.name, row.open, row.resolved, row.sites, row.repeat) for row in summary.sellers] == [
+        ("ร้านดี", 2, 0, ("a", "b"), True),
+        ("SHOP one", 2, 0, ("a",), True),
+        ("Single", 1, 0, ("a",), False),
+        ("Fixed", 0, 1, ("a",), False),  # resolved today: still a seller with a violation that day
     ]
     assert summary.by_seller["ร้านดี"] == 2
     assert [f.listing_key for f in summary.new] == ["a:1", "a:2", "a:4", "a:5"]  # by severity, then seller
@@ -73,3 +74,37 @@ def test_sellers_are_grouped_across_sites_repeat_offenders_first() -> None:
     assert summary.counts["resolved"] == 1
     assert [f.listing_key for f in summary.needs_review] == ["a:7"]
     assert seller_key(" ร้าน\u200bดี ") == seller_key("ร้านดี")
+
+
+def _matcher_reason_features() -> set[str]:
+    """Every feature name the matcher can put in a verdict's reasons: its feature functions, the
+    ``_reason("...")`` and ``"feature": "..."`` names of matchers/verdict.py, and licence_<status>."""
+    import re
+    from pathlib import Path
+
+    import matchers.verdict
+    from matchers.features import FEATURES
+
+    source = Path(matchers.verdict.__file__).read_text(encoding="utf-8")
+    names = {feature.__name__ for feature in FEATURES}
+    names |= set(re.findall(r'_reason\(\s*"([a-z_]+)"', source))
+    names |= set(re.findall(r'"feature": "([a-z_]+)"', source))
+    names |= {f"licence_{status}" for status in LICENCE_STATUSES}
+    return names
+
+
+def test_every_reason_the_matcher_gives_has_plain_words() -> None:
+    features = _matcher_reason_features()
+    assert {
+        "keyword_in_title",
+        "named_first",
+        "look_alike_word",
+        "scope_doubt_word",
+        "read_from_image",
+    } <= features
+    missing = sorted(feature for feature in features if feature not in wording.FEATURES)
+    assert not missing, f"reasons without plain words in reports/wording.py FEATURES: {missing}"
+    for feature in features:
+        phrase = wording.feature_name(feature)
+        assert phrase.th != phrase.en, feature
+    assert wording.feature_name("something_new") == wording.Phrase("something_new", "something_new")
