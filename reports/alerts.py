@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from reports.health import COVERAGE_FIELDS
+from reports.health import COVERAGE_FIELDS, coverage_fraction
 from store.clock import as_utc, day_bounds
 from store.models import CrawlRun, Site
 
@@ -131,7 +131,7 @@ def _read(started: datetime, stats: Any) -> _Run:
     return _Run(
         started_at=started,
         items=int(_number(stats.get("items")) or 0),
-        coverage={name: _fraction(coverage.get(name)) for name in COVERAGE_FIELDS},
+        coverage={name: coverage_fraction(coverage.get(name)) for name in COVERAGE_FIELDS},
         error_rate=rate,
     )
 
@@ -145,13 +145,6 @@ def _number(value: Any) -> float | None:
     if isinstance(value, Mapping):
         return float(sum(v for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool)))
     return None
-
-
-def _fraction(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    fraction = float(value) / 100 if value > 1 else float(value)
-    return fraction if 0 <= fraction <= 1 else None
 
 
 def send_alerts(alerts: Sequence[Alert], settings: Settings) -> None:

@@ -73,7 +73,7 @@ def crawl_health(session: Session, until: datetime | None = None) -> list[SiteHe
                 items=_count(stats.get("items")),
                 errors=_count(stats.get("errors")),
                 failed_urls=int(failed),
-                coverage={key: _fraction(coverage.get(key)) for key in COVERAGE_FIELDS},
+                coverage={key: coverage_fraction(coverage.get(key)) for key in COVERAGE_FIELDS},
             )
         )
     return result
@@ -90,7 +90,7 @@ def _count(value: Any) -> int | None:
     return None
 
 
-def _fraction(value: Any) -> float | None:
+def coverage_fraction(value: Any) -> float | None:
     """A coverage fraction 0–1 (a percentage above 1 is scaled down)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
