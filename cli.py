@@ -71,10 +71,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def not_yet(what: str) -> NoReturn:
-    fail(f"{what} is not available yet in this version of tisiwatch", code=2)
-
-
 @app.callback()
 def main_options(
     config: Annotated[Path | None, typer.Option(help="Settings file (default: ./settings.toml).")] = None,

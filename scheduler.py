@@ -275,16 +275,19 @@ class Pipeline:
             "out": str(out.relative_to(self.settings.data_dir)),
         }
         failure: Exception | None = None
+        alerts = None
         try:
             report = build_daily_report(self.store, out, context.day, timezone=self.settings.report.timezone,
-                                        evidence_root=self.settings.data_dir)  # fmt: skip
+                                        evidence_root=self.settings.data_dir, settings=self.settings)  # fmt: skip
             stats["counts"] = report.counts
+            alerts = list(report.alerts)
         except Exception as exc:
             log.exception("%s: the daily report failed", context.job)
             failure = exc
         try:
-            with self.store.session() as session:
-                alerts = crawl_alerts(session, context.day, self.settings)
+            if alerts is None:  # the report failed: the alerts are read on their own
+                with self.store.session() as session:
+                    alerts = crawl_alerts(session, context.day, self.settings)
             send_alerts(alerts, self.settings)
             stats["alerts"] = [f"{alert.kind}: {alert.message}" for alert in alerts]
         except Exception as exc:
