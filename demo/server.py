@@ -34,6 +34,7 @@ from demo.world import DemoState
 
 SPREAD_HOSTS = {"html": "127.0.0.1", "api": "127.0.0.2", "browser": "127.0.0.3"}
 SHOP_TYPES: dict[str, type[Shop]] = {"html": HtmlShop, "api": ApiShop, "browser": BrowserShop}
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _bind(state: DemoState, host: str, ports: dict[str, int] | None) -> dict[str, ShopServer]:
@@ -229,18 +230,24 @@ def serve_forever(
     faults: bool = True,
     rates: FaultRates | None = None,
 ) -> None:
-    """Serve the shops in this process until interrupted (Ctrl-C), printing their URLs."""
-    servers = _bind(DemoState(seed, size, day, faults, rates), host, ports)
-    print(f"demo shops, seed {seed}, {size} listings a shop, day {day}:", flush=True)
-    for shop, server in servers.items():
-        print(f"  {shop:<8} {server.base_url}", flush=True)
-    print("press Ctrl-C to stop", flush=True)
+    """Serve the shops in this process until interrupted (Ctrl-C or SIGTERM), printing their URLs.
+
+    The handlers are installed here rather than relied on: a process started from a shell script's
+    background job inherits SIGINT as ignored, and Python then installs no KeyboardInterrupt for it."""
+    stop = threading.Event()
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in STOP_SIGNALS}
+    servers: dict[str, ShopServer] = {}
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        servers = _bind(DemoState(seed, size, day, faults, rates), host, ports)
+        print(f"demo shops, seed {seed}, {size} listings a shop, day {day}:", flush=True)
+        for shop, server in servers.items():
+            print(f"  {shop:<8} {server.base_url}", flush=True)
+        print("press Ctrl-C to stop", flush=True)
+        stop.wait()
     finally:
         _close(servers)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
