@@ -187,6 +187,8 @@ class Classifier:
         }
         indexes.update(i for mark in text.marks for i in self.by_base.get(mark.tis.base, ()))
         scored = [self._score(self.entries[i], text) for i in indexes]
+        if len(scored) < 2:
+            return scored
         return sorted(scored, key=lambda c: (-c.total, -_specificity(c.entry, text), c.entry.tis_number))
 
     def _score(self, entry: StandardTerms, text: ListingText) -> Candidate:

@@ -12,19 +12,23 @@ from dataclasses import dataclass
 
 from matchers.normalise import TisNumber, canonical_licence, clean_text, parse_tis
 
+# Each pattern starts with a character set rather than a word boundary or IGNORECASE, so Python's
+# engine jumps between the few places it can start (``ม``, ``T``; ``ท``, ``น``; ``ใ``, ``L``); the
+# boundary is checked by a look-behind after the first letter.
 _MARK = re.compile(
-    r"""(?:ม\s*\.?\s*อ\s*\.?\s*ก\s*\.?|\bTIS(?![a-z])\.?)\s*(?:เลขที่|no\.?)?\s*
-        (?P<number>\d{1,5}(?:\s*(?:เล่ม(?:ที่)?|part)\s*\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?)?(?:\s*-\s*\d{4})?)""",
-    re.IGNORECASE | re.VERBOSE,
+    r"""(?:ม\s*\.?\s*อ\s*\.?\s*ก\s*\.?|[Tt](?<!\w[Tt])[Ii][Ss](?![A-Za-z])\.?)\s*(?:เลขที่|[Nn][Oo]\.?)?\s*
+        (?P<number>\d{1,5}(?:\s*(?:เล่ม(?:ที่)?|[Pp][Aa][Rr][Tt])\s*\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?)?(?:\s*-\s*\d{4})?)""",
+    re.VERBOSE,
 )
 # ท (made in Thailand) or น (imported), digits, -, digits, optional (n), /, the TIS base number.
 _LICENCE_FORM = re.compile(
-    r"(?<![ก-ฮ])[ทน]\s*\.?\s*\d{1,6}\s*-\s*\d{1,4}(?:\s*\(\s*\d{1,3}\s*\))?\s*/\s*\d{1,5}"
+    r"[ทน](?<![ก-ฮ][ทน])\s*\.?\s*\d{1,6}\s*-\s*\d{1,4}(?:\s*\(\s*\d{1,3}\s*\))?\s*/\s*\d{1,5}"
 )
 _LETTER_DOT = re.compile(r"^([ทน])\s*\.")
 _LICENCE_AFTER_WORD = re.compile(
-    r"(?:ใบอนุญาต(?:เลขที่|ที่)?|licen[cs]e\s*(?:no\.?|number|#)?)\s*[:：]?\s*(?P<token>[^\s,;|]{3,40})",
-    re.IGNORECASE,
+    r"""(?:ใบอนุญาต(?:เลขที่|ที่)?|[Ll][Ii][Cc][Ee][Nn][CcSs][Ee]\s*(?:[Nn][Oo]\.?|[Nn][Uu][Mm][Bb][Ee][Rr]|\#)?)
+        \s*[:：]?\s*(?P<token>[^\s,;|]{3,40})""",
+    re.VERBOSE,
 )
 
 

@@ -13,7 +13,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from pythainlp import (
@@ -47,7 +47,6 @@ _CLEAN_TABLE.update({code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F) 
 
 _SPECIAL = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_CLEAN_TABLE)) + "]")
 _WHITESPACE = re.compile(r"\s+")
-_UNTIDY_SPACE = re.compile(r"^\s|\s$|\s\s|[^\S ]")
 # Nikhahit + sara aa typed as two characters instead of sara am (ำ); NFC does not join them.
 _SARA_AM = re.compile("\u0e4d\u0e32")
 
@@ -61,7 +60,7 @@ def clean_text(text: str) -> str:
             text = unicodedata.normalize("NFC", text)
         if "\u0e4d" in text:
             text = _SARA_AM.sub("\u0e33", text)
-    return _WHITESPACE.sub(" ", text).strip() if _UNTIDY_SPACE.search(text) else text
+    return " ".join(text.split())  # str.split() splits on the characters regex \s matches
 
 
 # Where PyThaiNLP's ``normalize`` would change cleaned text: ``เเ`` for ``แ``, a tone mark before an
@@ -75,21 +74,25 @@ _REPEATABLE = (
 _THAI_MISORDER = [
     re.compile(pattern)
     for pattern in (
-        f"[{thai_tonemarks}\u0e4c][{thai_above_vowels}{thai_below_vowels}]",
-        f"[{thai_follow_vowels}][{thai_tonemarks}]",
-        f"[{thai_tonemarks}][{thai_tonemarks}]",
+        # a tone mark or thanthakhat before an above/below vowel, a follow vowel before a tone mark, two
+        # tone marks: one wider set of pairs (a wider guard only calls PyThaiNLP more often)
+        f"[{thai_tonemarks}\u0e4c{thai_follow_vowels}][{thai_above_vowels}{thai_below_vowels}{thai_tonemarks}]",
         f"([{_REPEATABLE}]) *\\1",
-        f"(?:^|[ \n])[{_NON_BASE}]",
+        f"[ \n][{_NON_BASE}]",
     )
 ]
 _THAI_MISORDER_LITERALS = ("\u0e40\u0e40", "\u0e4d", "\u0e45")
-# Separate searches: one alternation of them all is twice as slow in Python's engine.
+_NON_BASE_SET = frozenset(_NON_BASE)
+# Separate searches, each starting with a character set (which Python's engine scans for quickly):
+# one alternation of them all, or a pattern starting with ``^|``, is two to three times as slow.
 
 
 def thai_normalise(text: str) -> str:
     """Thai vowels and tone marks in their standard order (PyThaiNLP ``normalize``), where needed."""
-    if any(literal in text for literal in _THAI_MISORDER_LITERALS) or any(
-        pattern.search(text) for pattern in _THAI_MISORDER
+    if (
+        any(literal in text for literal in _THAI_MISORDER_LITERALS)
+        or text[:1] in _NON_BASE_SET
+        or any(pattern.search(text) for pattern in _THAI_MISORDER)
     ):
         return pythainlp_normalize(text)
     return text
@@ -126,6 +129,12 @@ _TIS = re.compile(
 _FIRST_YEAR, _LAST_YEAR = 2500, 2699
 
 
+PURE_CACHE = 16_384
+"""Results kept by the pure functions below that a matcher calls on every listing with the same few
+values (TIS numbers, licence numbers, brands, model codes)."""
+
+
+@lru_cache(maxsize=PURE_CACHE)
 def parse_tis(text: str) -> TisNumber:
     """Split a TIS number such as ``มอก. ๒๘๗๙-๒๕๖๐`` or ``685เล่ม 1 - 2562``; ValueError if it is not one."""
     cleaned = _TIS_PREFIX.sub("", clean_text(text))
@@ -155,6 +164,7 @@ def tis_base(text: str) -> str:
 _LICENCE_TABLE = {ord(slash): "/" for slash in _SLASHES}
 
 
+@lru_cache(maxsize=PURE_CACHE)
 def canonical_licence(text: str) -> str:
     """A licence number in comparable form: ``ท 1234-56 / 2879`` → ``ท1234-56/2879``."""
     cleaned = clean_text(text).translate(_LICENCE_TABLE)
@@ -166,6 +176,7 @@ def _is_word_char(char: str) -> bool:
     return unicodedata.category(char)[0] in "LMN"
 
 
+@lru_cache(maxsize=PURE_CACHE)
 def brand_key(text: str) -> str:
     """A brand for comparison: casefolded, punctuation replaced by spaces (``Dr.Power`` → ``dr power``)."""
     folded = clean_text(text).casefold()
@@ -177,18 +188,25 @@ def brand_key(text: str) -> str:
 _NOT_MODEL_CHAR = re.compile(r"[^\w\u0300-\u036f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|_")
 
 
+@lru_cache(maxsize=PURE_CACHE)
 def model_key(text: str) -> str:
     """A model number for comparison: casefolded letters and digits only (``PB-10 000`` → ``pb10000``)."""
     return _NOT_MODEL_CHAR.sub("", clean_text(text).casefold())
 
 
-_ASCII_NOT_WORD = {code: None for code in range(128) if not chr(code).isalnum()}
+_ASCII_NOT_WORD = bytes(code for code in range(128) if not chr(code).isalnum())
 
 
 def compact_text(cleaned: str) -> str:
     """Cleaned text casefolded without ASCII spaces and punctuation, to look for brand and model keys
-    in (a key holds letters and digits only, so every key written in the text is found in this)."""
-    return cleaned.casefold().translate(_ASCII_NOT_WORD)
+    in (a key holds letters and digits only, so every key written in the text is found in this).
+    Deleting bytes from the UTF-8 is safe and fast: no multi-byte character holds an ASCII byte."""
+    return (
+        cleaned.casefold()
+        .encode("utf-8", "surrogatepass")
+        .translate(None, _ASCII_NOT_WORD)
+        .decode("utf-8", "surrogatepass")
+    )
 
 
 class Segmenter:

@@ -42,11 +42,16 @@ class UnsafeList:
             hit = UnsafeHit(brand or "", model or "", reason or "", more[0] if more else None)
             self._by_brand[compact_brand(hit.brand)][model_key(hit.model)] = hit
         self._brands = ahocorasick.Automaton()
-        for key in self._by_brand:
+        self._models = ahocorasick.Automaton()  # model codes long enough to look for in the text
+        for key, models in self._by_brand.items():
             if len(key) >= 3:
                 self._brands.add_word(key, key)
-        if len(self._brands):
-            self._brands.make_automaton()
+            for code in models:
+                if len(code) >= MIN_MODEL_IN_TEXT:
+                    self._models.add_word(code, code)
+        for automaton in (self._brands, self._models):
+            if len(automaton):
+                automaton.make_automaton()
 
     def find(self, brand: str | None, model: str | None, text: str = "") -> UnsafeHit | None:
         """The list entry for this brand and model; brand and model may also be read from ``text``
@@ -57,16 +62,16 @@ class UnsafeList:
         brands = [compact_brand(brand)] if brand else []
         if len(self._brands):  # the brand written in the title or description counts too
             brands += [key for _, key in self._brands.iter(compact)]
+        written: set[str] | None = None  # the model codes written in the text, found once when needed
         for key in dict.fromkeys(brands):
             models = self._by_brand.get(key)
             if not models:
                 continue
             if model and model_key(model) in models:
                 return models[model_key(model)]
-            hit = next(
-                (hit for code, hit in models.items() if len(code) >= MIN_MODEL_IN_TEXT and code in compact),
-                None,
-            )
+            if written is None:
+                written = {code for _, code in self._models.iter(compact)} if len(self._models) else set()
+            hit = next((hit for code, hit in models.items() if code in written), None)
             if hit is not None:
                 return hit
         return None

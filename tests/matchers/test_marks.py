@@ -25,6 +25,12 @@ MARK_CASES = [
     ("ไม่มี มอก", []),
     ("รุ่น TIS-X 2024", []),
     ("มอก. 2879-1999", []),  # 1999 is no Buddhist-era year
+    ("Tis 2879 Part 1-2560", ["2879 เล่ม 1-2560"]),  # any case, "part"
+    ("TIS NO. 2879", ["2879"]),
+    ("(TIS 2879)", ["2879"]),  # after punctuation
+    ("XTIS 2879", []),  # inside a word: not the TIS prefix
+    ("2TIS 2879", []),
+    ("TISA 2879", []),
 ]
 
 
@@ -46,6 +52,10 @@ LICENCE_CASES = [
     ("ใบอนุญาต ท1234-56／2879", ["ท1234-56/2879"]),  # a fullwidth slash
     ("มีใบอนุญาต ถูกต้อง", []),  # the word alone is no number
     ("ขนาด 10/2879 มม.", []),
+    ("LICENSE: ท1234-56/2879", ["ท1234-56/2879"]),  # the word in any case
+    ("รถ1234-56/2879", []),  # ท inside a Thai word is no licence letter
+    ("กน1234-56/2879", []),
+    ("(น1234-56/2879)", ["น1234-56/2879"]),
 ]
 
 

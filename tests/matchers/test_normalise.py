@@ -15,6 +15,7 @@ from matchers.normalise import (
     canonical_licence,
     canonical_tis,
     clean_text,
+    compact_text,
     fold,
     model_key,
     parse_tis,
@@ -164,6 +165,21 @@ MODEL_CASES = [
 @pytest.mark.parametrize(("text", "expected"), MODEL_CASES)
 def test_model_key(text: str, expected: str) -> None:
     assert model_key(text) == expected
+
+
+COMPACT_CASES = [
+    ("Power-Link PB 10,000 (ของแท้)", "powerlinkpb10000ของแท้"),  # ASCII punctuation and spaces go
+    ("Ａｃｍｅ PB", "ａｃｍｅpb"),  # non-ASCII is kept as it is (clean_text turns fullwidth to ASCII first)
+    ("ÉCLAIR É-1", "éclairé1"),
+    ("พาวเวอร์แบงค์ ๒๐๐๐๐", "พาวเวอร์แบงค์๒๐๐๐๐"),
+    ("bad \ud800 surrogate", "bad\ud800surrogate"),  # a lone surrogate from scraped JSON: no error
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COMPACT_CASES)
+def test_compact_text(text: str, expected: str) -> None:
+    assert compact_text(text) == expected
 
 
 THAI_ORDER_CASES = [
