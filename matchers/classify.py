@@ -30,7 +30,7 @@ MAX_TITLE = 1_000
 """Characters of a title read; marketplaces cap titles far below this, hostile pages do not."""
 MAX_BODY = 20_000
 WINDOW = 24
-"""Characters of context segmented on each side of a word found in a description."""
+"""Characters of context segmented on each side of a word found (up to the nearest space)."""
 MAX_NGRAM = 3
 """Adjacent title words joined when looking for a near spelling (misspellings split into pieces,
 keywords written apart: ``พาว เวอร์ แบงค์``)."""
@@ -239,7 +239,11 @@ class Classifier:
         """Start → end of each word in the text around the occurrences (windows merged, segmented)."""
         spans: list[list[int]] = []
         for start, end, _ in sorted(found):
-            low, high = max(0, start - WINDOW), min(len(text), end + WINDOW)
+            # the space-separated piece of text the word is in, at most WINDOW characters either side:
+            # segmentation does not cross a space, and pieces repeat across listings (cache hits)
+            low = max(start - WINDOW, text.rfind(" ", 0, start) + 1)
+            space = text.find(" ", end)
+            high = min(end + WINDOW, len(text) if space < 0 else space)
             if spans and low <= spans[-1][1]:
                 spans[-1][1] = max(spans[-1][1], high)
             else:
@@ -276,11 +280,12 @@ class Classifier:
         near: dict[str, Near] = {}
         words: list[tuple[str, int]] = []
         cursor = 0
-        for token in self.segmenter.tokens(title):
-            cursor = title.find(token, cursor)
-            if any(char.isalpha() for char in token):
-                words.append((token, cursor))
-            cursor += len(token)
+        for piece in title.split(" "):  # segmented piece by piece: pieces repeat, and are cached
+            for token in self._segment(piece) if piece else ():
+                cursor = title.find(token, cursor)
+                if any(char.isalpha() for char in token):
+                    words.append((token, cursor))
+                cursor += len(token)
         for i in range(len(words)):
             for n in range(1, MAX_NGRAM + 1):
                 if i + n > len(words):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from matchers.features import (
     tis_number_shown,
 )
 from matchers.marks import listing_fields, read_marks
+from matchers.normalise import Segmenter, fold
 
 STANDARDS = [
     ("2879-2560", ["พาวเวอร์แบงค์", "พาวเวอร์แบงก์", "แบตสำรอง", "power bank"], ["เคส", "case", "ซอง"], []),
@@ -220,3 +223,19 @@ def test_each_feature(
 
 def test_every_feature_has_table_cases() -> None:
     assert {case[0] for case in FEATURE_CASES} == set(FEATURES)
+
+
+def test_segmentation_does_not_cross_a_space() -> None:
+    """The classifier segments text piece by piece between spaces (pieces repeat and are cached):
+    that must give the words segmenting the whole text gives, on every text of the evaluation set."""
+    segmenter = Segmenter(["พาวเวอร์แบงค์", "ปลั๊กพ่วง", "หมวกกันน็อค", "รางปลั๊ก"])
+    lines = (Path(__file__).parent / "eval" / "listings.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [
+        fold(field)
+        for line in lines
+        for field in (json.loads(line)["title"], json.loads(line)["description"])
+    ]
+    assert len(texts) >= 1000
+    for text in texts:
+        pieces = [token for piece in text.split(" ") for token in segmenter.tokens(piece)]
+        assert segmenter.tokens(text) == pieces, text
