@@ -30,10 +30,11 @@ from bench.harness import DOC, ROOT, machine, write_section
 from config import load_settings
 from demo.generator import generate
 from demo.writer import write_registers
+from matchers.marks import listing_fields, read_licences, read_marks
 from matchers.match import build_judge
-from matchers.normalise import fold
+from matchers.normalise import clean_text, fold, thai_normalise
 from matchers.register import ensure_default_register, import_register, load_register
-from matchers.verdict import ListingFacts
+from matchers.verdict import Judge, ListingFacts
 from store.db import Store
 
 SECTION = "## Matcher throughput"
@@ -52,6 +53,37 @@ def rate(items: Sequence[Any], work: Callable[[Any], object]) -> float:
         return len(items) / (time.perf_counter() - started)
     finally:
         gc.enable()
+
+
+def steps(judge: Judge, listings: Sequence[ListingFacts]) -> list[tuple[str, float]]:
+    """Microseconds a listing for each step of ``Judge.judge`` run on its own, in its order: where the
+    time goes (the steps' sum is near the whole; the rest is the verdict's own logic)."""
+    fields = [
+        [(where, clean_text(raw)) for where, raw in listing_fields(x.title, x.description, dict(x.spec))]
+        for x in listings
+    ]
+    texts = [(f[0][1], f"{f[1][1]} ; {f[2][1]}") for f in fields]
+    marks = [read_marks(f, cleaned=True) for f in fields]
+    classifier = judge.classifier
+    read = [
+        classifier.read(t, b, m, cleaned=True, brand=x.brand)
+        for (t, b), m, x in zip(texts, marks, listings, strict=True)
+    ]
+    work: list[tuple[str, Sequence[Any], Callable[[Any], object]]] = [
+        ("clean the title, description and spec table", listings,
+         lambda x: [clean_text(raw) for _, raw in listing_fields(x.title, x.description, dict(x.spec))]),
+        ("read TIS marks", fields, lambda f: read_marks(f, cleaned=True)),
+        ("read licence numbers", fields, lambda f: read_licences(f, cleaned=True)),
+        ("Thai vowel and tone order (guard, PyThaiNLP where needed)", texts,
+         lambda tb: (thai_normalise(tb[0]), thai_normalise(tb[1]))),
+        ("find the register's words, near spellings (Classifier.read, order included)",
+         list(zip(texts, marks, listings, strict=True)),
+         lambda tmx: classifier.read(tmx[0][0], tmx[0][1], tmx[1], cleaned=True, brand=tmx[2].brand)),
+        ("score the candidate standards (features)", read, classifier.candidates),
+        ("known-unsafe list", list(zip(fields, listings, strict=True)),
+         lambda fx: judge.unsafe.find(fx[1].brand, fx[1].model, f"{fx[0][0][1]} {fx[0][1][1]}")),
+    ]  # fmt: skip
+    return [(name, 1e6 / rate(items, step)) for name, items, step in work]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         lambda title: process.extractOne(fold(title), keywords),
     )
     ratio = title_only / naive
+    breakdown = steps(judge, listings)
     figures = [
         ("judge, whole listing (title, description, spec)", full),
         ("judge, titles only", title_only),
@@ -104,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, value in figures:
         print(f"{name}: {value:,.0f}/s")
+    for name, micro in breakdown:
+        print(f"  {name}: {micro:.1f} µs a listing")
     print(f"titles: judge ÷ naive = {ratio:.1f} (goal ≥ {GOAL_RATIO:.0f}); "
           f"whole listings {full:,.0f}/s (goal ≥ {GOAL_RATE:,})")  # fmt: skip
     if not args.no_write:
@@ -120,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             "", f"Judge on titles ÷ naive baseline: **{ratio:.1f}×** (goal ≥ {GOAL_RATIO:.0f}×). "
             f"Whole listings: **{full:,.0f}/s** (goal ≥ {GOAL_RATE:,}/s: "
             f"{'met' if full >= GOAL_RATE else 'missed'}).", "",
+            f"Where the time goes: each step of the judge run on its own over the same listings "
+            f"(whole listing: {1e6 / full:.1f} µs).", "",
+            "| step | µs a listing |", "|---|---|",
+            *(f"| {name} | {micro:.1f} |" for name, micro in breakdown),
+            "",
         ]  # fmt: skip
         write_section(SECTION, "\n".join(lines))
         print(f"updated {DOC.relative_to(ROOT)}")
