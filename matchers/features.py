@@ -68,11 +68,15 @@ Feature = Callable[[ListingText, StandardTerms, MatchConfig], FeatureResult | No
 
 def _longest(words: Collection[str], within: Collection[str]) -> str | None:
     """The longest of ``words`` that is in ``within`` (looping over the smaller of the two)."""
+    if not within:
+        return None
     if len(within) < len(words):
         hits = [word for word in within if word in words]
     else:
         hits = [word for word in words if word in within]
-    return max(hits, key=lambda word: (len(word), word)) if hits else None
+    if len(hits) < 2:
+        return hits[0] if hits else None
+    return max(hits, key=lambda word: (len(word), word))
 
 
 def keyword_in_title(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
