@@ -162,45 +162,58 @@ def _context(
 
 FILES = ("json", "csv", "xlsx", "html")
 PARALLEL_ROWS = 5_000
-"""From this many reported findings on, the workbook is written by a child process while the parent
-writes the other files (the workbook is the slowest file; a machine has more than one core)."""
+"""From this many reported findings on, the workbook and the page are written by a child process while
+the parent writes the data files (a machine has more than one core)."""
+
+Job = tuple[Callable[..., None], tuple[Any, ...]]
 
 
 def write_files(summary: Summary, context: PageContext, out_dir: Path, only: Sequence[str] = FILES) -> None:
     """Write the report's files (``only``: some of :data:`FILES`) into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    wait: Callable[[], None] = _nothing
+    jobs: list[Job] = []
     if "xlsx" in only:
-        wait = _beside(
-            len(summary.reported) >= PARALLEL_ROWS, write_workbook, summary, context, out_dir / XLSX_NAME
-        )
+        jobs.append((write_workbook, (summary, context, out_dir / XLSX_NAME)))
+    if "html" in only:
+        jobs.append((write_page, (summary, context, out_dir / HTML_NAME)))
+    wait = _beside(len(summary.reported) >= PARALLEL_ROWS, jobs)
     try:
         records = [finding.record() for finding in summary.reported] if {"json", "csv"} & set(only) else []
         if "json" in only:
             write_json(summary, context, records, out_dir / JSON_NAME)
         if "csv" in only:
             write_csv(records, out_dir / CSV_NAME)
-        if "html" in only:
-            with replacing(out_dir / HTML_NAME, "w", encoding="utf-8") as stream:
-                stream.write(render_page(summary, context))
     finally:
         wait()
+
+
+def write_page(summary: Summary, context: PageContext, out: Path) -> None:
+    """``report.html``."""
+    with replacing(out, "w", encoding="utf-8") as stream:
+        stream.write(render_page(summary, context))
 
 
 def _nothing() -> None:
     pass
 
 
-def _beside(parallel: bool, target: Callable[..., None], *args: Any) -> Callable[[], None]:
-    """Start ``target(*args)`` in a forked child process and return a function that waits for it and
-    raises its error; run it here and now when ``parallel`` is false or forking is not safe (no fork
-    on this system, or other threads running, which a fork would not copy)."""
-    if not parallel or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        target(*args)
+def _beside(parallel: bool, jobs: Sequence[Job]) -> Callable[[], None]:
+    """Start the ``jobs`` (``(target, args)``, one after the other) in a forked child process and return a
+    function that waits for it and raises their errors; run them here and now when ``parallel`` is false
+    or forking is not safe (no fork on this system, or other threads running, which a fork would not
+    copy)."""
+    if (
+        not jobs
+        or not parallel
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or threading.active_count() > 1
+    ):
+        for target, args in jobs:
+            target(*args)
         return _nothing
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
-    child = fork.Process(target=_child, args=(sender, target, args), daemon=True)
+    child = fork.Process(target=_child, args=(sender, jobs), daemon=True)
     gc.freeze()  # the findings are only read in the child: the collector must not touch (and copy) them
     try:
         child.start()
@@ -212,26 +225,37 @@ def _beside(parallel: bool, target: Callable[..., None], *args: Any) -> Callable
         try:
             error = receiver.recv()
         except EOFError:  # it died without a word
-            error = "the child process ended without finishing"
+            error = f"{', '.join(_name(target) for target, _ in jobs)} failed: the child process ended early"
         finally:
             receiver.close()
         child.join()
         if error is not None:
-            raise RuntimeError(f"{getattr(target, '__name__', 'writing')} failed: {error}")
+            raise RuntimeError(error)
 
     return wait
 
 
-def _child(sender: Connection, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+def _name(target: Callable[..., None]) -> str:
+    return getattr(target, "__name__", "writing")
+
+
+def _child(sender: Connection, jobs: Sequence[Job]) -> None:
+    """Run every job, even after one has failed (each writes its own file), then send their errors."""
+    failed: list[BaseException] = []
+    errors: list[str] = []
     try:
-        target(*args)
-    except BaseException as exc:
-        sender.send("".join(traceback.format_exception_only(exc)).strip())
-        raise
-    else:
-        sender.send(None)
+        for target, args in jobs:
+            try:
+                target(*args)
+            except Exception as exc:
+                failed.append(exc)
+                reason = "".join(traceback.format_exception_only(exc)).strip()
+                errors.append(f"{_name(target)} failed: {reason}")
+        sender.send("; ".join(errors) or None)
     finally:
         sender.close()
+    if failed:
+        raise failed[0]
 
 
 def write_json(summary: Summary, context: PageContext, records: list[dict[str, Any]], out: Path) -> None:

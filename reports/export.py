@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -86,36 +87,34 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: Path) -> None:
             stream.write(encode_json(record) + "\n")
 
 
-encode_json = json.JSONEncoder(ensure_ascii=False).encode
+encode_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 """JSON text of a value, non-ASCII kept as it is (one encoder for every call: ``json.dumps`` with options
-builds a new one each time)."""
+builds a new one each time; no check for circular references, which data decoded from JSON cannot have)."""
 
-_CSV_KINDS = tuple(
-    "json" if column in ("reasons", "evidence") else "ours" if column in _OURS else "theirs"
-    for column in COLUMNS
+_JSON_COLUMNS = ("reasons", "evidence")
+_TEXT_AT = tuple(
+    at for at, column in enumerate(COLUMNS) if column not in _OURS and column not in _JSON_COLUMNS
 )
+_JSON_AT = tuple(COLUMNS.index(column) for column in _JSON_COLUMNS)
+_values = itemgetter(*COLUMNS)
 
 
 def csv_row(record: dict[str, Any]) -> list[Any]:
     """A finding record as CSV cells: lists and mappings as JSON text, every text that came from a
     marketplace neutralised (our own values — verdicts, statuses, timestamps — cannot need it)."""
-    row: list[Any] = []
-    for column, kind in zip(COLUMNS, _CSV_KINDS, strict=True):
-        value = record[column]
-        if kind == "json":
-            row.append(neutralise(encode_json(value)))
-        elif kind == "ours":
-            row.append(value)
-        elif isinstance(value, str):
-            row.append(neutralise(value))
-        else:
-            row.append(cell(value))
+    row = list(_values(record))
+    for at in _TEXT_AT:
+        value = row[at]
+        row[at] = neutralise(value) if type(value) is str else cell(value)
+    for at in _JSON_AT:
+        row[at] = neutralise(encode_json(row[at]))
     return row
 
 
 def write_csv(records: Iterable[dict[str, Any]], out: Path) -> None:
     """Finding records (:meth:`Finding.record`) as CSV, one row each, under a header of the columns."""
-    with replacing(out, "w", encoding="utf-8-sig", newline="") as stream:
+    with replacing(out, "w", encoding="utf-8", newline="") as stream:
+        stream.write("\ufeff")  # the byte-order mark, as "utf-8-sig" would write it (its codec is slower)
         writer = csv.writer(stream)
         writer.writerow(COLUMNS)
         writer.writerows(csv_row(record) for record in records)

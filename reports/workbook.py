@@ -28,6 +28,8 @@ from reports.page import PageContext
 from reports.summary import Summary
 
 Getter = Callable[[Finding], Any]
+TIME_FORMAT = "yyyy-mm-dd hh:mm"
+MONEY_FORMAT = "#,##0.00"
 
 
 @lru_cache(maxsize=256)
@@ -119,8 +121,8 @@ class _Sheet:
         self.bold = workbook.add_format(
             {"bold": True, "bg_color": "#EEEEEE", "text_wrap": True, "valign": "top"}
         )
-        self.time = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        self.money = workbook.add_format({"num_format": "#,##0.00"})
+        self.time = workbook.add_format({"num_format": TIME_FORMAT})
+        self.money = workbook.add_format({"num_format": MONEY_FORMAT})
         self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
 
     def write(self, worksheet: Any, row: int, column: int, value: Any, style: Any = None) -> None:
