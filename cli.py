@@ -404,7 +404,10 @@ def schedule_run(
     ] = None,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C (under systemd: docs/operations.md)."""
+    from rich.markup import escape
+
     from scheduler import JOBS, run_forever
+    from store.lock import LockHeld
 
     unknown = [job for job in now or [] if job not in JOBS]
     if unknown:
@@ -416,8 +419,14 @@ def schedule_run(
         )
     store = state.store()
     store.migrate()
-    console.print(f"scheduler started ({settings.schedule.timezone}); stop it with Ctrl-C or SIGTERM")
-    run_forever(settings, store, now or ())
+
+    def started() -> None:
+        console.print(f"scheduler started ({settings.schedule.timezone}); stop it with Ctrl-C or SIGTERM")
+
+    try:
+        run_forever(settings, store, now or (), started=started)
+    except LockHeld as error:
+        fail(escape(f"{error}: one scheduler runs per database"))
     console.print("scheduler stopped")
 
 

@@ -45,6 +45,7 @@ from config import Settings
 from store import journal
 from store.clock import as_utc, local_day, utcnow
 from store.db import Store
+from store.lock import DatabaseLock
 from store.models import CrawlRun, PipelineRun
 
 log = logging.getLogger("tisiwatch.scheduler")
@@ -459,6 +460,7 @@ class Scheduler:
         self.settings, self.store = settings, store
         self.stopping = threading.Event()
         self.pipeline = Pipeline(settings, store, self.stopping)
+        self.lock = DatabaseLock(store, "scheduler")
         self.apscheduler = BackgroundScheduler(
             timezone=ZoneInfo(settings.schedule.timezone),
             jobstores={
@@ -474,8 +476,10 @@ class Scheduler:
         )
 
     def start(self, now: Iterable[str] = ()) -> None:
-        """Recover from an earlier death, store the timetable, and start (jobs in ``now`` right away)."""
+        """Recover from an earlier death, store the timetable, and start (jobs in ``now`` right away).
+        Raises :class:`store.lock.LockHeld`, changing nothing, while another scheduler runs on the database."""
         global _pipeline
+        self.lock.acquire()
         recover(self.store, scheduler_starting=True)
         _pipeline = self.pipeline
         scheduler = self.apscheduler
@@ -535,10 +539,14 @@ class Scheduler:
         self.stopping.set()
         if self.apscheduler.running:
             self.apscheduler.shutdown(wait=True)
+        self.lock.release()
 
 
-def run_forever(settings: Settings, store: Store, now: Iterable[str] = ()) -> None:
-    """The scheduler in the foreground until SIGTERM or SIGINT (a second one stops at once)."""
+def run_forever(
+    settings: Settings, store: Store, now: Iterable[str] = (), started: Callable[[], object] = lambda: None
+) -> None:
+    """The scheduler in the foreground until SIGTERM or SIGINT (a second one stops at once);
+    ``started`` is called once it runs. Raises :class:`store.lock.LockHeld` while another runs."""
     scheduler = Scheduler(settings, store)
     stop = threading.Event()
 
@@ -557,6 +565,7 @@ def run_forever(settings: Settings, store: Store, now: Iterable[str] = ()) -> No
     previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         scheduler.start(now)
+        started()
         while not stop.wait(3600):
             pass
     finally:

@@ -22,6 +22,7 @@ from scheduler import JOBS, JOBSTORE_TABLE, Scheduler
 from store import journal
 from store.clock import utcnow
 from store.db import Store
+from store.lock import LockHeld
 from store.models import PipelineRun
 from tests.scheduler.conftest import Make
 
@@ -247,3 +248,29 @@ def test_an_unchanged_timetable_keeps_the_stored_next_run(make_settings: Make, s
     changed.start()
     changed.stop()
     assert datetime.fromtimestamp(_stored(store)["daily"], BANGKOK).hour == 7
+
+
+def test_a_second_scheduler_on_the_database_is_refused_and_changes_nothing(
+    make_settings: Make, store: Store, cli_state: None
+) -> None:
+    first = Scheduler(make_settings(), store)
+    first.start()
+    try:
+        with store.session() as session:
+            running = journal.open_run(session, "daily", "schedule", JOBS["daily"].steps)
+        second = Scheduler(make_settings(), store)
+        with pytest.raises(LockHeld, match="another scheduler holds"):
+            second.start()
+        second.stop()
+        result = CliRunner().invoke(cli.app, ["--data-dir", str(make_settings().data_dir), "schedule", "run"])
+        assert result.exit_code == 1
+        assert "one scheduler runs per database" in result.output
+        assert "scheduler started" not in result.output
+        with store.session() as session:  # the first scheduler's run was not taken for dead
+            assert session.get(PipelineRun, running.id).status == "running"  # type: ignore[union-attr]
+            journal.close_run(session, running.id, "finished")
+    finally:
+        first.stop()
+    again = Scheduler(make_settings(), store)  # free again once the first has stopped
+    again.start()
+    again.stop()
