@@ -537,8 +537,14 @@ class Scheduler:
     def stop(self) -> None:
         """Stop taking jobs; the running one ends its current step; wait for it."""
         self.stopping.set()
-        if self.apscheduler.running:
-            self.apscheduler.shutdown(wait=True)
+        scheduler = self.apscheduler
+        if scheduler.running:
+            # Paused under the job stores' lock, which APScheduler 3 holds while it hands due jobs to
+            # the executor: shutting down in the middle of that makes its thread fail to remove a
+            # one-off job it has just started (JobLookupError, an upstream race).
+            with scheduler._jobstores_lock:
+                scheduler.pause()
+            scheduler.shutdown(wait=True)
         self.lock.release()
 
 
