@@ -11,10 +11,11 @@ import hashlib
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from pathlib import Path
+from typing import TypeVar
 
 from pythainlp import (
     thai_above_vowels,
@@ -132,9 +133,25 @@ _FIRST_YEAR, _LAST_YEAR = 2500, 2699
 PURE_CACHE = 16_384
 """Results kept by the pure functions below that a matcher calls on every listing with the same few
 values (TIS numbers, licence numbers, brands, model codes)."""
+CACHED_LENGTH = 200
+"""Longer arguments are not kept: a hostile page's 100 kB brand must not stay in memory."""
+
+_Text = TypeVar("_Text")
 
 
-@lru_cache(maxsize=PURE_CACHE)
+def _cached(function: Callable[[str], _Text]) -> Callable[[str], _Text]:
+    """``function`` with its results for short arguments kept (an LRU cache of PURE_CACHE)."""
+    keep = lru_cache(maxsize=PURE_CACHE)(function)
+
+    @wraps(function)
+    def cached(text: str) -> _Text:
+        return keep(text) if len(text) <= CACHED_LENGTH else function(text)
+
+    cached.cache_info = keep.cache_info  # type: ignore[attr-defined]
+    return cached
+
+
+@_cached
 def parse_tis(text: str) -> TisNumber:
     """Split a TIS number such as ``มอก. ๒๘๗๙-๒๕๖๐`` or ``685เล่ม 1 - 2562``; ValueError if it is not one."""
     cleaned = _TIS_PREFIX.sub("", clean_text(text))
@@ -164,7 +181,7 @@ def tis_base(text: str) -> str:
 _LICENCE_TABLE = {ord(slash): "/" for slash in _SLASHES}
 
 
-@lru_cache(maxsize=PURE_CACHE)
+@_cached
 def canonical_licence(text: str) -> str:
     """A licence number in comparable form: ``ท 1234-56 / 2879`` → ``ท1234-56/2879``."""
     cleaned = clean_text(text).translate(_LICENCE_TABLE)
@@ -176,7 +193,7 @@ def _is_word_char(char: str) -> bool:
     return unicodedata.category(char)[0] in "LMN"
 
 
-@lru_cache(maxsize=PURE_CACHE)
+@_cached
 def brand_key(text: str) -> str:
     """A brand for comparison: casefolded, punctuation replaced by spaces (``Dr.Power`` → ``dr power``)."""
     folded = clean_text(text).casefold()
@@ -188,7 +205,7 @@ def brand_key(text: str) -> str:
 _NOT_MODEL_CHAR = re.compile(r"[^\w\u0300-\u036f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|_")
 
 
-@lru_cache(maxsize=PURE_CACHE)
+@_cached
 def model_key(text: str) -> str:
     """A model number for comparison: casefolded letters and digits only (``PB-10 000`` → ``pb10000``)."""
     return _NOT_MODEL_CHAR.sub("", clean_text(text).casefold())

@@ -167,6 +167,15 @@ def test_model_key(text: str, expected: str) -> None:
     assert model_key(text) == expected
 
 
+def test_only_short_arguments_are_kept_by_the_caches() -> None:
+    info = brand_key.cache_info  # type: ignore[attr-defined]
+    before = info().currsize
+    assert brand_key("Acme-Power " + "x" * 100_000) == "acme power " + "x" * 100_000
+    assert info().currsize == before  # a hostile page's 100 kB brand is not kept
+    assert brand_key(f"Acme-Power {before}") == f"acme power {before}"
+    assert info().currsize == before + 1
+
+
 COMPACT_CASES = [
     ("Power-Link PB 10,000 (ของแท้)", "powerlinkpb10000ของแท้"),  # ASCII punctuation and spaces go
     ("Ａｃｍｅ PB", "ａｃｍｅpb"),  # non-ASCII is kept as it is (clean_text turns fullwidth to ASCII first)
