@@ -3,6 +3,8 @@ default register, and the CLI pointed at them."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -43,3 +45,10 @@ def cli_state(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh CLI state, and tables wide enough to keep whole words."""
     monkeypatch.setattr(cli, "state", cli.State())
     monkeypatch.setenv("COLUMNS", "250")
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (what a killed run leaves in its journal)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

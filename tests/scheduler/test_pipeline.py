@@ -4,8 +4,6 @@ re-imported when their content changes; runs whose process died marked interrupt
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from store import journal
 from store.db import Store
 from store.models import CrawlRun, Licence, Listing, PipelineRun, RegisterVersion, Verdict
 from store.writer import ensure_site, start_run
-from tests.scheduler.conftest import Make
+from tests.scheduler.conftest import Make, dead_pid
 
 runner = CliRunner()
 SIZE = 30
@@ -190,18 +188,12 @@ def test_trigger_refuses_an_unknown_job_and_one_that_is_running(
     assert f"job register is already running: run {running.id}" in busy.output
 
 
-def _dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
-
-
 def test_a_run_whose_process_died_is_interrupted_and_its_crawls_are_continued_next_time(
     store: Store, make_settings: Make
 ) -> None:
     with store.session() as session:
         run = journal.open_run(session, "daily", "schedule", JOBS["daily"].steps)
-        run.pid = _dead_pid()
+        run.pid = dead_pid()
         crawl_step = run.steps[0]
         journal.start_step(session, crawl_step.id, {"sites": ["demo-html"], "after_crawl_run": 0})
         site = ensure_site(session, "demo-html", "html")

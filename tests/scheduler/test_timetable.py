@@ -24,7 +24,7 @@ from store.clock import utcnow
 from store.db import Store
 from store.lock import LockHeld
 from store.models import PipelineRun
-from tests.scheduler.conftest import Make
+from tests.scheduler.conftest import Make, dead_pid
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 WEDNESDAY = datetime(2026, 11, 25, 0, 0, tzinfo=BANGKOK)
@@ -148,18 +148,12 @@ def test_a_run_missed_by_more_than_the_grace_time_waits_for_its_next_time(
     assert _stored(store)["register"] > time.time()
 
 
-def _dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
-
-
 def test_an_interrupted_scheduled_run_is_caught_up_at_start_but_not_a_manual_one(
     make_settings: Make, store: Store
 ) -> None:
     with store.session() as session:
         manual = journal.open_run(session, "recheck", "manual", JOBS["recheck"].steps)
-        manual.pid = _dead_pid()
+        manual.pid = dead_pid()
         scheduled = journal.open_run(session, "register", "schedule", JOBS["register"].steps)
         scheduled.host = "another-host"  # a scheduler's own run is dead at a scheduler's start, wherever
     scheduler = Scheduler(make_settings(), store)
