@@ -66,10 +66,18 @@ def _boundary(text: str, i: int) -> bool | None:
     which only segmentation can tell)."""
     if i <= 0 or i >= len(text):
         return True
-    before, after = _script(text[i - 1]), _script(text[i])
-    if before != after or before == 0:
-        return True
-    return None if before == 1 else False
+    pair = text[i - 1 : i + 1]
+    if pair not in _PAIRS:
+        if len(_PAIRS) >= PAIR_CACHE:
+            _PAIRS.clear()
+        before, after = _script(pair[0]), _script(pair[1])
+        _PAIRS[pair] = True if before != after or before == 0 else None if before == 1 else False
+    return _PAIRS[pair]
+
+
+PAIR_CACHE = 50_000
+_PAIRS: dict[str, bool | None] = {}
+"""Two characters → whether a word may start or end between them (a word's edges repeat)."""
 
 
 def _specificity(entry: StandardTerms, text: ListingText) -> int:
@@ -135,6 +143,7 @@ class Classifier:
                 self._by_pair[pair].append(spelling)
         self._near: dict[str, tuple[str, float] | None] = {}
         self._windows: dict[str, list[str]] = {}
+        self._words: dict[str, list[tuple[str, int]]] = {}
 
     def read(
         self, title: str, body: str, marks: Sequence[Mark], cleaned: bool = False, brand: str | None = None
@@ -278,26 +287,41 @@ class Classifier:
     def _near_words(self, title: str) -> dict[str, Near]:
         """Keywords nearly spelt by a title word or by up to three adjacent title words."""
         near: dict[str, Near] = {}
-        words: list[tuple[str, int]] = []
-        cursor = 0
+        words: list[str] = []
+        starts: list[int] = []
+        offset = 0
         for piece in title.split(" "):  # segmented piece by piece: pieces repeat, and are cached
+            for word, at in self._piece_words(piece):
+                words.append(word)
+                starts.append(offset + at)
+            offset += len(piece) + 1
+        shortest, known, nearest = self.config.fuzzy_min_length, self.segmenter.words, self._near
+        for i in range(len(words)):
+            joined = ""
+            for j in range(i, min(i + MAX_NGRAM, len(words))):
+                joined += words[j]
+                if len(joined) < shortest or (j == i and joined in known):
+                    continue
+                hit = nearest[joined] if joined in nearest else self._nearest(joined)
+                if hit is not None and (hit[0] not in near or near[hit[0]].ratio < hit[1]):
+                    near[hit[0]] = Near(joined, hit[1], starts[i], starts[j] + len(words[j]))
+        return near
+
+    def _piece_words(self, piece: str) -> list[tuple[str, int]]:
+        """The words of a space-free piece of text that hold a letter, with where each starts in it
+        (cached, like the segmentation)."""
+        words = self._words.get(piece)
+        if words is None:
+            words, cursor = [], 0
             for token in self._segment(piece) if piece else ():
-                cursor = title.find(token, cursor)
+                cursor = piece.find(token, cursor)
                 if any(char.isalpha() for char in token):
                     words.append((token, cursor))
                 cursor += len(token)
-        for i in range(len(words)):
-            for n in range(1, MAX_NGRAM + 1):
-                if i + n > len(words):
-                    break
-                joined = "".join(token for token, _ in words[i : i + n])
-                if len(joined) < self.config.fuzzy_min_length or (n == 1 and joined in self.segmenter.words):
-                    continue
-                hit = self._nearest(joined)
-                if hit is not None and (hit[0] not in near or near[hit[0]].ratio < hit[1]):
-                    last, at = words[i + n - 1]
-                    near[hit[0]] = Near(joined, hit[1], words[i][1], at + len(last))
-        return near
+            if len(self._words) >= SEGMENT_CACHE:
+                self._words.clear()
+            self._words[piece] = words
+        return words
 
     def _near_candidates(self, word: str) -> list[str]:
         """The keywords that can be near ``word`` (blocking): of a length within the ratio's reach,

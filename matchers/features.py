@@ -66,17 +66,13 @@ class FeatureResult:
 Feature = Callable[[ListingText, StandardTerms, MatchConfig], FeatureResult | None]
 
 
-def _longest(words: Collection[str], within: Collection[str]) -> str | None:
-    """The longest of ``words`` that is in ``within`` (looping over the smaller of the two)."""
-    if not within:
-        return None
-    if len(within) < len(words):
-        hits = [word for word in within if word in words]
-    else:
-        hits = [word for word in words if word in within]
-    if len(hits) < 2:
-        return hits[0] if hits else None
-    return max(hits, key=lambda word: (len(word), word))
+def _longest(words: frozenset[str], within: Collection[str]) -> str | None:
+    """The longest of ``words`` that is in ``within`` (the alphabetically last among equals)."""
+    hits = words.intersection(within)
+    if len(hits) == 1:
+        (word,) = hits
+        return word
+    return max(hits, key=lambda word: (len(word), word)) if hits else None
 
 
 def keyword_in_title(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
@@ -91,7 +87,7 @@ def keyword_in_description(
     text: ListingText, entry: StandardTerms, config: MatchConfig
 ) -> FeatureResult | None:
     """A search word of the standard appears in the description or spec table, not in the title."""
-    if _longest(entry.keywords, text.title_words) or _longest(entry.keywords, text.near_words):
+    if not entry.keywords.isdisjoint(text.title_words) or not entry.keywords.isdisjoint(text.near_words):
         return None
     word = _longest(entry.keywords, text.body_words)
     if word is None:
@@ -106,7 +102,7 @@ def keyword_misspelt_in_title(
     text: ListingText, entry: StandardTerms, config: MatchConfig
 ) -> FeatureResult | None:
     """A title word nearly spells a search word of the standard (a misspelling or a variant)."""
-    if _longest(entry.keywords, text.title_words):
+    if not text.near_words or not entry.keywords.isdisjoint(text.title_words):
         return None
     best = max(
         ((word, near) for word, near in text.near_words.items() if word in entry.keywords),
@@ -143,7 +139,7 @@ def tis_number_shown(text: ListingText, entry: StandardTerms, config: MatchConfi
 
 def look_alike_word(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
     """The title names a look-alike or accessory (case, cover, sticker, spare part, pet toy)."""
-    words = [word for word in text.title_words if word in entry.exclude and _names_item(text, entry, word)]
+    words = [word for word in entry.exclude.intersection(text.title_words) if _names_item(text, entry, word)]
     if not words:
         return None
     word = max(words, key=lambda w: (len(w), w))
@@ -185,6 +181,8 @@ def _names_item(text: ListingText, entry: StandardTerms, word: str) -> bool:
 
 def scope_doubt_word(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
     """A word puts the listing at the edge of the standard's scope (a 12 V lamp, a figure for adults)."""
+    if not entry.review:
+        return None
     word = _longest(entry.review, text.title_words) or _longest(entry.review, text.body_words)
     if word is None:
         return None

@@ -12,24 +12,22 @@ from dataclasses import dataclass
 
 from matchers.normalise import TisNumber, canonical_licence, clean_text, parse_tis
 
-# Each pattern starts with a character set rather than a word boundary or IGNORECASE, so Python's
-# engine jumps between the few places it can start (``ม``, ``T``; ``ท``, ``น``; ``ใ``, ``L``); the
-# boundary is checked by a look-behind after the first letter.
-_MARK = re.compile(
-    r"""(?:ม\s*\.?\s*อ\s*\.?\s*ก\s*\.?|[Tt](?<!\w[Tt])[Ii][Ss](?![A-Za-z])\.?)\s*(?:เลขที่|[Nn][Oo]\.?)?\s*
-        (?P<number>\d{1,5}(?:\s*(?:เล่ม(?:ที่)?|[Pp][Aa][Rr][Tt])\s*\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?)?(?:\s*-\s*\d{4})?)""",
-    re.VERBOSE,
-)
+# Python's engine jumps straight between the few places a pattern can start (``ม``, ``T``, ``t``;
+# ``ท``, ``น``; ``ใ``, ``L``, ``l``) only when the pattern starts with one character set, or with
+# branches that each start with one plain character: so no IGNORECASE, no leading ``\b`` and no
+# ``[Tt]`` at the start of a branch. The word boundary is checked by a look-behind after the letter.
+_TIS_WORD = r"(?<!\w[Tt])[Ii][Ss](?![A-Za-z])\.?"
+_MARK_WORD = "|".join((r"ม\s*\.?\s*อ\s*\.?\s*ก\s*\.?", "T" + _TIS_WORD, "t" + _TIS_WORD))
+_MARK_NUMBER = r"(?P<number>\d{1,5}(?:\s*(?:เล่ม(?:ที่)?|[Pp][Aa][Rr][Tt])\s*\d{1,3}(?:\s*\(\s*\d{1,3}\s*\))?)?(?:\s*-\s*\d{4})?)"
+_MARK = re.compile(f"(?:{_MARK_WORD})" + r"\s*(?:เลขที่|[Nn][Oo]\.?)?\s*" + _MARK_NUMBER)
 # ท (made in Thailand) or น (imported), digits, -, digits, optional (n), /, the TIS base number.
 _LICENCE_FORM = re.compile(
     r"[ทน](?<![ก-ฮ][ทน])\s*\.?\s*\d{1,6}\s*-\s*\d{1,4}(?:\s*\(\s*\d{1,3}\s*\))?\s*/\s*\d{1,5}"
 )
 _LETTER_DOT = re.compile(r"^([ทน])\s*\.")
-_LICENCE_AFTER_WORD = re.compile(
-    r"""(?:ใบอนุญาต(?:เลขที่|ที่)?|[Ll][Ii][Cc][Ee][Nn][CcSs][Ee]\s*(?:[Nn][Oo]\.?|[Nn][Uu][Mm][Bb][Ee][Rr]|\#)?)
-        \s*[:：]?\s*(?P<token>[^\s,;|]{3,40})""",
-    re.VERBOSE,
-)
+_LICENCE_WORD = r"[Ii][Cc][Ee][Nn][CcSs][Ee]\s*(?:[Nn][Oo]\.?|[Nn][Uu][Mm][Bb][Ee][Rr]|\#)?"
+_LICENCE_WORDS = "|".join((r"ใบอนุญาต(?:เลขที่|ที่)?", "L" + _LICENCE_WORD, "l" + _LICENCE_WORD))
+_LICENCE_AFTER_WORD = re.compile(f"(?:{_LICENCE_WORDS})" + r"\s*[:：]?\s*(?P<token>[^\s,;|]{3,40})")
 
 
 @dataclass(frozen=True)
@@ -62,8 +60,6 @@ def read_marks(fields: Iterable[tuple[str, str]], cleaned: bool = False) -> list
     found: dict[str, Mark] = {}
     for where, raw in fields:
         text = raw if cleaned else clean_text(raw)
-        if "ม" not in text and "tis" not in text.casefold():
-            continue
         for match in _MARK.finditer(text):
             try:
                 tis = parse_tis(match["number"])
@@ -83,8 +79,6 @@ def read_licences(fields: Iterable[tuple[str, str]], cleaned: bool = False) -> l
             for match in _LICENCE_FORM.finditer(text):
                 canonical = canonical_licence(_LETTER_DOT.sub(r"\1", match.group(0)))
                 found.setdefault(canonical, LicenceText(canonical, match.group(0), where))
-        if "ใบอนุญาต" not in text and "licen" not in text.casefold():
-            continue
         for match in _LICENCE_AFTER_WORD.finditer(text):
             token = match["token"].rstrip(").")
             if any(char.isdigit() for char in token) and not _LICENCE_FORM.search(token):
