@@ -41,36 +41,41 @@ class UnsafeList:
         for brand, model, reason, *more in entries:
             hit = UnsafeHit(brand or "", model or "", reason or "", more[0] if more else None)
             self._by_brand[compact_brand(hit.brand)][model_key(hit.model)] = hit
-        self._brands = ahocorasick.Automaton()
-        self._models = ahocorasick.Automaton()  # model codes long enough to look for in the text
+        # brand keys and model codes long enough to look for in a listing's text, found in one pass:
+        # word → (is a brand key, is a model code)
+        roles: dict[str, tuple[bool, bool]] = {}
         for key, models in self._by_brand.items():
             if len(key) >= 3:
-                self._brands.add_word(key, key)
+                roles[key] = (True, False)
             for code in models:
                 if len(code) >= MIN_MODEL_IN_TEXT:
-                    self._models.add_word(code, code)
-        for automaton in (self._brands, self._models):
-            if len(automaton):
-                automaton.make_automaton()
+                    roles[code] = (roles.get(code, (False, False))[0], True)
+        self._written = ahocorasick.Automaton()
+        for word, (is_brand, is_model) in roles.items():
+            self._written.add_word(word, (word, is_brand, is_model))
+        if roles:
+            self._written.make_automaton()
 
     def find(self, brand: str | None, model: str | None, text: str = "") -> UnsafeHit | None:
         """The list entry for this brand and model; brand and model may also be read from ``text``
         (cleaned with ``clean_text``)."""
         if not self._by_brand:
             return None
-        compact = compact_text(text)
         brands = [compact_brand(brand)] if brand else []
-        if len(self._brands):  # the brand written in the title or description counts too
-            brands += [key for _, key in self._brands.iter(compact)]
-        written: set[str] | None = None  # the model codes written in the text, found once when needed
+        written: set[str] = set()  # the model codes written in the text
+        if len(self._written):  # the brand written in the title or description counts too
+            for _, (word, is_brand, is_model) in self._written.iter(compact_text(text)):
+                if is_brand:
+                    brands.append(word)
+                if is_model:
+                    written.add(word)
+        shown = model_key(model) if model else None
         for key in dict.fromkeys(brands):
             models = self._by_brand.get(key)
             if not models:
                 continue
-            if model and model_key(model) in models:
-                return models[model_key(model)]
-            if written is None:
-                written = {code for _, code in self._models.iter(compact)} if len(self._models) else set()
+            if shown in models:
+                return models[shown]
             hit = next((hit for code, hit in models.items() if code in written), None)
             if hit is not None:
                 return hit
