@@ -160,13 +160,11 @@ class Classifier:
             title, body = fold(title[:MAX_TITLE]), fold(body[:MAX_BODY])
         if brand and len(folded := fold(brand)) >= 3 and folded in title:
             title = title.replace(folded, " " * len(folded))  # same length: offsets stay right
-        title_words = self._confirmed(title, self._occurrences(self.automaton, title))
+        title_words = self._words_in(self.automaton, title)
         named = [word for word in title_words if word in self.by_word]
         # A title that names the item decides what it is: then only scope words are looked for in
         # the description (keywords there would name accessories, compatible products …).
-        body_words = self._confirmed(
-            body, self._occurrences(self.review_automaton if named else self.automaton, body)
-        )
+        body_words = self._words_in(self.review_automaton if named else self.automaton, body)
         near = {}
         if not named or (all(word.isascii() for word in named) and not title.isascii()):
             near = self._near_words(title)  # no keyword, or a Thai title with English keywords only
@@ -212,36 +210,31 @@ class Classifier:
                 )
         return Candidate(entry, round(max(0.0, min(1.0, total)), 3), fired, round(total, 3))
 
-    @staticmethod
-    def _occurrences(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, compact word) of every word of ``automaton`` occurring in ``text``."""
+    def _words_in(self, automaton: ahocorasick.Automaton, text: str) -> dict[str, tuple[int, int]]:
+        """The words of ``automaton`` that occur in ``text`` starting and ending on word boundaries,
+        with (start, end) of their first such occurrence. Script changes, spaces and punctuation are
+        boundaries; between two Thai characters the segmenter decides, on the text around the word."""
+        confirmed: dict[str, tuple[int, int]] = {}
         if not text or not len(automaton):
-            return []
-        return [(end + 1 - length, end + 1, word) for end, (length, word) in automaton.iter(text)]
-
-    def _confirmed(self, text: str, found: list[tuple[int, int, str]]) -> dict[str, tuple[int, int]]:
-        """The words of ``found`` that start and end on word boundaries, with (start, end) of their
-        first such occurrence. Script changes, spaces and punctuation are boundaries; between two
-        Thai characters the segmenter decides, on the text around the word."""
-        sure: list[tuple[int, int, str]] = []
+            return confirmed
         unsure: list[tuple[int, int, str]] = []
-        for start, end, word in found:
-            left, right = _boundary(text, start), _boundary(text, end)
+        for last, (length, word) in automaton.iter(text):
+            start, end = last + 1 - length, last + 1
+            left = _boundary(text, start)
+            right = left is not False and _boundary(text, end)
             if left is False or right is False:
                 continue
-            (sure if left and right else unsure).append((start, end, word))
+            if not (left and right):
+                unsure.append((start, end, word))
+            elif word not in confirmed or start < confirmed[word][0]:
+                confirmed[word] = (start, end)
         if unsure:
             tokens = self._tokens_around(text, unsure)
             ends = set(tokens.values())
-            sure += [
-                (s, e, w)
-                for s, e, w in unsure
-                if s in tokens and (e in ends or self._head(text, s, e, tokens[s]))
-            ]
-        confirmed: dict[str, tuple[int, int]] = {}
-        for start, end, word in sure:
-            if word not in confirmed or start < confirmed[word][0]:
-                confirmed[word] = (start, end)
+            for start, end, word in unsure:
+                whole = start in tokens and (end in ends or self._head(text, start, end, tokens[start]))
+                if whole and (word not in confirmed or start < confirmed[word][0]):
+                    confirmed[word] = (start, end)
         return confirmed
 
     def _tokens_around(self, text: str, found: list[tuple[int, int, str]]) -> dict[int, int]:

@@ -24,7 +24,6 @@ _MARK = re.compile(f"(?:{_MARK_WORD})" + r"\s*(?:เลขที่|[Nn][Oo]\.?)
 _LICENCE_FORM = re.compile(
     r"[ทน](?<![ก-ฮ][ทน])\s*\.?\s*\d{1,6}\s*-\s*\d{1,4}(?:\s*\(\s*\d{1,3}\s*\))?\s*/\s*\d{1,5}"
 )
-_LETTER_DOT = re.compile(r"^([ทน])\s*\.")
 _LICENCE_WORD = r"[Ii][Cc][Ee][Nn][CcSs][Ee]\s*(?:[Nn][Oo]\.?|[Nn][Uu][Mm][Bb][Ee][Rr]|\#)?"
 _LICENCE_WORDS = "|".join((r"ใบอนุญาต(?:เลขที่|ที่)?", "L" + _LICENCE_WORD, "l" + _LICENCE_WORD))
 _LICENCE_AFTER_WORD = re.compile(f"(?:{_LICENCE_WORDS})" + r"\s*[:：]?\s*(?P<token>[^\s,;|]{3,40})")
@@ -65,7 +64,8 @@ def read_marks(fields: Iterable[tuple[str, str]], cleaned: bool = False) -> list
                 tis = parse_tis(match["number"])
             except ValueError:
                 continue
-            found.setdefault(tis.canonical, Mark(tis, match.group(0).strip(), where))
+            if tis.canonical not in found:
+                found[tis.canonical] = Mark(tis, match.group(0).strip(), where)
     return list(found.values())
 
 
@@ -77,11 +77,15 @@ def read_licences(fields: Iterable[tuple[str, str]], cleaned: bool = False) -> l
         text = raw if cleaned else clean_text(raw)
         if "/" in text:
             for match in _LICENCE_FORM.finditer(text):
-                canonical = canonical_licence(_LETTER_DOT.sub(r"\1", match.group(0)))
-                found.setdefault(canonical, LicenceText(canonical, match.group(0), where))
+                canonical = canonical_licence(match.group(0))
+                if canonical[1:2] == ".":  # ท.1234-56/2879: the dot after the letter is no part of it
+                    canonical = canonical[0] + canonical[2:]
+                if canonical not in found:
+                    found[canonical] = LicenceText(canonical, match.group(0), where)
         for match in _LICENCE_AFTER_WORD.finditer(text):
             token = match["token"].rstrip(").")
             if any(char.isdigit() for char in token) and not _LICENCE_FORM.search(token):
                 canonical = canonical_licence(token)
-                found.setdefault(canonical, LicenceText(canonical, token, where))
+                if canonical not in found:
+                    found[canonical] = LicenceText(canonical, token, where)
     return list(found.values())
