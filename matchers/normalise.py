@@ -83,7 +83,11 @@ def clean_text(text: str) -> str:
             text = unicodedata.normalize("NFC", text)
         if "\u0e4d" in text:
             text = _SARA_AM.sub("\u0e33", text)
-    return " ".join(text.split())  # str.split() splits on the characters regex \s matches
+    if not text.isprintable() or "  " in text or text.startswith(" ") or text.endswith(" "):
+        # every whitespace character but the ASCII space is unprintable; str.split() splits on the
+        # characters regex \s matches
+        text = " ".join(text.split())
+    return text
 
 
 # Where PyThaiNLP's ``normalize`` would change cleaned text: ``เเ`` for ``แ``, a tone mark or

@@ -67,11 +67,11 @@ class Judge:
         codes, read by the match stage when ``match.read_images`` is on), read like its text."""
         fields = [
             (where, clean_text(raw))
-            for where, raw in listing_fields(listing.title, listing.description, dict(listing.spec))
+            for where, raw in listing_fields(listing.title, listing.description, listing.spec)
         ]
-        pictured = [(where, clean_text(raw)) for where, raw in image_fields(images)]
-        marks = read_marks([*fields, *pictured], cleaned=True)
-        shown = read_licences([*fields, *pictured], cleaned=True)
+        readable = fields + [(where, clean_text(raw)) for where, raw in image_fields(images)]
+        marks = read_marks(readable, cleaned=True)
+        shown = read_licences(readable, cleaned=True)
         body = f"{fields[1][1]} ; {fields[2][1]}"
         text = self.classifier.read(fields[0][1], body, marks, cleaned=True, brand=listing.brand)
         candidates = self.classifier.candidates(text)

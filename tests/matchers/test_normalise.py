@@ -57,6 +57,16 @@ def test_clean_text(text: str, expected: str) -> None:
     assert clean_text(text) == expected
 
 
+WHITESPACE = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+
+
+@pytest.mark.parametrize("space", WHITESPACE, ids=[f"U+{ord(char):04X}" for char in WHITESPACE])
+def test_clean_text_leaves_single_spaces_only(space: str) -> None:
+    """Text with only single ASCII spaces skips the split; every other whitespace is still found."""
+    for text in (f"ปลั๊ก{space}พ่วง", f"ปลั๊ก{space}{space}พ่วง", f"ปลั๊ก {space}พ่วง", f"{space}ปลั๊ก พ่วง{space}"):
+        assert clean_text(text) == "ปลั๊ก พ่วง", repr(text)
+
+
 TIS_CASES = [
     ("2879-2560", "2879-2560"),
     ("มอก. ๒๘๗๙-๒๕๖๐", "2879-2560"),
