@@ -49,7 +49,7 @@ class LicenceText:
 
 def listing_fields(title: str, description: str, spec: Mapping[str, str]) -> list[tuple[str, str]]:
     """The places text is read from, in order of weight: title, description, spec table."""
-    spec_text = " ; ".join(f"{key}: {value}" for key, value in spec.items())
+    spec_text = " ; ".join([f"{key}: {value}" for key, value in spec.items()])
     return [("title", title), ("description", description), ("spec", spec_text)]
 
 
