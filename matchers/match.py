@@ -8,11 +8,11 @@ matcher version. Listings already judged under exactly those are skipped, so aft
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import Row, and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -51,30 +51,57 @@ def build_judge(register: Register, settings: Settings) -> Judge:
     return Judge(classifier, register.licences, unsafe, settings.match)
 
 
-def _pending(session: Session, version_id: int) -> Iterator[list[Observation]]:
-    """Latest live observation of each listing that has no verdict under this version, in batches."""
-    latest = select(func.max(Observation.id).label("id")).group_by(Observation.listing_id).subquery()
-    query = (
-        select(Observation)
-        .join(latest, Observation.id == latest.c.id)
-        .outerjoin(
-            Verdict,
-            and_(
-                Verdict.observation_id == Observation.id,
-                Verdict.register_version_id == version_id,
-                Verdict.matcher_version == MATCHER_VERSION,
-            ),
-        )
-        .where(Verdict.id.is_(None), Observation.gone.is_(False))
-        .order_by(Observation.id)
-    )
+_READ = (
+    Observation.id,
+    Observation.listing_id,
+    Observation.observed_at,
+    Observation.title,
+    Observation.description,
+    Observation.spec,
+    Observation.brand,
+    Observation.model,
+    Observation.images,
+)
+"""What the matcher reads of an observation (not its raw data or evidence)."""
+
+
+def _pending(session: Session, version_id: int) -> Iterator[Sequence[Row[Any]]]:
+    """Latest live observation of each listing that has no verdict under this version, in batches.
+
+    Listings are taken BATCH at a time in the order of their ids, each batch found from where the
+    last one ended (the index on listing and observation id), so a batch costs the same however many
+    listings the database holds."""
     after = 0
     while True:
-        batch = list(session.scalars(query.where(Observation.id > after).limit(BATCH)))
-        if not batch:
+        latest = session.execute(
+            select(Observation.listing_id, func.max(Observation.id))
+            .where(Observation.listing_id > after)
+            .group_by(Observation.listing_id)
+            .order_by(Observation.listing_id)
+            .limit(BATCH)
+        ).all()
+        if not latest:
             return
-        yield batch
-        after = batch[-1].id
+        after = latest[-1][0]
+        batch = session.execute(
+            select(*_READ)
+            .outerjoin(
+                Verdict,
+                and_(
+                    Verdict.observation_id == Observation.id,
+                    Verdict.register_version_id == version_id,
+                    Verdict.matcher_version == MATCHER_VERSION,
+                ),
+            )
+            .where(
+                Observation.id.in_([observation for _, observation in latest]),
+                Verdict.id.is_(None),
+                Observation.gone.is_(False),
+            )
+            .order_by(Observation.id)
+        ).all()
+        if batch:
+            yield batch
 
 
 def match_pending(store: Store, settings: Settings) -> MatchSummary:
@@ -89,7 +116,8 @@ def match_pending(store: Store, settings: Settings) -> MatchSummary:
     with store.session() as session:
         for batch in _pending(session, register.version_id):
             rows = [_verdict_row(judge, observation, register.version_id, pictures) for observation in batch]
-            session.execute(insert(Verdict), rows)
+            # nulls rendered: rows with and without a licence status are then one statement, not many
+            session.execute(insert(Verdict).execution_options(render_nulls=True), rows)
             session.commit()  # short transactions: a crawl may be writing to the same database
             summary.judged += len(rows)
             summary.by_verdict.update(row["verdict"] for row in rows)
@@ -97,7 +125,7 @@ def match_pending(store: Store, settings: Settings) -> MatchSummary:
 
 
 def _verdict_row(
-    judge: Judge, observation: Observation, version_id: int, read_images: int = 0
+    judge: Judge, observation: Row[Any], version_id: int, read_images: int = 0
 ) -> dict[str, Any]:
     """The verdict row of one observation; ``read_images``: how many of its product images to read
     when its text shows no licence (0: none)."""
