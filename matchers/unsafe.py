@@ -46,7 +46,7 @@ class UnsafeList:
         roles: dict[str, tuple[bool, bool]] = {}
         for key, models in self._by_brand.items():
             if len(key) >= 3:
-                roles[key] = (True, False)
+                roles[key] = (True, roles.get(key, (False, False))[1])
             for code in models:
                 if len(code) >= MIN_MODEL_IN_TEXT:
                     roles[code] = (roles.get(code, (False, False))[0], True)
