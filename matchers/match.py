@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select
+from sqlalchemy import Row, and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -69,8 +69,8 @@ def _pending(session: Session, version_id: int) -> Iterator[Sequence[Row[Any]]]:
     """Latest live observation of each listing that has no verdict under this version, in batches.
 
     Listings are taken BATCH at a time in the order of their ids, each batch found from where the
-    last one ended (the index on listing and observation id), so a batch costs the same however many
-    listings the database holds."""
+    last one ended (through the index on the listing id), then read by their primary keys, so a batch
+    costs the same however many listings the database holds."""
     after = 0
     while True:
         latest = session.execute(
@@ -94,7 +94,11 @@ def _pending(session: Session, version_id: int) -> Iterator[Sequence[Row[Any]]]:
                 ),
             )
             .where(
-                Observation.id.in_([observation for _, observation in latest]),
+                # ids written into the statement (integers the database just gave): 1,000 of them are
+                # no bound parameters, which an older SQLite limits to 999
+                Observation.id.in_(
+                    bindparam("ids", [id_ for _, id_ in latest], expanding=True, literal_execute=True)
+                ),
                 Verdict.id.is_(None),
                 Observation.gone.is_(False),
             )
