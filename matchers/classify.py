@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from config import MatchConfig
 from matchers.features import FEATURES, ListingText, Near, StandardTerms
 from matchers.marks import Mark
-from matchers.normalise import Segmenter, fold, parse_tis, thai_normalise
+from matchers.normalise import CACHED_LENGTH, Segmenter, fold, parse_tis, thai_normalise
 
 MAX_TITLE = 1_000
 """Characters of a title read; marketplaces cap titles far below this, hostile pages do not."""
@@ -137,6 +137,7 @@ class Classifier:
         self.segmenter = Segmenter([*folded_words, *brands])
         self.words = frozenset(folded_words)
         self._spellings = sorted(w for w in self.by_word if len(w) >= config.fuzzy_min_length)
+        self._longest = max(map(len, self._spellings), default=0)
         self._by_pair: dict[str, list[str]] = defaultdict(list)  # character pair → spellings with it
         for spelling in self._spellings:
             for pair in {spelling[i : i + 2] for i in range(len(spelling) - 1)}:
@@ -263,9 +264,11 @@ class Classifier:
         """Segmentation of a window of text, cached: sellers repeat their phrasing across listings."""
         tokens = self._windows.get(window)
         if tokens is None:
-            if len(self._windows) >= SEGMENT_CACHE:
-                self._windows.clear()
-            tokens = self._windows[window] = self.segmenter.tokens(window)
+            tokens = self.segmenter.tokens(window)
+            if len(window) <= CACHED_LENGTH:  # a hostile page's long pieces are not kept
+                if len(self._windows) >= SEGMENT_CACHE:
+                    self._windows.clear()
+                self._windows[window] = tokens
         return tokens
 
     def _head(self, text: str, start: int, end: int, token_end: int) -> bool:
@@ -289,10 +292,13 @@ class Classifier:
                 starts.append(offset + at)
             offset += len(piece) + 1
         shortest, known, nearest = self.config.fuzzy_min_length, self.segmenter.words, self._near
+        reach = self.config.fuzzy_min_ratio / 100
         for i in range(len(words)):
             joined = ""
             for j in range(i, min(i + MAX_NGRAM, len(words))):
                 joined += words[j]
+                if len(joined) * reach / (2 - reach) > self._longest:
+                    break  # too long to be near any keyword (see _near_candidates), and longer still with more words
                 if len(joined) < shortest or (j == i and joined in known):
                     continue
                 hit = nearest[joined] if joined in nearest else self._nearest(joined)
@@ -311,9 +317,10 @@ class Classifier:
                 if any(char.isalpha() for char in token):
                     words.append((token, cursor))
                 cursor += len(token)
-            if len(self._words) >= SEGMENT_CACHE:
-                self._words.clear()
-            self._words[piece] = words
+            if len(piece) <= CACHED_LENGTH:
+                if len(self._words) >= SEGMENT_CACHE:
+                    self._words.clear()
+                self._words[piece] = words
         return words
 
     def _near_candidates(self, word: str) -> list[str]:

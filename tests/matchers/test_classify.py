@@ -155,6 +155,16 @@ def test_a_hostile_title_is_read_within_bounds(classifier: Classifier) -> None:
     assert len(text.title) <= 1_000
 
 
+def test_long_title_words_are_not_searched_nor_kept(classifier: Classifier) -> None:
+    """A title word too long to be near any keyword is not searched for near spellings, and long
+    pieces are not kept in the caches (a hostile page's long words would fill them)."""
+    caches = [classifier._near, classifier._windows, classifier._words]
+    before = [len(cache) for cache in caches]
+    text = _read(classifier, " ".join(f"w{n}" + "q" * 300 for n in range(3)))
+    assert text.near_words == {}
+    assert [len(cache) for cache in caches] == before
+
+
 def test_reasons_name_the_word_as_the_register_writes_it(classifier: Classifier) -> None:
     [best, *_] = classifier.candidates(_read(classifier, "POWER BANK"))
     assert "“power bank”" in best.fired[0]["detail"]
