@@ -539,11 +539,14 @@ class Scheduler:
         self.stopping.set()
         scheduler = self.apscheduler
         if scheduler.running:
-            # Paused under the job stores' lock, which APScheduler 3 holds while it hands due jobs to
-            # the executor: shutting down in the middle of that makes its thread fail to remove a
-            # one-off job it has just started (JobLookupError, an upstream race).
+            # APScheduler 3 hands due jobs to the executor under its job stores' lock and then removes
+            # each one-off job; once shut down, that removal fails in its thread (JobLookupError, an
+            # upstream race). Its thread may already be waiting for the lock, past the paused check:
+            # so under the lock the one-off jobs not yet started are dropped too, leaving it nothing
+            # to hand over or remove. A "now" or catch-up job that has not started does not start.
             with scheduler._jobstores_lock:
                 scheduler.pause()
+                scheduler.remove_all_jobs(jobstore="once")
             scheduler.shutdown(wait=True)
         self.lock.release()
 
