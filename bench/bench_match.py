@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.bench_matcher import rate
 from bench.bench_register import write_licences
-from bench.harness import DOC, ROOT, machine, postgres_database, write_section
+from bench.harness import DOC, ROOT, machine, on_each_database, table_rows, write_section
 from config import Settings, load_settings
 from demo.generator import DemoListing, generate
 from demo.writer import write_registers
@@ -97,26 +97,19 @@ def section(count: int, results: dict[str, dict[str, float] | str]) -> str:
         "| database | new listings/s | after a register import, listings/s | judge alone, listings/s | stage ÷ judge |",
         "|---|---|---|---|---|",
     ]  # fmt: skip
-    for name, result in results.items():
-        if isinstance(result, str):
-            lines.append(f"| {name} | skipped: {result} | | | |")
-        else:
-            share = min(result["new"], result["again"]) / result["judge"]
-            lines.append(f"| {name} | {result['new']:,.0f} | {result['again']:,.0f} | "
-                         f"{result['judge']:,.0f} | {share:.2f} |")  # fmt: skip
+    lines += table_rows(results, lambda r: [f"{r['new']:,.0f}", f"{r['again']:,.0f}", f"{r['judge']:,.0f}",
+                                            f"{min(r['new'], r['again']) / r['judge']:.2f}"], columns=5)  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
-def run(url: str, folder: Path, listings: Sequence[DemoListing], licences: int) -> dict[str, float]:
-    store = Store(url)
-    try:
+def run(store: Store, listings: Sequence[DemoListing], licences: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
         unsafe = stored(store, folder, listings, licences)
-        settings = load_settings(overrides={"data_dir": str(folder)}, environ={})
+        settings = load_settings(overrides={"data_dir": tmp}, environ={})
         result = timed_stage(store, settings, unsafe)
         result["judge"] = judge_rate(store, settings, listings)
         return result
-    finally:
-        store.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,16 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args(argv)
     listings = list(generate(seed=11, size=max(1, args.listings // 3)))[: args.listings]
-    results: dict[str, dict[str, float] | str] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["SQLite (file, WAL)"] = run(
-            f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), listings, args.licences
-        )
-    try:
-        with postgres_database() as url, tempfile.TemporaryDirectory() as tmp:
-            results["PostgreSQL"] = run(url, Path(tmp), listings, args.licences)
-    except Exception as exc:  # an unreachable server skips PostgreSQL, and says why
-        results["PostgreSQL"] = f"server not reachable ({type(exc).__name__})"
+    results = on_each_database(lambda store: run(store, listings, args.licences))
     for name, result in results.items():
         print(f"{name}: {result}")
     if not args.no_write:

@@ -19,7 +19,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench.harness import DOC, POSTGRES, ROOT, machine, postgres_database, write_section
+from bench.harness import DOC, POSTGRES, ROOT, machine, on_each_database, table_rows, write_section
 from matchers.register import import_register, load_register
 from store.db import Store
 
@@ -80,12 +80,8 @@ def section(rows: int, size: int, results: dict[str, dict[str, float] | str]) ->
         "| database | import | rows/s | load_register |",
         "|---|---|---|---|",
     ]
-    for name, result in results.items():
-        if isinstance(result, str):
-            lines.append(f"| {name} | skipped: {result} | | |")
-        else:
-            rate = rows / result["import_s"]
-            lines.append(f"| {name} | {result['import_s']:.2f} s | {rate:,.0f} | {result['load_s']:.2f} s |")
+    lines += table_rows(results, lambda r: [f"{r['import_s']:.2f} s", f"{rows / r['import_s']:,.0f}",
+                                            f"{r['load_s']:.2f} s"], columns=4)  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -95,23 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", default=POSTGRES, help="admin URL of the PostgreSQL server")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args(argv)
-    results: dict[str, dict[str, float] | str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "licences.csv"
         write_licences(path, args.rows)
         size = path.stat().st_size
         print(f"licence register: {args.rows:,} rows, {size / 1e6:.1f} MB")
-        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        results["SQLite (file, WAL)"] = run(store, path, args.rows)
-        store.dispose()
-        try:
-            with postgres_database(args.postgres) as url:
-                store = Store(url)
-                results["PostgreSQL"] = run(store, path, args.rows)
-                store.dispose()
-        except Exception as exc:  # an unreachable server skips PostgreSQL, and says why
-            results["PostgreSQL"] = f"server not reachable ({type(exc).__name__})"
-            print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
+        results = on_each_database(lambda store: run(store, path, args.rows), args.postgres)
     for name, result in results.items():
         if isinstance(result, str):
             print(f"{name}: {result}")

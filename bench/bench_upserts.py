@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import insert
 
-from bench.harness import DOC, ROOT, machine, postgres_database, write_section
+from bench.harness import DOC, ROOT, machine, on_each_database, table_rows, write_section
 from store.clock import utcnow
 from store.db import Store
 from store.models import Listing
@@ -100,13 +98,8 @@ def section(count: int, size: int, results: dict[str, dict[str, float] | str]) -
         "| database | new listings/s | updated listings/s | baseline inserts/s | upsert ÷ baseline |",
         "|---|---|---|---|---|",
     ]
-    for name, result in results.items():
-        if isinstance(result, str):
-            lines.append(f"| {name} | skipped: {result} | | | |")
-        else:
-            ratio = min(result["new"], result["update"]) / result["baseline"]
-            lines.append(f"| {name} | {result['new']:,.0f} | {result['update']:,.0f} | "
-                         f"{result['baseline']:,.0f} | {ratio:.2f} |")  # fmt: skip
+    lines += table_rows(results, lambda r: [f"{r['new']:,.0f}", f"{r['update']:,.0f}", f"{r['baseline']:,.0f}",
+                                            f"{min(r['new'], r['update']) / r['baseline']:.2f}"], columns=5)  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -116,18 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args(argv)
-    results: dict[str, dict[str, float] | str] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        results["SQLite (file, WAL)"] = run(store, args.listings, args.batch)
-        store.dispose()
-    try:
-        with postgres_database() as url:
-            store = Store(url)
-            results["PostgreSQL"] = run(store, args.listings, args.batch)
-            store.dispose()
-    except Exception as exc:  # an unreachable server skips PostgreSQL, and says why
-        results["PostgreSQL"] = f"server not reachable ({type(exc).__name__})"
+    results = on_each_database(lambda store: run(store, args.listings, args.batch))
     for name, result in results.items():
         print(f"{name}: {result}")
     if not args.no_write:

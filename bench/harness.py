@@ -1,16 +1,22 @@
-"""What every benchmark shares: the machine line, a throwaway PostgreSQL database, and writing one
-section of docs/benchmarks.md without touching the others."""
+"""What every benchmark shares: the machine line, a throwaway PostgreSQL database, a run on each
+database, and writing one section of docs/benchmarks.md without touching the others."""
 
 from __future__ import annotations
 
 import os
 import platform
+import sys
+import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -30,6 +36,45 @@ def postgres_database(admin_url: str = POSTGRES) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+Result = TypeVar("Result")
+
+
+def on_each_database(run: Callable[[Store], Result], admin_url: str = POSTGRES) -> dict[str, Result | str]:
+    """``run`` on a new SQLite file (WAL) and on a throwaway PostgreSQL database, each through a
+    Store disposed of afterwards. PostgreSQL is skipped when its server cannot be reached, and the
+    result says why."""
+    results: dict[str, Result | str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        try:
+            results["SQLite (file, WAL)"] = run(store)
+        finally:
+            store.dispose()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres_database(admin_url))
+        except OperationalError as exc:
+            results["PostgreSQL"] = f"server not reachable ({type(exc).__name__})"
+            print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
+            return results
+        store = Store(url)
+        stack.callback(store.dispose)
+        results["PostgreSQL"] = run(store)
+    return results
+
+
+def table_rows(
+    results: Mapping[str, Result | str], cells: Callable[[Result], Sequence[str]], columns: int
+) -> list[str]:
+    """Rows of a Markdown table of ``columns`` columns, a database each: its cells, or why it was skipped."""
+    return [
+        f"| {name} | skipped: {result} |" + " |" * (columns - 2)
+        if isinstance(result, str)
+        else "| " + " | ".join([name, *cells(result)]) + " |"
+        for name, result in results.items()
+    ]
 
 
 def machine() -> str:
