@@ -61,6 +61,11 @@ def _script(char: str) -> int:
     return 2 if char.isalpha() else 0
 
 
+PAIR_CACHE = 50_000
+_PAIRS: dict[str, bool | None] = {}
+"""Two characters → whether a word may start or end between them (a word's edges repeat)."""
+
+
 def _boundary(text: str, i: int) -> bool | None:
     """Whether a word may start or end at ``i``: True, False, or None (between Thai characters,
     which only segmentation can tell)."""
@@ -73,11 +78,6 @@ def _boundary(text: str, i: int) -> bool | None:
         before, after = _script(pair[0]), _script(pair[1])
         _PAIRS[pair] = True if before != after or before == 0 else None if before == 1 else False
     return _PAIRS[pair]
-
-
-PAIR_CACHE = 50_000
-_PAIRS: dict[str, bool | None] = {}
-"""Two characters → whether a word may start or end between them (a word's edges repeat)."""
 
 
 def _specificity(entry: StandardTerms, text: ListingText) -> int:
@@ -298,7 +298,7 @@ class Classifier:
             for j in range(i, min(i + MAX_NGRAM, len(words))):
                 joined += words[j]
                 if len(joined) * reach / (2 - reach) > self._longest:
-                    break  # too long to be near any keyword (see _near_candidates), and longer still with more words
+                    break  # too long to be near any keyword (see _near_candidates); more words only add
                 if len(joined) < shortest or (j == i and joined in known):
                     continue
                 hit = nearest[joined] if joined in nearest else self._nearest(joined)
