@@ -1,0 +1,169 @@
+"""Check: a change to the matcher leaves every judgement as it was (the scoring version stays).
+
+    python -m bench.same_verdicts --save before.jsonl      # on the code before the change
+    python -m bench.same_verdicts --compare before.jsonl   # on the code after it
+    python -m bench.same_verdicts --pin                    # record a new scoring version's judgements
+
+A matcher change that only makes it faster must not change a single judgement, or it needs a new
+``MATCHER_VERSION``. This judges three sets and writes every judgement (verdict, licence status, TIS
+number, score, licence claimed and every reason) one JSON line each, then compares line by line:
+
+- the benchmark's demo listings (``bench.bench_matcher``: default register, 100,000 licences);
+- copies of some of them altered with sellers' tricks (zero-width characters, Thai digits, a spaced
+  or dotted มอก, odd whitespace, a doubled or misordered Thai vowel, fullwidth letters, case);
+- the hand-labelled evaluation set under its own register (``bench.eval_matcher``).
+
+Exit status 1 when any judgement differs; the first differences are printed.
+
+``--pin`` records what the evaluation set's judgements must stay under ``MATCHER_VERSION`` (verdict,
+licence status, TIS number, score, licence claimed, the features that fired and their scores) in
+tests/matchers/eval/judgements.jsonl; a test holds every later change to them: a released scoring
+version is not edited in place. Run it only when the scoring version is new.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from bench.bench_matcher import bench_judge
+from bench.eval_matcher import EVAL_DIR, ROOT, load_cases, load_eval_register
+from config import DEFAULT_SETTINGS_FILE, load_settings
+from matchers.match import build_judge
+from matchers.verdict import MATCHER_VERSION, Judge, ListingFacts
+from store.db import Store
+
+SHOWN = 5
+"""Differences printed."""
+PINNED = EVAL_DIR / "judgements.jsonl"
+
+_TRICKS: tuple[Callable[[str, random.Random], str], ...] = (
+    lambda s, r: "\u200b".join(s) if len(s) < 60 else s.replace(" ", " \u200b", 3),
+    lambda s, r: s.translate({ord(str(d)): chr(0x0E50 + d) for d in range(10)}),
+    lambda s, r: s.replace("มอก.", r.choice(("ม อ ก", "ม.อ.ก.", "มอก ", "ม.อ.ก"))),
+    lambda s, r: s.replace(" ", r.choice(("  ", "\t", "\u00a0", " \n "))),
+    lambda s, r: s.replace("แ", "เเ").replace("ำ", "\u0e4d\u0e32"),
+    lambda s, r: s.replace("่ั", "ั่").replace("ั", "ั่", 1) if "ั" in s else s + " ั",
+    lambda s, r: s.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}),
+    lambda s, r: s.upper() if r.random() < 0.5 else s.swapcase(),
+    lambda s, r: s.replace("-", r.choice(("\u2013", "\u2212", " - "))),
+)
+
+
+def altered(listings: list[ListingFacts], count: int, seed: int = 7) -> Iterator[ListingFacts]:
+    """``count`` copies of listings, each with one or two sellers' tricks on each of its fields."""
+    chooser = random.Random(seed)
+    for i in range(count):
+        base = listings[i * 7 % len(listings)]
+        tricks = chooser.sample(_TRICKS, chooser.choice((1, 2)))
+
+        def alter(text: str, tricks: list[Callable[[str, random.Random], str]] = tricks) -> str:
+            for trick in tricks:
+                text = trick(text, chooser)
+            return text
+
+        yield replace(
+            base,
+            title=alter(base.title),
+            description=alter(base.description),
+            spec={alter(key): alter(value) for key, value in base.spec.items()},
+            brand=alter(base.brand) if base.brand and chooser.random() < 0.3 else base.brand,
+        )
+
+
+def judgements(
+    judge: Judge, listings: Iterator[ListingFacts] | list[ListingFacts], label: str
+) -> Iterator[str]:
+    for n, listing in enumerate(listings):
+        yield json.dumps({"set": label, "n": n, **asdict(judge.judge(listing))}, ensure_ascii=False)
+
+
+def eval_judge() -> Judge:
+    """The judge under the evaluation set's register (default standards, the set's licences and
+    unsafe list), with the shipped settings (no local file or environment)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(DEFAULT_SETTINGS_FILE, overrides={"data_dir": tmp}, environ={})
+        store = Store(settings.database_url)
+        try:
+            register = load_eval_register(store, EVAL_DIR)
+        finally:
+            store.dispose()
+    return build_judge(register, settings)
+
+
+def pinned_judgements() -> Iterator[dict[str, Any]]:
+    """What a scoring version must keep of each evaluation-set judgement: all but the wording of the
+    reasons (which may be mended without a new version)."""
+    judge = eval_judge()
+    for case in load_cases(EVAL_DIR / "listings.jsonl"):
+        got = judge.judge(case.facts)
+        yield {
+            "id": case.id,
+            "verdict": got.verdict,
+            "licence_status": got.licence_status,
+            "tis_number": got.tis_number,
+            "score": got.score,
+            "licence_claimed": got.licence_claimed,
+            "features": [[reason["feature"], reason["score"]] for reason in got.reasons],
+        }
+
+
+def every_judgement(count: int, licences: int, copies: int) -> Iterator[str]:
+    judge, _, listings, _ = bench_judge(count, licences)
+    yield from judgements(judge, listings, "demo")
+    yield from judgements(judge, altered(listings, copies), "altered")
+    yield from judgements(
+        eval_judge(), [case.facts for case in load_cases(EVAL_DIR / "listings.jsonl")], "eval"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--save", type=Path, help="write every judgement to this file")
+    action.add_argument("--compare", type=Path, help="compare every judgement with this file")
+    action.add_argument(
+        "--pin", action="store_true", help=f"record this scoring version's judgements in {PINNED}"
+    )
+    parser.add_argument("--listings", type=int, default=30_000)
+    parser.add_argument("--licences", type=int, default=100_000)
+    parser.add_argument("--altered", type=int, default=8_000)
+    args = parser.parse_args(argv)
+    if args.pin:
+        rows = [{"matcher_version": MATCHER_VERSION}, *pinned_judgements()]
+        PINNED.write_text(
+            "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8"
+        )
+        print(f"{len(rows) - 1:,} judgements of {MATCHER_VERSION} written to {PINNED.relative_to(ROOT)}")
+        return 0
+    lines = every_judgement(args.listings, args.licences, args.altered)
+    if args.save:
+        count = 0
+        with args.save.open("w", encoding="utf-8") as out:
+            for line in lines:
+                out.write(line + "\n")
+                count += 1
+        print(f"{count:,} judgements written to {args.save}")
+        return 0
+    before = args.compare.read_text(encoding="utf-8").splitlines()
+    differ = 0
+    now = list(lines)
+    for old, new in zip(before, now, strict=False):
+        if old != new:
+            differ += 1
+            if differ <= SHOWN:
+                print(f"before: {old}\nnow:    {new}\n")
+    differ += abs(len(before) - len(now))
+    print(f"{len(now):,} judgements, {differ:,} differ from {args.compare}")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
