@@ -44,17 +44,23 @@ SHOWN = 5
 """Differences printed."""
 PINNED = EVAL_DIR / "judgements.jsonl"
 
-_TRICKS: tuple[Callable[[str, random.Random], str], ...] = (
-    lambda s, r: "\u200b".join(s) if len(s) < 60 else s.replace(" ", " \u200b", 3),
-    lambda s, r: s.translate({ord(str(d)): chr(0x0E50 + d) for d in range(10)}),
-    lambda s, r: s.replace("มอก.", r.choice(("ม อ ก", "ม.อ.ก.", "มอก ", "ม.อ.ก"))),
-    lambda s, r: s.replace(" ", r.choice(("  ", "\t", "\u00a0", " \n "))),
-    lambda s, r: s.replace("แ", "เเ").replace("ำ", "\u0e4d\u0e32"),
-    lambda s, r: s.replace("่ั", "ั่").replace("ั", "ั่", 1) if "ั" in s else s + " ั",
-    lambda s, r: s.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}),
-    lambda s, r: s.upper() if r.random() < 0.5 else s.swapcase(),
-    lambda s, r: s.replace("-", r.choice(("\u2013", "\u2212", " - "))),
-)
+_THAI_DIGITS = {ord(str(digit)): chr(0x0E50 + digit) for digit in range(10)}
+_FULLWIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)}
+TRICKS: dict[str, Callable[[str, random.Random], str]] = {
+    "zero-width": lambda s, r: "\u200b".join(s) if len(s) < 60 else s.replace(" ", " \u200b", 3),
+    "Thai digits": lambda s, r: s.translate(_THAI_DIGITS),
+    "spaced or dotted มอก": lambda s, r: s.replace("มอก.", r.choice(("ม อ ก", "ม.อ.ก.", "มอก ", "ม.อ.ก"))),
+    "odd whitespace": lambda s, r: s.replace(" ", r.choice(("  ", "\t", "\u00a0", " \n "))),
+    "เเ for แ, nikhahit and sara aa for sara am": lambda s, r: s.replace("แ", "เเ").replace(
+        "ำ", "\u0e4d\u0e32"
+    ),
+    "tone mark before its vowel, or a vowel left alone": (
+        lambda s, r: s.replace("\u0e31\u0e48", "\u0e48\u0e31") if "\u0e31\u0e48" in s else s + " \u0e31"
+    ),
+    "fullwidth letters": lambda s, r: s.translate(_FULLWIDTH),
+    "case": lambda s, r: s.upper() if r.random() < 0.5 else s.swapcase(),
+    "dash variants": lambda s, r: s.replace("-", r.choice(("\u2013", "\u2212", " - "))),
+}
 
 
 def altered(listings: list[ListingFacts], count: int, seed: int = 7) -> Iterator[ListingFacts]:
@@ -62,7 +68,7 @@ def altered(listings: list[ListingFacts], count: int, seed: int = 7) -> Iterator
     chooser = random.Random(seed)
     for i in range(count):
         base = listings[i * 7 % len(listings)]
-        tricks = chooser.sample(_TRICKS, chooser.choice((1, 2)))
+        tricks = chooser.sample(list(TRICKS.values()), chooser.choice((1, 2)))
 
         def alter(text: str, tricks: list[Callable[[str, random.Random], str]] = tricks) -> str:
             for trick in tricks:
