@@ -7,6 +7,8 @@ their licences and unsafe entries are imported next to a deterministic 100,000-r
 and ``Judge.judge`` runs over them in this one process (one core). In the same run: the judge on the
 titles alone; Thai segmentation alone (``Segmenter.tokens``) on the same titles, the floor; and a naive
 baseline — rapidfuzz ``process.extractOne`` of each title against every keyword of every standard.
+Then where the time goes: each step of the judge on its own, and the scans it hands to compiled code
+(regexes, automata, str methods) on their own, a lower bound on what any judge built on them costs.
 Goals: ≥ 25,000 listings/s, and ≥ 10 × the naive baseline. Replaces the "Matcher throughput" section
 of docs/benchmarks.md.
 """
