@@ -14,14 +14,14 @@ from typing import Any
 
 from config import MatchConfig
 from matchers.classify import Candidate, Classifier
-from matchers.features import ListingText
+from matchers.features import ListingText, look_alike_word
 from matchers.images import ImageReading, image_fields, tisi_qr_url
 from matchers.licences import LicenceCheck, LicenceRecord, check_licence
 from matchers.marks import LicenceText, listing_fields, read_licences, read_marks
 from matchers.normalise import clean_text
 from matchers.unsafe import UnsafeHit, UnsafeList
 
-MATCHER_VERSION = "token-1"
+MATCHER_VERSION = "token-2"
 """Name of this scoring version, recorded on every verdict. A released version is never edited in
 place: change the scoring, change the name."""
 
@@ -165,11 +165,13 @@ class Judge:
 
     def _look_alike(self, best: Candidate | None, hit: UnsafeHit, text: ListingText) -> bool:
         """Whether the title names a look-alike or accessory of the listed product (a case that fits
-        a listed power bank is not the power bank)."""
+        a listed power bank is not the power bank), as the ``look_alike_word`` feature decides: an
+        exclusion word that names something else than the item (``หม้อหุงข้าว … หม้อในเคลือบ`` is
+        still the rice cooker) does not count."""
         if best is not None and any(f["feature"] == "look_alike_word" for f in best.fired):
             return True
         entry = self.classifier.entry(hit.tis_number) if hit.tis_number else None
-        return entry is not None and any(word in entry.exclude for word in text.title_words)
+        return entry is not None and look_alike_word(text, entry, self.config) is not None
 
     def _valid(self, listing: ListingFacts, tis: str, shown: Sequence[LicenceText]) -> bool:
         """Whether a licence shown is valid for this product."""

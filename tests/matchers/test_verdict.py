@@ -126,6 +126,17 @@ CASES = [
     ("พาวเวอร์แบงค์ ELOOP e 99x 10000mAh", "", {}, "", "", "unsafe", None, "2879-2560"),
     # … but a case that fits the listed power bank is not the power bank
     ("เคสซิลิโคน ใส่ Eloop E-99X ได้พอดี", "", {}, "", "", "not_controlled", None, None),
+    # … while the listed power bank that comes with a pouch is the power bank, whatever licence it shows
+    (
+        "พาวเวอร์แบงค์ Eloop E-99X 10000mAh แถมซองกันกระแทก ใบอนุญาต ท1234-56/2879",
+        "",
+        {},
+        "Eloop",
+        "E-99X",
+        "unsafe",
+        None,
+        "2879-2560",
+    ),
     # several licences shown: the product's own decides (the cable's is a component's)
     (
         "ปลั๊กพ่วง 4 ช่อง",
