@@ -2,9 +2,9 @@
 
     python -m bench.bench_matcher [--listings 30000] [--baseline 2000] [--no-write]
 
-Listings come from the demo generator (titles, descriptions and spec tables as sellers write them),
-their licences and unsafe entries are imported next to a deterministic 100,000-row licence register,
-and ``Judge.judge`` runs over them in this one process (one core). In the same run: the judge on the
+Listings come from the demo generator (titles, descriptions and spec tables as sellers write them).
+Their licences, topped up with made-up ones to a 100,000-row licence register, and their unsafe list
+are imported, and ``Judge.judge`` runs over them in this one process (one core). In the same run: the judge on the
 titles alone; Thai segmentation alone (``Segmenter.tokens``) on the same titles, the floor; and a naive
 baseline — rapidfuzz ``process.extractOne`` of each title against every keyword of every standard.
 Then where the time goes: each step of the judge on its own, and the scans it hands to compiled code
@@ -16,12 +16,14 @@ of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import csv
 import gc
+import itertools
 import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from bench.bench_register import write_licences
 from bench.harness import DOC, ROOT, machine, write_section
 from config import load_settings
 from demo.generator import generate
+from demo.listing import DemoListing
 from demo.writer import write_registers
 from matchers.marks import (
     _LICENCE_AFTER_WORD,
@@ -42,7 +45,15 @@ from matchers.marks import (
     read_marks,
 )
 from matchers.match import build_judge
-from matchers.normalise import _MISORDER, _SPECIAL, clean_text, compact_text, fold, thai_normalise
+from matchers.normalise import (
+    _MISORDER,
+    _SPECIAL,
+    canonical_licence,
+    clean_text,
+    compact_text,
+    fold,
+    thai_normalise,
+)
 from matchers.register import Register, ensure_default_register, import_register, load_register
 from matchers.verdict import Judge, ListingFacts
 from store.db import Store
@@ -65,18 +76,41 @@ def rate(items: Sequence[Any], work: Callable[[Any], object]) -> float:
         gc.enable()
 
 
-def bench_judge(count: int, licences: int) -> tuple[Judge, Register, list[ListingFacts], float]:
-    """The judge under the default register, a deterministic ``licences``-row licence register and the
-    demo's licences and unsafe list; about ``count`` demo listings (three shops); seconds to build it."""
-    size = max(1, count // 3)
+SEED = 11
+"""The demo generator's seed for the benchmark's listings and their registers."""
+
+
+def licence_register(folder: Path, demo_licences: Path, rows: int) -> Path:
+    """A licence register of ``rows`` rows: the demo's licences (those its listings show), then
+    deterministic made-up ones (``bench_register.write_licences``) whose numbers are not taken."""
+    made_up = folder / "made-up-licences.csv"
+    write_licences(made_up, rows)
+    with demo_licences.open(encoding="utf-8", newline="") as handle:
+        header, *kept = list(csv.reader(handle))
+    taken = {canonical_licence(row[0]) for row in kept}
+    with made_up.open(encoding="utf-8", newline="") as handle:
+        for row in itertools.islice(csv.reader(handle), 1, None):
+            if len(kept) >= rows:
+                break
+            if canonical_licence(row[0]) not in taken:
+                kept.append(row)
+    path = folder / "licences.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([header, *kept])
+    return path
+
+
+def demo_judge(size: int, licences: int) -> tuple[Judge, Register, float]:
+    """The judge under the default register, a ``licences``-row licence register (the demo's and
+    made-up ones) and the demo's unsafe list, for the demo shops of ``size`` listings each; and the
+    seconds it took to build."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         store = Store(f"sqlite:///{folder / 'bench.db'}")
         store.migrate()
         ensure_default_register(store)
-        write_licences(folder / "register.csv", licences)
-        import_register(store, folder / "register.csv", kind="licences")
-        demo = write_registers(folder / "demo", size=size, last_day=1)
+        demo = write_registers(folder / "demo", seed=SEED, size=size, last_day=1)
+        import_register(store, licence_register(folder, demo["licences"], licences), kind="licences")
         import_register(store, demo["unsafe"], kind="unsafe")
         with store.session() as session:
             register = load_register(session)
@@ -84,12 +118,22 @@ def bench_judge(count: int, licences: int) -> tuple[Judge, Register, list[Listin
         settings = load_settings(overrides={"data_dir": tmp}, environ={})
         started = time.perf_counter()
         judge = build_judge(register, settings)
-        build_s = time.perf_counter() - started
-    listings = [
+        return judge, register, time.perf_counter() - started
+
+
+def listing_facts(listings: Iterable[DemoListing]) -> list[ListingFacts]:
+    """What the judge reads of demo listings, seen on one fixed day."""
+    return [
         ListingFacts(d.title, d.description, d.spec, d.brand, d.model, observed_on=date(2026, 11, 25))
-        for d in generate(seed=11, size=size)
+        for d in listings
     ]
-    return judge, register, listings, build_s
+
+
+def bench_judge(count: int, licences: int) -> tuple[Judge, Register, list[ListingFacts], float]:
+    """``demo_judge`` for about ``count`` demo listings (three shops), and those listings."""
+    size = max(1, count // 3)
+    judge, register, build_s = demo_judge(size, licences)
+    return judge, register, listing_facts(generate(seed=SEED, size=size)), build_s
 
 
 def steps(judge: Judge, listings: Sequence[ListingFacts]) -> list[tuple[str, float]]:
