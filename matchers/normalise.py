@@ -209,8 +209,9 @@ def _is_word_char(char: str) -> bool:
 
 @_cached
 def brand_key(text: str) -> str:
-    """A brand for comparison: casefolded, punctuation replaced by spaces (``Dr.Power`` → ``dr power``)."""
-    folded = clean_text(text).casefold()
+    """A brand for comparison: folded (Thai order fixed: ``เเสงทอง`` is ``แสงทอง``), punctuation replaced
+    by spaces (``Dr.Power`` → ``dr power``)."""
+    folded = fold(text)
     spaced = "".join(char if _is_word_char(char) else " " for char in folded)
     return _WHITESPACE.sub(" ", spaced).strip()
 
@@ -221,19 +222,21 @@ _NOT_MODEL_CHAR = re.compile(r"[^\w\u0300-\u036f\u0e31\u0e34-\u0e3a\u0e47-\u0e4e
 
 @_cached
 def model_key(text: str) -> str:
-    """A model number for comparison: casefolded letters and digits only (``PB-10 000`` → ``pb10000``)."""
-    return _NOT_MODEL_CHAR.sub("", clean_text(text).casefold())
+    """A model number for comparison: folded letters and digits only (``PB-10 000`` → ``pb10000``)."""
+    return _NOT_MODEL_CHAR.sub("", fold(text))
 
 
 _ASCII_NOT_WORD = bytes(code for code in range(128) if not chr(code).isalnum())
 
 
 def compact_text(cleaned: str) -> str:
-    """Cleaned text casefolded without ASCII spaces and punctuation, to look for brand and model keys
-    in (a key holds letters and digits only, so every key written in the text is found in this).
+    """Cleaned text with Thai order fixed, casefolded, without ASCII spaces and punctuation, to look for
+    brand and model keys in (a key holds letters and digits only, so every key written in the text is
+    found in this).
     Deleting bytes from the UTF-8 is safe and fast: no multi-byte character holds an ASCII byte."""
     return (
-        cleaned.casefold()
+        thai_normalise(cleaned)
+        .casefold()
         .encode("utf-8", "surrogatepass")
         .translate(None, _ASCII_NOT_WORD)
         .decode("utf-8", "surrogatepass")

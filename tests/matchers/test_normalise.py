@@ -153,6 +153,9 @@ BRAND_CASES = [
     (f"Zap{ZWSP}-Power", "zap power"),
     ("พาวเวอร์ดี", "พาวเวอร์ดี"),
     ("Xiaomi (小米)", "xiaomi 小米"),
+    ("เเสงทอง", "แสงทอง"),  # sara e typed twice for sara ae
+    ("SiamPlug \u0e31", "siamplug"),  # a vowel left dangling after a space
+    ("ไทยว\u0e48\u0e31ฒน์", "ไทยวั่ฒน์"),  # tone mark typed before its vowel
 ]
 
 
@@ -169,6 +172,7 @@ MODEL_CASES = [
     ("รุ่น ใหม่-๑", "รุ่นใหม่1"),  # Thai vowels and tone marks are kept
     (f"A{ZWSP}1", "a1"),
     ("---", ""),
+    ("เเอลบี-9", "แอลบี9"),
 ]
 
 

@@ -12,6 +12,7 @@ ENTRIES = [
     ("Volt", "ABCD1", "ไฟไหม้", None),
     ("ABCD1", "ZZ-100", "ไฟดูด", None),  # a brand spelt like another entry's model code
     ("Power Link", "PB 10 000", "ระเบิด", None),
+    ("แสงทอง", "LB-99", "ไฟช็อต", "2780-2562"),
 ]
 
 # (brand field, model field, title and description, the reason of the entry found or None)
@@ -29,6 +30,10 @@ CASES = [
     ("Power Link", "PB-1000", "", None),
     ("Other", "X1", "พาวเวอร์แบงค์ 20000mAh", None),
     (None, None, "", None),
+    # Thai written out of order is the same brand: sara e twice for sara ae, a dangling vowel
+    ("เเสงทอง", "LB-99", "", "ไฟช็อต"),
+    ("", "", "หลอดไฟ LED เเสงทอง LB-99 ประหยัดไฟ", "ไฟช็อต"),
+    ("Eloop \u0e31", "E-99X", "", "ร้อนเกิน"),
 ]
 
 
