@@ -1,16 +1,17 @@
 """Benchmark: matcher throughput with the full default register and a 100,000-row licence register.
 
-    python -m bench.bench_matcher [--listings 30000] [--baseline 2000] [--no-write]
+    python -m bench.bench_matcher [--listings 30000] [--baseline 2000] [--rounds 3] [--no-write]
 
 Listings come from the demo generator (titles, descriptions and spec tables as sellers write them).
 Their licences, topped up with made-up ones to a 100,000-row licence register, and their unsafe list
-are imported, and ``Judge.judge`` runs over them in this one process (one core). In the same run: the judge on the
-titles alone; Thai segmentation alone (``Segmenter.tokens``) on the same titles, the floor; and a naive
-baseline — rapidfuzz ``process.extractOne`` of each title against every keyword of every standard.
-Then where the time goes: each step of the judge on its own, and the scans it hands to compiled code
-(regexes, automata, str methods) on their own, a lower bound on what any judge built on them costs.
-Goals: ≥ 25,000 listings/s, and ≥ 10 × the naive baseline. Replaces the "Matcher throughput" section
-of docs/benchmarks.md.
+are imported, and ``Judge.judge`` runs over them in this one process (one core). In the same run:
+the judge on the titles alone; Thai segmentation alone (``Segmenter.tokens``) on the same titles,
+the floor; and a naive baseline — rapidfuzz ``process.extractOne`` of each title against every
+keyword of every standard. Then where the time goes: each step of the judge on its own, and the
+scans it hands to compiled code (regexes, automata, str methods) on their own, a lower bound on what
+any judge built on them costs. Each figure is the best of ``--rounds`` rounds (the first four
+alternating). Goals: ≥ 25,000 listings/s, and ≥ 10 × the naive baseline. Replaces the "Matcher
+throughput" section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def bench_judge(count: int, licences: int) -> tuple[Judge, Register, list[Listin
     return judge, register, listing_facts(generate(seed=SEED, size=size)), build_s
 
 
-def steps(judge: Judge, listings: Sequence[ListingFacts]) -> list[tuple[str, float]]:
+def steps(judge: Judge, listings: Sequence[ListingFacts], rounds: int = 1) -> list[tuple[str, float]]:
     """Microseconds a listing for each step of ``Judge.judge`` run on its own, in its order: where the
     time goes (the steps' sum is near the whole; the rest is the verdict's own logic)."""
     fields = [
@@ -164,10 +165,10 @@ def steps(judge: Judge, listings: Sequence[ListingFacts]) -> list[tuple[str, flo
         ("known-unsafe list", list(zip(fields, listings, strict=True)),
          lambda fx: judge.unsafe.find(fx[1].brand, fx[1].model, f"{fx[0][0][1]} {fx[0][1][1]}")),
     ]  # fmt: skip
-    return [(name, 1e6 / rate(items, step)) for name, items, step in work]
+    return [(name, 1e6 / max(rate(items, step) for _ in range(rounds))) for name, items, step in work]
 
 
-def library_calls(judge: Judge, listings: Sequence[ListingFacts]) -> list[tuple[str, float]]:
+def library_calls(judge: Judge, listings: Sequence[ListingFacts], rounds: int = 1) -> list[tuple[str, float]]:
     """Microseconds a listing for the scans the judge hands to compiled code (the regex engine,
     pyahocorasick, str methods), each run alone over the same listings with no Python around them
     but the loop: what the judge would cost if all its Python were free."""
@@ -206,7 +207,7 @@ def library_calls(judge: Judge, listings: Sequence[ListingFacts]) -> list[tuple[
         ("compact text for the unsafe list", fields, lambda f: compact_text(f"{f[0]} {f[1]}")),
         ("unsafe-list automaton", compacted, lambda c: list(written.iter(c)) if len(written) else ()),
     ]  # fmt: skip
-    return [(name, 1e6 / rate(items, step)) for name, items, step in work]
+    return [(name, 1e6 / max(rate(items, step) for _ in range(rounds))) for name, items, step in work]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listings", type=int, default=30_000)
     parser.add_argument("--baseline", type=int, default=2_000, help="titles for the naive baseline")
     parser.add_argument("--licences", type=int, default=100_000)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds; the best of each figure counts"
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     judge, register, listings, build_s = bench_judge(args.listings, args.licences)
@@ -223,16 +227,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(listings):,} listings, {len(register.licences):,} licences, "
           f"{len(register.standards)} standards ({len(keywords):,} keywords); judge built in {build_s:.1f} s")  # fmt: skip
     rate(listings[:2000], judge.judge)  # warm-up: caches of near spellings, lazy imports
-    full = rate(listings, judge.judge)
-    title_only = rate(titles, judge.judge)
-    segmentation = rate([fold(t.title) for t in titles], segmenter.tokens)
-    naive = rate(
-        [t.title for t in titles[: args.baseline]],
-        lambda title: process.extractOne(fold(title), keywords),
-    )
+    folded_titles = [fold(t.title) for t in titles]
+    baseline_titles = [t.title for t in titles[: args.baseline]]
+    rounds: list[tuple[float, float, float, float]] = []
+    for _ in range(args.rounds):  # alternating, the best of each counts: noise only slows a round down
+        rounds.append((
+            rate(listings, judge.judge),
+            rate(titles, judge.judge),
+            rate(folded_titles, segmenter.tokens),
+            rate(baseline_titles, lambda title: process.extractOne(fold(title), keywords)),
+        ))  # fmt: skip
+    full, title_only, segmentation, naive = (max(column) for column in zip(*rounds, strict=True))
     ratio = title_only / naive
-    breakdown = steps(judge, listings)
-    floor = library_calls(judge, listings)
+    breakdown = steps(judge, listings, args.rounds)
+    floor = library_calls(judge, listings, args.rounds)
     floor_us = sum(micro for _, micro in floor)
     figures = [
         ("judge, whole listing (title, description, spec)", full),
@@ -259,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({len(register.standards)} standards, {len(keywords):,} keywords) with a "
             f"{len(register.licences):,}-row licence register; the judge is built once ({build_s:.1f} s, "
             "segmentation dictionary included). The naive baseline runs on the first "
-            f"{min(args.baseline, len(titles)):,} titles.", "",
+            f"{min(args.baseline, len(titles)):,} titles. Best of {args.rounds} alternating rounds.", "",
             "| what | listings/s |", "|---|---|",
             *(f"| {name} | {value:,.0f} |" for name, value in figures),
             "", f"Judge on titles ÷ naive baseline: **{ratio:.1f}×** (goal ≥ {GOAL_RATIO:.0f}×). "
