@@ -166,7 +166,7 @@ class Judge:
     def _look_alike(self, best: Candidate | None, hit: UnsafeHit, text: ListingText) -> bool:
         """Whether the title names a look-alike or accessory of the listed product (a case that fits
         a listed power bank is not the power bank), as the ``look_alike_word`` feature decides: an
-        exclusion word that names something else than the item (``หม้อหุงข้าว … หม้อในเคลือบ`` is
+        exclusion word that names a part of the item (``หม้อหุงข้าว … หม้อในเคลือบ`` is
         still the rice cooker) does not count."""
         if best is not None and any(f["feature"] == "look_alike_word" for f in best.fired):
             return True
