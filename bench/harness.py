@@ -94,8 +94,13 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}){memory}, Python {platform.python_version()}"
 
 
+NOTES = "<!-- notes: written by hand, kept when the figures above are written again -->"
+"""A line after which a section's hand-written notes (comparisons, trials) survive a new run."""
+
+
 def write_section(heading: str, text_: str, doc: Path = DOC) -> None:
-    """Replace the section under ``heading`` (or append it); other sections stay as they are."""
+    """Replace the section under ``heading`` (or append it), keeping its notes (from a ``NOTES`` line
+    on); other sections stay as they are."""
     current = (
         doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n\nFigures written by `bench/`.\n"
     )
@@ -105,6 +110,9 @@ def write_section(heading: str, text_: str, doc: Path = DOC) -> None:
         updated = current.rstrip("\n") + "\n\n" + text_
     else:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        notes = next((i for i in range(start + 1, end) if lines[i].rstrip() == NOTES), end)
+        kept = "".join(lines[notes:end]).rstrip("\n")
+        text_ = text_.rstrip("\n") + "\n\n" + kept + "\n" if kept else text_
         tail = "".join(lines[end:])
         updated = "".join(lines[:start]) + text_ + ("\n" + tail if tail else "")
     doc.parent.mkdir(parents=True, exist_ok=True)
