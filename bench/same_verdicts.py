@@ -87,6 +87,7 @@ def altered(listings: list[ListingFacts], count: int, seed: int = 7) -> Iterator
 def judgements(
     judge: Judge, listings: Iterator[ListingFacts] | list[ListingFacts], label: str
 ) -> Iterator[str]:
+    """Each listing's whole judgement as a JSON line, with the set's label and its place in the set."""
     for n, listing in enumerate(listings):
         yield json.dumps({"set": label, "n": n, **asdict(judge.judge(listing))}, ensure_ascii=False)
 
@@ -136,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--save", type=Path, help="write every judgement to this file")
     action.add_argument("--compare", type=Path, help="compare every judgement with this file")
     action.add_argument(
-        "--pin", action="store_true", help=f"record this scoring version's judgements in {PINNED}"
+        "--pin",
+        action="store_true",
+        help=f"record this scoring version's judgements in {PINNED.relative_to(ROOT)}",
     )
     parser.add_argument("--listings", type=int, default=30_000)
     parser.add_argument("--licences", type=int, default=100_000)
