@@ -30,7 +30,7 @@ from bench.harness import DOC, ROOT, machine, write_section
 from config import load_settings
 from matchers.match import build_judge
 from matchers.register import Register, ensure_default_register, import_register, load_register
-from matchers.verdict import MATCHER_VERSION, ListingFacts
+from matchers.verdict import MATCHER_VERSION, Judge, ListingFacts
 from store.db import Store
 
 SECTION = "## Matcher evaluation"
@@ -208,16 +208,22 @@ def load_eval_register(store: Store, eval_dir: Path) -> Register:
         return load_register(session)
 
 
-def judge_cases(cases: Sequence[Case], eval_dir: Path) -> tuple[list[Result], Register, float]:
-    """Judge every case under the eval register; the results, the register and the seconds judging took."""
+def eval_judge(eval_dir: Path, settings_file: Path | None = None) -> tuple[Judge, Register]:
+    """The judge under the eval register, with the settings of ``settings_file`` (by default the
+    project's, as ``load_settings`` finds them; never the environment's), and that register."""
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(overrides={"data_dir": tmp}, environ={})
+        settings = load_settings(settings_file, overrides={"data_dir": tmp}, environ={})
         store = Store(settings.database_url)
         try:
             register = load_eval_register(store, eval_dir)
         finally:
             store.dispose()
-    judge = build_judge(register, settings)
+    return build_judge(register, settings), register
+
+
+def judge_cases(cases: Sequence[Case], eval_dir: Path) -> tuple[list[Result], Register, float]:
+    """Judge every case under the eval register; the results, the register and the seconds judging took."""
+    judge, register = eval_judge(eval_dir)
     started = time.perf_counter()
     results = []
     for case in cases:

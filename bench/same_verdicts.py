@@ -27,18 +27,15 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from bench.bench_matcher import bench_judge
-from bench.eval_matcher import EVAL_DIR, ROOT, load_cases, load_eval_register
-from config import DEFAULT_SETTINGS_FILE, load_settings
-from matchers.match import build_judge
+from bench.eval_matcher import EVAL_DIR, ROOT, eval_judge, load_cases
+from config import DEFAULT_SETTINGS_FILE
 from matchers.verdict import MATCHER_VERSION, Judge, ListingFacts
-from store.db import Store
 
 SHOWN = 5
 """Differences printed."""
@@ -92,23 +89,10 @@ def judgements(
         yield json.dumps({"set": label, "n": n, **asdict(judge.judge(listing))}, ensure_ascii=False)
 
 
-def eval_judge() -> Judge:
-    """The judge under the evaluation set's register (default standards, the set's licences and
-    unsafe list), with the shipped settings (no local file or environment)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(DEFAULT_SETTINGS_FILE, overrides={"data_dir": tmp}, environ={})
-        store = Store(settings.database_url)
-        try:
-            register = load_eval_register(store, EVAL_DIR)
-        finally:
-            store.dispose()
-    return build_judge(register, settings)
-
-
 def pinned_judgements() -> Iterator[dict[str, Any]]:
     """What a scoring version must keep of each evaluation-set judgement: all but the wording of the
-    reasons (which may be mended without a new version)."""
-    judge = eval_judge()
+    reasons (which may be mended without a new version). Under the shipped settings."""
+    judge, _ = eval_judge(EVAL_DIR, DEFAULT_SETTINGS_FILE)
     for case in load_cases(EVAL_DIR / "listings.jsonl"):
         got = judge.judge(case.facts)
         yield {
@@ -126,9 +110,8 @@ def every_judgement(count: int, licences: int, copies: int) -> Iterator[str]:
     judge, _, listings, _ = bench_judge(count, licences)
     yield from judgements(judge, listings, "demo")
     yield from judgements(judge, altered(listings, copies), "altered")
-    yield from judgements(
-        eval_judge(), [case.facts for case in load_cases(EVAL_DIR / "listings.jsonl")], "eval"
-    )
+    judge, _ = eval_judge(EVAL_DIR, DEFAULT_SETTINGS_FILE)
+    yield from judgements(judge, [case.facts for case in load_cases(EVAL_DIR / "listings.jsonl")], "eval")
 
 
 def main(argv: list[str] | None = None) -> int:
