@@ -1,8 +1,9 @@
 """tisiwatch configuration: ``settings.toml`` loaded once into a typed model.
 
-Precedence, lowest first: the defaults below < ``settings.toml`` < ``TISIWATCH_*`` environment
-variables < CLI flags (passed as ``overrides``). An unknown key or a bad value stops at start with a
-:class:`ConfigError` that names the key.
+Precedence, lowest first: the defaults below < the settings file (``--config``, ``TISIWATCH_CONFIG``,
+or ``settings.toml`` in the working directory) < ``TISIWATCH_*`` environment variables < CLI flags
+(passed as ``overrides``). An unknown key or a bad value stops at start with a :class:`ConfigError`
+that names the key.
 
 Environment variables name a top-level key (``TISIWATCH_DATA_DIR``) or ``SECTION_KEY``
 (``TISIWATCH_DATABASE_URL``, ``TISIWATCH_CRAWL_REDIS_URL``); list values are comma-separated.
@@ -20,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "settings.toml"
+"""The shipped settings file: every key with its default, as documentation. It is read only where it
+is the working directory's ``settings.toml`` (or named), never as a fallback from elsewhere."""
 ENV_PREFIX = "TISIWATCH_"
 
 
@@ -92,6 +95,9 @@ class MatchConfig(_Section):
     """Keywords shorter than this are matched exactly only (``iron`` must not match ``irons``)."""
     brand_min_ratio: float = Field(default=90.0, ge=50, le=100)
     """Similarity a shown brand needs to one of the licensee's brands in the register."""
+    allow_missing_registers: bool = False
+    """Judge listings although no licence register or no unsafe list was ever imported (licences shown
+    then go to officer review, and each verdict says what it was made without); off: match refuses."""
     read_images: bool = False
     """Read product images (OCR, TISI QR code) of controlled listings whose text shows no licence."""
     max_images: int = Field(default=3, ge=1, le=20)
@@ -270,6 +276,20 @@ def _describe(error: ValidationError, origin: str) -> str:
     return "; ".join(problems)
 
 
+def settings_file(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The settings file a command reads: ``path`` (``--config``), else ``TISIWATCH_CONFIG``, else
+    ``settings.toml`` in the working directory; None when there is none (the built-in defaults apply,
+    and a relative ``data_dir`` is relative to the working directory — never to where tisiwatch is
+    installed)."""
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get("TISIWATCH_CONFIG"):
+        path = Path(environ["TISIWATCH_CONFIG"])
+    if path is None:
+        local = Path.cwd() / "settings.toml"
+        return local if local.is_file() else None
+    return path
+
+
 def load_settings(
     path: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -277,19 +297,20 @@ def load_settings(
 ) -> Settings:
     """Load settings once: defaults < file < environment < overrides (CLI flags)."""
     environ = os.environ if environ is None else environ
-    if path is None and environ.get("TISIWATCH_CONFIG"):
-        path = Path(environ["TISIWATCH_CONFIG"])
-    if path is None:
-        local = Path.cwd() / "settings.toml"
-        path = local if local.exists() else DEFAULT_SETTINGS_FILE
+    path = settings_file(path, environ)
     layers: list[tuple[str, dict[str, Any]]] = []
-    if path.exists():
+    if path is not None:
         try:
-            layers.append((str(path.name), tomllib.loads(path.read_text(encoding="utf-8"))))
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: settings file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"{path}: cannot read the settings file ({why})") from None
+        try:
+            layers.append((str(path.name), tomllib.loads(text)))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path.name}: not valid TOML: {exc}") from exc
-    elif path != DEFAULT_SETTINGS_FILE:
-        raise ConfigError(f"{path}: settings file not found")
     # a relative data_dir from the environment or the command line is relative to the working directory
     for origin, layer in (("environment", _env_layer(environ)), ("command line", dict(overrides or {}))):
         if layer.get("data_dir"):
@@ -306,5 +327,5 @@ def load_settings(
     settings = Settings.model_validate(merged)
     data_dir = settings.data_dir
     if not data_dir.is_absolute():
-        data_dir = (path.parent if path.exists() else Path.cwd()) / data_dir
+        data_dir = (path.parent if path is not None else Path.cwd()) / data_dir
     return settings.model_copy(update={"data_dir": data_dir.resolve()})

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, load_settings
+from config import DEFAULT_SETTINGS_FILE, PROJECT_ROOT, ConfigError, Settings, load_settings, settings_file
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -69,3 +69,29 @@ def test_a_missing_settings_file_named_explicitly_is_an_error(tmp_path: Path) ->
 def test_the_shipped_settings_file_is_valid() -> None:
     settings = load_settings(Path(__file__).resolve().parent.parent / "settings.toml", environ={})
     assert settings.report.timezone == "Asia/Bangkok"
+
+
+def test_outside_a_folder_with_settings_the_defaults_apply_there_not_where_tisiwatch_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command run in another folder never falls back to the installation's settings.toml and its
+    var/: with no settings file, the built-in defaults apply and the data directory is ./var."""
+    monkeypatch.chdir(tmp_path)
+    assert settings_file(environ={}) is None
+    settings = load_settings(environ={})
+    assert settings.data_dir == (tmp_path / "var").resolve()
+    assert PROJECT_ROOT not in settings.data_dir.parents
+    (tmp_path / "settings.toml").write_text('data_dir = "work"\n', encoding="utf-8")
+    assert settings_file(environ={}) == tmp_path / "settings.toml"
+    assert load_settings(environ={}).data_dir == (tmp_path / "work").resolve()
+
+
+def test_the_shipped_settings_file_holds_the_built_in_defaults() -> None:
+    """settings.toml documents every default: reading it changes nothing but where data_dir is."""
+    shipped = load_settings(DEFAULT_SETTINGS_FILE, environ={})
+    assert shipped.model_dump(exclude={"data_dir"}) == Settings().model_dump(exclude={"data_dir"})
+
+
+def test_an_unreadable_settings_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the settings file"):
+        load_settings(tmp_path, environ={})  # a folder, not a file
