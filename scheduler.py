@@ -255,13 +255,17 @@ class Pipeline:
         return stats
 
     def match(self) -> dict[str, Any]:
-        from matchers.match import match_pending
+        from matchers.match import RegisterMissing, match_pending
 
-        summary = match_pending(self.store, self.settings)
+        try:
+            summary = match_pending(self.store, self.settings)
+        except RegisterMissing as exc:
+            raise StepFailed(str(exc), {}) from None
         return {
             "judged": summary.judged,
             "register_version": summary.register_version,
             "by_verdict": dict(summary.by_verdict),
+            **({"made_without": summary.missing} if summary.missing else {}),
         }
 
     def report(self, context: RunContext) -> dict[str, Any]:

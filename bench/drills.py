@@ -40,7 +40,8 @@ from crawler.runner import CrawlResult, crawl
 from demo.faults import FaultRates, fault_for
 from demo.generator import generate
 from demo.server import ShopsHandle, start_shops
-from matchers.register import ensure_default_register
+from demo.writer import write_registers
+from matchers.register import ensure_default_register, import_register
 from store.db import Store
 from store.models import CrawlFailure, CrawlRun, Listing, Observation, PipelineRun, Site, Verdict
 
@@ -80,11 +81,15 @@ def tisiwatch_env(data_dir: Path, profiles: Path, sites: Iterable[str], **extra:
     return env
 
 
-def initialised(env: dict[str, str]) -> Store:
-    """The drill's database, as `tisiwatch init` leaves it: migrated, the default register loaded."""
-    store = Store(load_settings(environ=env).database_url)
+def initialised(env: dict[str, str], shops: ShopsHandle) -> Store:
+    """The drill's database, as `tisiwatch init` and `register import` leave it: migrated, the default
+    register loaded, and the licence register and unsafe list of the shops imported."""
+    settings = load_settings(environ=env)
+    store = Store(settings.database_url)
     store.migrate()
     ensure_default_register(store)
+    for kind, path in write_registers(settings.data_dir / "registers", shops.seed, shops.size).items():
+        import_register(store, path, kind=kind)
     return store
 
 
@@ -173,7 +178,7 @@ def kill_drill(workdir: Path, size: int = 400, delay_s: float = 0.02) -> dict[st
     with start_shops(seed=SEED, size=size, day=1, faults=False) as shops, log_path.open("ab") as log:
         profiles = write_profiles(shops, workdir / "profiles", ["html"], search=False)
         env = tisiwatch_env(data, profiles, ["demo-html"], crawl_delay_s=str(delay_s))
-        store = initialised(env)
+        store = initialised(env, shops)
         step = max(size // 10, 10)
         first = tisiwatch(env, log, "schedule", "run", "--now", "daily")
         wait_for(lambda: count(store, Listing) >= step, "the first listings")
@@ -411,7 +416,7 @@ def concurrent_drill(workdir: Path, size: int = 200, delay_s: float = 0.01) -> d
             crawl_log.open("ab") as analyst_log:  # fmt: skip
         profiles = write_profiles(shops, workdir / "profiles", ["html", "api"], search=False)
         env = tisiwatch_env(data, profiles, ["demo-html", "demo-api"], crawl_delay_s=str(delay_s))
-        store = initialised(env)
+        store = initialised(env, shops)
         scheduler = tisiwatch(env, log, "schedule", "run", "--now", "daily")
         wait_for(lambda: count(store, Listing) > 0, "the scheduler's crawl to store listings")
         analyst = tisiwatch(env, analyst_log, "crawl", "demo-html", "demo-api", "--query", "ปลั๊ก")

@@ -28,11 +28,42 @@ from store.models import Observation, Verdict
 BATCH = 1000
 
 
+class RegisterMissing(RuntimeError):
+    """A register the verdicts rest on was never imported; the message says how to import it."""
+
+
+_IMPORT = {
+    "licences": (
+        "licence register",
+        "licence numbers shown cannot be checked",
+        "tisiwatch register import licences.csv --kind licences",
+    ),
+    "unsafe": (
+        "unsafe list",
+        "listed unsafe products cannot be recognised",
+        "tisiwatch register import unsafe.csv --kind unsafe",
+    ),
+}
+
+
+def missing_message(missing: list[str]) -> str:
+    """One line: which registers were never imported, what that costs, and the commands that import them."""
+    what = " and ".join(f"no {_IMPORT[kind][0]} ({_IMPORT[kind][1]})" for kind in missing)
+    commands = " and ".join(f"`{_IMPORT[kind][2]}`" for kind in missing)
+    several = len(missing) > 1
+    return (
+        f"{what} {'have' if several else 'has'} been imported: import {'them' if several else 'one'} with "
+        f"{commands}, or judge anyway with `tisiwatch match --allow-missing-registers`"
+    )
+
+
 @dataclass
 class MatchSummary:
     register_version: int | None
     judged: int = 0
     by_verdict: Counter[str] = field(default_factory=Counter)
+    missing: list[str] = field(default_factory=list)
+    """Registers that were never imported and that the verdicts were made without (when allowed)."""
 
 
 def build_judge(register: Register, settings: Settings) -> Judge:
@@ -48,7 +79,7 @@ def build_judge(register: Register, settings: Settings) -> Judge:
         brands,
     )
     unsafe = UnsafeList((u.brand, u.model, u.reason, u.tis_number) for u in register.unsafe)
-    return Judge(classifier, register.licences, unsafe, settings.match)
+    return Judge(classifier, register.licences, unsafe, settings.match, register.missing)
 
 
 _READ = (
@@ -108,13 +139,25 @@ def _pending(session: Session, version_id: int) -> Iterator[Sequence[Row[Any]]]:
             yield batch
 
 
-def match_pending(store: Store, settings: Settings) -> MatchSummary:
-    """Judge every listing not yet judged under the current register and matcher version."""
+def match_pending(
+    store: Store, settings: Settings, *, allow_missing_registers: bool | None = None
+) -> MatchSummary:
+    """Judge every listing not yet judged under the current register and matcher version.
+
+    Raises :class:`RegisterMissing`, judging nothing, while no licence register or no unsafe list was
+    ever imported — a licence shown would otherwise be judged "not found" against a register that is
+    not there — unless ``allow_missing_registers`` (default ``match.allow_missing_registers``): then
+    a licence shown goes to officer review and every verdict's reasons say what it was made without."""
     with store.session() as session:
         register = load_register(session)
-    summary = MatchSummary(register.version_id)
+    summary = MatchSummary(register.version_id, missing=register.missing)
     if register.version_id is None:
         return summary
+    allowed = (
+        settings.match.allow_missing_registers if allow_missing_registers is None else allow_missing_registers
+    )
+    if register.missing and not allowed:
+        raise RegisterMissing(missing_message(register.missing))
     judge = build_judge(register, settings)
     pictures = settings.match.max_images if settings.match.read_images else 0
     with store.session() as session:

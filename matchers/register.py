@@ -18,7 +18,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from matchers.registercheck import read_register
+from matchers.registercolumn import KINDS
 from matchers.registerfile import MAX_FILE_BYTES, Problem, RegisterError
+from store.clock import as_utc
 from store.db import Store
 from store.models import Licence, RegisterVersion, Standard, UnsafeEntry
 
@@ -103,6 +105,14 @@ class Register:
     standards: list[StandardEntry]
     licences: dict[str, LicenceEntry]
     unsafe: list[UnsafeItem]
+    imported: frozenset[str] = frozenset(KINDS)
+    """The kinds (standards, licences, unsafe) that were ever imported up to this version: an empty
+    list that was never imported is not a list that holds nothing."""
+
+    @property
+    def missing(self) -> list[str]:
+        """The kinds the verdicts depend on that were never imported (licences, unsafe)."""
+        return [kind for kind in ("licences", "unsafe") if kind not in self.imported]
 
     def standard(self, tis_number: str) -> StandardEntry | None:
         """The standard with this canonical TIS number, if it is in the register."""
@@ -151,12 +161,15 @@ def load_register(session: Session, version_id: int | None = None) -> Register:
     if version is None:
         if version_id is not None:
             raise LookupError(f"no register version {version_id}")
-        return Register(version_id=None, standards=[], licences={}, unsafe=[])
+        return Register(version_id=None, standards=[], licences={}, unsafe=[], imported=frozenset())
     return Register(
         version_id=version.id,
         standards=_standards(session, version.standards_from),
         licences=_licences(session, version.licences_from),
         unsafe=_unsafe(session, version.unsafe_from),
+        imported=frozenset(
+            kind for kind, pointer in _POINTERS.items() if getattr(version, pointer) is not None
+        ),
     )
 
 
@@ -212,7 +225,7 @@ def _describe(version: RegisterVersion) -> dict[str, Any]:
         "source_name": version.source_name,
         "source_sha256": version.source_sha256,
         "rows": version.row_count,
-        "imported_at": version.created_at.isoformat(),
+        "imported_at": as_utc(version.created_at),
     }
 
 

@@ -7,7 +7,7 @@ the licence shown checked against the register → ``licensed`` or ``invalid_lic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,9 +21,11 @@ from matchers.marks import LicenceText, listing_fields, read_licences, read_mark
 from matchers.normalise import clean_text
 from matchers.unsafe import UnsafeHit, UnsafeList
 
-MATCHER_VERSION = "token-2"
+MATCHER_VERSION = "token-3"
 """Name of this scoring version, recorded on every verdict. A released version is never edited in
-place: change the scoring, change the name."""
+place: change the scoring, change the name. ``token-3``: as ``token-2``, but a licence shown is never
+judged against a licence register that was never imported (officer review instead of ``not_found``),
+and a verdict made without an unsafe list says so."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Judgement:
 
 
 class Judge:
-    """Judges listings under one register version."""
+    """Judges listings under one register version; ``missing``: the registers that were never
+    imported (``licences``, ``unsafe``), which the verdicts then cannot rest on."""
 
     def __init__(
         self,
@@ -56,15 +59,30 @@ class Judge:
         licences: Mapping[str, LicenceRecord],
         unsafe: UnsafeList,
         config: MatchConfig,
+        missing: Collection[str] = (),
     ) -> None:
         self.classifier = classifier
         self.licences = licences
         self.unsafe = unsafe
         self.config = config
+        self.without_licences = "licences" in missing
+        self.without_unsafe = "unsafe" in missing
 
     def judge(self, listing: ListingFacts, images: Sequence[ImageReading] = ()) -> Judgement:
         """The verdict on a listing; ``images``: what its product images show (OCR text and QR
         codes, read by the match stage when ``match.read_images`` is on), read like its text."""
+        judgement = self._judge(listing, images)
+        if self.without_unsafe:
+            judgement.reasons.append(
+                _reason(
+                    "unsafe_list_missing",
+                    "ไม่ได้ตรวจกับรายการสินค้าไม่ปลอดภัย เพราะยังไม่ได้นำเข้า / "
+                    "not checked against the unsafe list: none was imported",
+                )
+            )
+        return judgement
+
+    def _judge(self, listing: ListingFacts, images: Sequence[ImageReading]) -> Judgement:
         fields = [
             (where, clean_text(raw))
             for where, raw in listing_fields(listing.title, listing.description, listing.spec)
@@ -133,6 +151,15 @@ class Judge:
             )
             reasons.append(_reason("no_licence_number", detail))
             return Judgement("no_licence_shown", None, tis, score, None, reasons)
+        if self.without_licences:
+            reasons.append(
+                _reason(
+                    "licence_register_missing",
+                    "ตรวจเลขใบอนุญาตไม่ได้ เพราะยังไม่ได้นำเข้าทะเบียนใบอนุญาต ต้องให้เจ้าหน้าที่ตรวจ / "
+                    "the licence shown could not be checked: no licence register was imported; officer review",
+                )
+            )
+            return Judgement("needs_review", None, tis, score, shown[0].text, reasons)
         licence, check = self._check(listing, tis, shown)
         reasons.append(_reason(f"licence_{check.status}", check.detail))
         if check.status == "not_found" and licence.where.startswith("image "):

@@ -194,6 +194,14 @@ FEATURES: dict[str, Phrase] = {
     "licence_expired": Phrase("ใบอนุญาตหมดอายุ", "The licence has expired"),
     "licence_wrong_standard": Phrase("ใบอนุญาตออกให้มาตรฐานอื่น", "The licence is for another standard"),
     "licence_wrong_brand": Phrase("ใบอนุญาตออกให้ยี่ห้ออื่น", "The licence is for another brand"),
+    "licence_register_missing": Phrase(
+        "ตรวจใบอนุญาตไม่ได้ เพราะยังไม่ได้นำเข้าทะเบียนใบอนุญาต",
+        "The licence could not be checked: no licence register was imported",
+    ),
+    "unsafe_list_missing": Phrase(
+        "ยังไม่ได้ตรวจกับรายการสินค้าไม่ปลอดภัย (ยังไม่ได้นำเข้า)",
+        "Not checked against the unsafe list: none was imported",
+    ),
 }
 
 ALERTS: dict[str, Phrase] = {

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from config import Settings
 from matchers import match
-from matchers.match import match_pending
+from matchers.match import RegisterMissing, match_pending
 from matchers.register import ensure_default_register, import_register
 from matchers.verdict import MATCHER_VERSION
 from store.db import Store
@@ -42,21 +42,58 @@ def _verdicts(store: Store) -> list[tuple[str, int, str, str]]:
         return [(str(listing), version, verdict, matcher) for listing, version, verdict, matcher in rows]
 
 
+def _registers(store: Store, tmp_path: Path, licence: str = "ท9999-99/1234,1234-2550") -> None:
+    """Import a licence register of one licence and an unsafe list of one product."""
+    licences, unsafe = tmp_path / "licences.csv", tmp_path / "unsafe.csv"
+    licences.write_text(f"licence_no,tis_number,licensee,status\n{licence},บริษัท พลังดี จำกัด,active\n", "utf-8")
+    unsafe.write_text("brand,model,reason\nNoname,X1,ไฟไหม้\n", encoding="utf-8")
+    import_register(store, licences, kind="licences")
+    import_register(store, unsafe, kind="unsafe")
+
+
+def test_match_refuses_registers_that_were_never_imported(any_store: Store, settings: Settings) -> None:
+    """Without a licence register a licence shown would be "not found"; without an unsafe list a
+    listed product would pass: match stops and says which commands import them, judging nothing."""
+    ensure_default_register(any_store)
+    _seen(any_store, SIGHTINGS)
+    with pytest.raises(RegisterMissing) as refused:
+        match_pending(any_store, settings)
+    message = str(refused.value)
+    assert "no licence register" in message
+    assert "no unsafe list" in message
+    assert "tisiwatch register import licences.csv --kind licences" in message
+    assert "tisiwatch register import unsafe.csv --kind unsafe" in message
+    assert "\n" not in message
+    assert _verdicts(any_store) == []
+
+
+def test_judged_anyway_a_licence_shown_goes_to_review_and_every_verdict_says_why(
+    any_store: Store, settings: Settings
+) -> None:
+    ensure_default_register(any_store)
+    _seen(any_store, SIGHTINGS)
+    summary = match_pending(any_store, settings, allow_missing_registers=True)
+    assert summary.missing == ["licences", "unsafe"]
+    assert summary.by_verdict == {"needs_review": 1, "no_licence_shown": 1, "not_controlled": 1}
+    with any_store.session() as session:
+        rows = session.execute(select(Verdict.verdict, Verdict.licence_status, Verdict.reasons)).all()
+    features = {verdict: [reason["feature"] for reason in reasons] for verdict, _, reasons in rows}
+    assert "licence_register_missing" in features["needs_review"]
+    assert all("unsafe_list_missing" in fired for fired in features.values())
+    assert {status for _, status, _ in rows} == {None}, "nothing judged not_found"
+
+
 def test_each_listing_is_judged_once_per_register_version(
     any_store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     ensure_default_register(any_store)
+    _registers(any_store, tmp_path)
     _seen(any_store, SIGHTINGS)
     first = match_pending(any_store, settings)
     assert first.judged == 3
     assert first.by_verdict == {"invalid_licence": 1, "no_licence_shown": 1, "not_controlled": 1}
     assert match_pending(any_store, settings).judged == 0, "nothing new: nothing judged"
-    licences = tmp_path / "licences.csv"
-    licences.write_text(
-        "licence_no,tis_number,licensee,status\nท1234-56/2879,2879-2560,บริษัท พลังดี จำกัด,active\n",
-        encoding="utf-8",
-    )
-    import_register(any_store, licences, kind="licences")  # a new register version
+    _registers(any_store, tmp_path, "ท1234-56/2879,2879-2560")  # new register versions
     second = match_pending(any_store, settings)
     assert second.judged == 3
     assert second.register_version != first.register_version
@@ -69,8 +106,11 @@ def test_each_listing_is_judged_once_per_register_version(
     assert sorted(latest.values()) == ["licensed", "no_licence_shown", "not_controlled"]
 
 
-def test_a_new_sighting_is_judged_and_a_gone_listing_is_not(any_store: Store, settings: Settings) -> None:
+def test_a_new_sighting_is_judged_and_a_gone_listing_is_not(
+    any_store: Store, settings: Settings, tmp_path: Path
+) -> None:
     ensure_default_register(any_store)
+    _registers(any_store, tmp_path)
     _seen(any_store, SIGHTINGS[:1])
     assert match_pending(any_store, settings).judged == 1
     _seen(any_store, [Sighting("1", "http://shop.test/p/1", gone=True, http_status=404), SIGHTINGS[1]])
@@ -79,12 +119,13 @@ def test_a_new_sighting_is_judged_and_a_gone_listing_is_not(any_store: Store, se
 
 
 def test_batches_judge_each_listing_once_on_its_latest_observation(
-    any_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    any_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Listings are read two at a time here: a batch with nothing left to judge (3, 4), a gone
     listing (6) and a last short batch (7) are all passed over or judged as they should be."""
     monkeypatch.setattr(match, "BATCH", 2)
     ensure_default_register(any_store)
+    _registers(any_store, tmp_path)
     _seen(any_store, [Sighting(str(n), f"http://shop.test/p/{n}", "เคสซิลิโคน") for n in range(1, 8)])
     first = match_pending(any_store, settings)
     assert (first.judged, dict(first.by_verdict)) == (7, {"not_controlled": 7})

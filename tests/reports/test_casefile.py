@@ -365,6 +365,7 @@ runner = CliRunner()
 def test_export_cases_and_verify_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole path on a real crawl of the demo HTML shop: init, crawl, match, export cases, verify."""
     from demo.server import start_shops
+    from demo.writer import write_registers
 
     monkeypatch.setattr(cli, "state", cli.State())
     monkeypatch.setenv("COLUMNS", "250")
@@ -374,9 +375,23 @@ def test_export_cases_and_verify_through_the_cli(tmp_path: Path, monkeypatch: py
     with start_shops(seed=7, size=30, day=1) as shops:
         result = runner.invoke(
             cli.app,
-            [*options, "crawl", "demo-html", "--base-url", shops.urls["html"], "--query", "power bank"],
+            [
+                *options,
+                "crawl",
+                "demo-html",
+                "--base-url",
+                shops.urls["html"],
+                "-q",
+                "power bank",
+                "-q",
+                "ปลั๊ก",
+            ],
         )
     assert result.exit_code == 0, result.output
+    for kind, path in write_registers(tmp_path / "registers", seed=7, size=30).items():
+        assert (
+            runner.invoke(cli.app, [*options, "register", "import", str(path), "--kind", kind]).exit_code == 0
+        )
     assert runner.invoke(cli.app, [*options, "match"]).exit_code == 0
     out = tmp_path / "cases.zip"
     result = runner.invoke(cli.app, [*options, "export", "cases", "--out", str(out)])

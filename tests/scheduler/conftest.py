@@ -13,7 +13,7 @@ import pytest
 
 import cli
 from config import Settings, load_settings
-from matchers.register import ensure_default_register
+from matchers.register import ensure_default_register, import_register
 from store.db import Store
 
 Make = Callable[..., Settings]
@@ -31,11 +31,21 @@ def make_settings(tmp_path: Path) -> Make:
     return make
 
 
+UNSAFE = "brand,model,reason\nNoname,PB-1,ไฟไหม้ขณะชาร์จ\n"
+OTHER_LICENCE = "licence_no,tis_number,licensee,status\nท0001-00/1234,1234-2550,บริษัท อื่น จำกัด,active\n"
+
+
 @pytest.fixture
-def store(make_settings: Make) -> Iterator[Store]:
+def store(make_settings: Make, tmp_path: Path) -> Iterator[Store]:
+    """The database as `tisiwatch init` and two imports leave it: the default standards, a licence
+    register (of one licence no demo listing shows) and an unsafe list."""
     store = Store(make_settings().database_url)
     store.migrate()
     ensure_default_register(store)
+    for kind, text in (("licences", OTHER_LICENCE), ("unsafe", UNSAFE)):
+        path = tmp_path / f"fixture-{kind}.csv"
+        path.write_text(text, encoding="utf-8")
+        import_register(store, path, kind=kind)
     yield store
     store.dispose()
 

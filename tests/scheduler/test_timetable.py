@@ -209,6 +209,7 @@ def test_schedule_list_shows_the_timetable_and_the_stored_next_runs(
 def test_the_scheduler_process_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     """`tisiwatch schedule run` in the foreground, idle: SIGTERM ends it at once with exit code 0."""
     root = Path(__file__).resolve().parents[2]
+    Store(f"sqlite:///{tmp_path / 'tisiwatch.db'}").migrate()  # what `tisiwatch init` does
     command = [sys.executable, "-m", "cli", "--data-dir", str(tmp_path), "schedule", "run"]
     log = tmp_path / "scheduler.log"
     with log.open("wb") as output:
