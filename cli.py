@@ -4,20 +4,64 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date
+import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from config import ConfigError, Settings, load_settings
+from store.clock import as_utc, utcnow
 from store.db import Store
+from store.status import DatabaseNotReady, database_problem, location_problem, safe_url
 
 os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 
+
+class Commands(TyperGroup):
+    """The command tree. An expected mistake — a database that is not there or not reachable, a file
+    that cannot be read or written — ends in one line on standard error and exit code 1, never in a
+    traceback (``--verbose`` shows the traceback too). A bug still shows its traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as exc:
+            message = expected_error(exc)
+            if message is None:
+                raise
+            if state.verbose:
+                errors.print_exception()
+            fail(message)
+
+
+def expected_error(exc: Exception) -> str | None:
+    """The one line that says what went wrong, for an error a user can meet and fix; None for a bug."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, DatabaseNotReady):
+        return str(exc)
+    if isinstance(exc, OperationalError):  # the server went away, the disk is full, the file is locked
+        cause = str(exc.orig or exc).strip().splitlines()
+        return f"database error: {cause[0] if cause else type(exc).__name__} (try again; -v shows more)"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}:{where}" if where else exc.strerror
+    return None
+
+
 app = typer.Typer(
+    cls=Commands,
     help="tisiwatch — find goods sold online in Thailand without the TISI licence the law requires.",
     no_args_is_help=True,
     add_completion=False,
@@ -47,6 +91,7 @@ class State:
     def __init__(self) -> None:
         self.config: Path | None = None
         self.overrides: dict[str, Any] = {}
+        self.verbose = False
         self._settings: Settings | None = None
 
     @property
@@ -58,16 +103,23 @@ class State:
                 fail(f"configuration: {exc}")
         return self._settings
 
-    def store(self) -> Store:
+    def store(self, *, ready: bool = True) -> Store:
+        """The database of the settings; unless ``ready`` is False (``init``), one that ``init`` made
+        and that is at this tisiwatch's schema — otherwise the command stops with one line saying why."""
         settings = self.settings
-        return Store(settings.database_url, settings.database.busy_timeout_ms, settings.database.echo)
+        url = settings.database_url
+        problem = database_problem(url) if ready else location_problem(url)
+        if problem is not None:
+            fail(problem)
+        return Store(url, settings.database.busy_timeout_ms, settings.database.echo)
 
 
 state = State()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print ``message`` (plain text: nothing in it is markup) as one error line and exit."""
+    errors.print(Text.assemble(("error: ", "bold red"), message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -79,6 +131,7 @@ def main_options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
     """Global options; they override settings.toml and TISIWATCH_* variables."""
+    state.__init__()  # type: ignore[misc]  # each invocation starts afresh (tests invoke many in one process)
     state.config = config
     if data_dir is not None:
         state.overrides["data_dir"] = str(data_dir)
@@ -86,6 +139,7 @@ def main_options(
         state.overrides.setdefault("database", {})["url"] = database_url
     if verbose:
         state.overrides["log_level"] = "DEBUG"
+        state.verbose = True
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -96,18 +150,53 @@ def init() -> None:
     """Create or upgrade the database and load the default register of compulsory standards."""
     from matchers.register import ensure_default_register
 
-    store = state.store()
+    store = state.store(ready=False)
     store.migrate()
     version = ensure_default_register(store)
-    console.print(f"database ready: [bold]{_safe_url(store.url)}[/]")
+    console.print(f"database ready: {safe_url(store.url)}", markup=False, highlight=False, soft_wrap=True)
     if version is not None:
         console.print(f"default register loaded: version {version.id}, {version.row_count} standards")
 
 
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+@app.command()
+def info() -> None:
+    """Show which settings file, data directory and database are in use, and what the register holds."""
+    from sqlalchemy import func, select
 
-    return make_url(url).render_as_string(hide_password=True)
+    from config import settings_file
+    from matchers.register import summary
+    from store.models import Listing, Site
+
+    settings = state.settings
+    source = settings_file(state.config)
+    problem = database_problem(settings.database_url)
+    redis = settings.crawl.redis_url
+    facts = [
+        ("settings file", str(source) if source else "none: built-in defaults (no settings.toml here)"),
+        ("data directory", str(settings.data_dir)),
+        ("database", f"{safe_url(settings.database_url)} — {problem or 'ready'}"),
+        ("crawl frontier", f"Redis {safe_url(redis)}" if redis else "in each crawl process (no Redis)"),
+        ("sites enabled", ", ".join(settings.sites.enabled) or "none"),
+    ]
+    register = None
+    if problem is None:
+        store = state.store()
+        with store.session() as session:
+            register = summary(session)
+            sites = session.scalar(select(func.count()).select_from(Site)) or 0
+            rows = session.execute(
+                select(Listing.gone_at.is_(None), func.count()).group_by(Listing.gone_at.is_(None))
+            )
+            listings = {live: count for live, count in rows}
+        store.dispose()
+        live, gone = listings.get(True, 0), listings.get(False, 0)
+        facts.append(
+            ("listings", f"{live + gone:,} on {sites:,} site{'s' if sites != 1 else ''} ({gone:,} gone)")
+        )
+    for key, value in facts:  # whole lines, never wrapped: paths and URLs stay copyable
+        console.print(plain(f"{key:<15} {value}", 2000), soft_wrap=True)
+    if register is not None:
+        console.print(register_table(register, ZoneInfo(settings.report.timezone)))
 
 
 @register_app.command("import")
@@ -133,15 +222,63 @@ def register_import(
 
 @register_app.command("show")
 def register_show() -> None:
-    """Show the current register version and what it holds."""
+    """Show the register in force — each kind's version, file, rows and age — and the last imports."""
     from matchers.register import summary
 
     with state.store().session() as session:
         info = summary(session)
-    table = Table("key", "value", title="register")
-    for key, value in info.items():
-        table.add_row(str(key), str(value))
-    console.print(table)
+    zone = ZoneInfo(state.settings.report.timezone)
+    console.print(register_table(info, zone))
+    imports = listing_table("version", "kind", "file", "rows", "imported", "SHA-256",
+                            title=f"imports, newest first; times in {zone.key}")  # fmt: skip
+    for item in info["imports"]:
+        imports.add_row(str(item["version"]), KIND_NAMES[item["kind"]], plain(item["source_name"]),
+                        f"{item['rows']:,}", local_time(item["imported_at"], zone), item["source_sha256"][:12])  # fmt: skip
+    console.print(imports)
+
+
+KIND_NAMES = {"standards": "standards", "licences": "licences", "unsafe": "unsafe list"}
+
+
+def register_table(info: dict[str, Any], zone: ZoneInfo) -> Table:
+    """The register in force, a row per kind: what ``register show`` and ``info`` print."""
+    version = info["current_version"]
+    title = f"register in force: version {version}" if version is not None else "no register imported yet"
+    table = listing_table(
+        "kind", "rows", "version", "file", "imported", "age", title=f"{title}; times in {zone.key}"
+    )
+    now = utcnow()
+    for kind, source in info["kinds"].items():
+        if source is None:
+            missing = Text(f"not imported: tisiwatch register import FILE --kind {kind}", style="bold red")
+            table.add_row(KIND_NAMES[kind], "—", "—", missing, "", "")
+            continue
+        age = (now - as_utc(source["imported_at"])).days
+        table.add_row(KIND_NAMES[kind], f"{source['rows']:,}", str(source["version"]), plain(source["source_name"]),
+                      local_time(source["imported_at"], zone), f"{age} day{'s' if age != 1 else ''}")  # fmt: skip
+    return table
+
+
+def listing_table(*headers: str, title: str) -> Table:
+    """A table of rows as the listing commands print them: light rules, narrow enough for 80 columns."""
+    return Table(*headers, title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
+                 pad_edge=False, header_style="bold")  # fmt: skip
+
+
+def local_time(moment: datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:
+    """A stored time in the report's time zone (the zone is named in the column's header)."""
+    if moment is None:
+        return "—"
+    return f"{as_utc(moment).astimezone(zone):%Y-%m-%d %H:%M{':%S' if seconds else ''}}"
+
+
+def plain(text: str | None, limit: int = 120) -> Text:
+    """Text from a file or a marketplace as a table cell: no markup, control characters escaped, cut."""
+    shown = _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text or "")
+    return Text(shown if len(shown) <= limit else shown[: limit - 1] + "…")
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 @app.command()
@@ -225,41 +362,98 @@ def runs(
         int | None, typer.Option("--run", help="Show one run in detail, with its failed URLs.")
     ] = None,
 ) -> None:
-    """Show recent crawl runs and their health: pages, listings, errors, field coverage."""
+    """Show recent crawl runs (--run N: one run's health — pages, errors, coverage — and failed URLs)."""
     from sqlalchemy import select
 
-    from store.models import CrawlFailure, CrawlRun
+    from store.models import CrawlRun
 
-    table = Table("run", "site", "mode", "started (UTC)", "status", "pages", "listings", "gone", "failed URLs",
-                  "errors", "coverage title/price/seller/licence")  # fmt: skip
+    zone = ZoneInfo(state.settings.report.timezone)
     with state.store().session() as session:
-        query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
-        for crawl_run in session.scalars(
-            query if run is None else select(CrawlRun).where(CrawlRun.id == run)
-        ):
-            stats = crawl_run.stats or {}
-            cov = stats.get("coverage", {})
-            table.add_row(
-                str(crawl_run.id), crawl_run.site.name, crawl_run.mode, f"{crawl_run.started_at:%Y-%m-%d %H:%M}",
-                crawl_run.status, str(stats.get("pages", "")), str(stats.get("items", "")), str(stats.get("gone", "")),
-                str(stats.get("failed_urls", "")), str(sum((stats.get("errors") or {}).values())),
-                " / ".join(f"{cov.get(k, 0):.0%}" for k in ("title", "price", "seller", "licence_text")),
-            )  # fmt: skip
-        console.print(table)
         if run is not None:
-            failures = Table("URL", "HTTP", "reason", title=f"failed URLs of run {run}")
-            for failure in session.scalars(select(CrawlFailure).where(CrawlFailure.run_id == run).limit(500)):
-                failures.add_row(failure.url, str(failure.http_status or ""), failure.reason)
-            console.print(failures)
+            crawl_run = session.get(CrawlRun, run)
+            if crawl_run is None:
+                fail(f"no crawl run {run}")
+            show_run(session, crawl_run, zone)
+            return
+        title = f"crawl runs, newest first; times in {zone.key} (--run N: one run in detail)"
+        table = listing_table("run", "site", "mode", "started", "status", "listings", "failed", title=title)
+        for crawl_run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)):
+            stats = crawl_run.stats or {}
+            table.add_row(str(crawl_run.id), plain(crawl_run.site.name, 24), crawl_run.mode,
+                          local_time(crawl_run.started_at, zone), crawl_run.status,
+                          f"{stats.get('items', 0):,}", f"{stats.get('failed_urls', 0):,}")  # fmt: skip
+        console.print(table)
+
+
+def show_run(session: Any, crawl_run: Any, zone: ZoneInfo) -> None:
+    """One crawl run in detail: when, how it ended, its health figures and its failed URLs."""
+    from sqlalchemy import func, select
+
+    from store.models import CrawlFailure
+
+    stats = crawl_run.stats or {}
+    took = ""
+    if crawl_run.finished_at is not None:
+        took = (
+            f", took {(as_utc(crawl_run.finished_at) - as_utc(crawl_run.started_at)).total_seconds():.0f} s"
+        )
+    errors_ = stats.get("errors") or {}
+    coverage = stats.get("coverage") or {}
+    lines = [
+        f"run {crawl_run.id} · {crawl_run.site.name} · {crawl_run.mode} · {crawl_run.status}",
+        f"started   {local_time(crawl_run.started_at, zone, True)} ({zone.key})",
+        f"ended     {local_time(crawl_run.finished_at, zone, True)}{took}",
+        f"pages {stats.get('pages', 0):,} · listings {stats.get('items', 0):,} · gone {stats.get('gone', 0):,}"
+        f" · failed URLs {stats.get('failed_urls', 0):,} · retries {stats.get('retries', 0):,}",
+        "errors    " + (", ".join(f"{name} {count:,}" for name, count in sorted(errors_.items())) or "none"),
+        "coverage  "
+        + " · ".join(
+            f"{name.replace('_', ' ')} {coverage.get(name, 0):.0%}"
+            for name in ("title", "price", "seller", "licence_text")
+        ),
+    ]
+    for line in lines:
+        console.print(plain(line, 400))
+    total = session.scalar(
+        select(func.count()).select_from(CrawlFailure).where(CrawlFailure.run_id == crawl_run.id)
+    )
+    if not total:
+        return
+    title = f"failed URLs: {total:,}" + (" (the first 500)" if total > 500 else "")
+    failures = listing_table("URL", "HTTP", "reason", title=title)
+    query = (
+        select(CrawlFailure).where(CrawlFailure.run_id == crawl_run.id).order_by(CrawlFailure.id).limit(500)
+    )
+    for failure in session.scalars(query):
+        failures.add_row(plain(failure.url, 300), str(failure.http_status or ""), plain(failure.reason, 300))
+    console.print(failures)
 
 
 @app.command()
-def match() -> None:
+def match(
+    allow_missing_registers: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-registers",
+            help="Judge although no licence register or unsafe list was imported (licences shown go to "
+            "officer review; each verdict says what it was made without).",
+        ),
+    ] = False,
+) -> None:
     """Judge every listing not yet judged under the current register (and re-judge after an import)."""
-    from matchers.match import match_pending
+    from matchers.match import RegisterMissing, match_pending, missing_message
 
     store = state.store()
-    summary = match_pending(store, state.settings)
+    try:
+        summary = match_pending(
+            store, state.settings, allow_missing_registers=allow_missing_registers or None
+        )
+    except RegisterMissing as exc:
+        fail(str(exc))
+    if summary.missing:
+        errors.print(
+            f"warning: {missing_message(summary.missing)}", markup=False, highlight=False, soft_wrap=True
+        )
     console.print(f"judged {summary.judged} listings under register version {summary.register_version}")
     for verdict, count in sorted(summary.by_verdict.items()):
         console.print(f"  {verdict}: {count}")

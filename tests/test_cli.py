@@ -119,6 +119,7 @@ def test_a_bad_register_file_is_rejected_with_its_row_and_column(
 
 def test_schedule_list_and_history_work_on_a_fresh_database(db: tuple[list[str], Store]) -> None:
     options, store = db
+    assert runner.invoke(cli.app, [*options, "init"]).exit_code == 0
     listed = runner.invoke(cli.app, [*options, "schedule", "list"])
     assert listed.exit_code == 0, listed.output
     for job, cron in (("daily", "0 6 * * *"), ("recheck", "0 3 * * 0"), ("register", "*/30 * * * *")):
@@ -144,6 +145,7 @@ def test_a_bad_setting_stops_the_command_naming_the_key(
 def test_crawl_match_report_and_export_through_the_cli(db: tuple[list[str], Store], tmp_path: Path) -> None:
     """The analyst's path: init, an HTML-shop crawl with a search word, match, daily report, export."""
     from demo.server import start_shops
+    from demo.writer import write_registers
 
     options, store = db
     assert runner.invoke(cli.app, [*options, "init"]).exit_code == 0
@@ -157,13 +159,19 @@ def test_crawl_match_report_and_export_through_the_cli(db: tuple[list[str], Stor
         titles = session.scalars(select(Listing.title)).all()
     assert titles, "the search found listings"
     result = runner.invoke(cli.app, [*options, "match"])
+    assert result.exit_code == 1, "no licence register: match refuses"
+    assert "no licence register" in result.output
+    for kind, path in write_registers(tmp_path / "registers", seed=7, size=30).items():
+        imported = runner.invoke(cli.app, [*options, "register", "import", str(path), "--kind", kind])
+        assert imported.exit_code == 0, imported.output
+    result = runner.invoke(cli.app, [*options, "match"])
     assert result.exit_code == 0, result.output
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Verdict)) == len(titles)
     runs = runner.invoke(cli.app, [*options, "runs", "--run", "1"])
     assert runs.exit_code == 0, runs.output
     assert "demo-html" in runs.output
-    assert "failed URLs of run 1" in runs.output
+    assert "coverage  title 100%" in runs.output
     report = tmp_path / "report"
     assert runner.invoke(cli.app, [*options, "report", "daily", "--out", str(report)]).exit_code == 0
     assert (report / "report.html").stat().st_size > 0
