@@ -262,7 +262,7 @@ def register_table(info: dict[str, Any], zone: ZoneInfo) -> Table:
 def listing_table(*headers: str, title: str) -> Table:
     """A table of rows as the listing commands print them: light rules, narrow enough for 80 columns."""
     return Table(*headers, title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
-                 pad_edge=False, header_style="bold")  # fmt: skip
+                 pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")  # fmt: skip
 
 
 def local_time(moment: datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:

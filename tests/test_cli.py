@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import cli
+from store.clock import BANGKOK, as_utc
 from store.db import Store
 from store.models import Licence, Listing, PipelineRun, RegisterVersion, Standard, Verdict
+from store.writer import ensure_site, finish_run, start_run
 
 runner = CliRunner()
 
@@ -98,7 +101,56 @@ def test_register_import_adds_a_version_and_show_reports_it(
         assert session.scalar(select(func.count()).select_from(RegisterVersion)) == 2
     shown = runner.invoke(cli.app, [*options, "register", "show"])
     assert shown.exit_code == 0
-    assert "licences" in shown.output
+    rows = {line.split()[0]: line.split() for line in shown.output.splitlines() if line.strip()}
+    with store.session() as session:
+        imported = session.scalars(select(RegisterVersion.created_at).order_by(RegisterVersion.id)).all()
+    local = [f"{as_utc(at).astimezone(BANGKOK):%Y-%m-%d %H:%M}" for at in imported]
+    assert "register in force: version 2; times in Asia/Bangkok" in shown.output
+    assert rows["standards"][:4] == ["standards", "149", "1", "standards.csv"]
+    assert rows["licences"][:4] == ["licences", "1", "2", "licences.csv"]
+    assert " ".join(rows["licences"][4:]) == f"{local[1]} 0 days"
+    assert (
+        " ".join(rows["unsafe"])
+        == "unsafe list — — not imported: tisiwatch register import FILE --kind unsafe"
+    )
+    assert "imports, newest first; times in Asia/Bangkok" in shown.output
+
+
+def test_runs_fit_80_columns_with_local_times(
+    db: tuple[list[str], Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options, store = db
+    assert runner.invoke(cli.app, [*options, "init"]).exit_code == 0
+    started = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # 06:30 on the 5th in Bangkok
+    with store.session() as session:
+        site = ensure_site(session, "shopee-th-browser", "browser")
+        for _ in range(3):
+            run = start_run(session, site, mode="recheck")
+            run.started_at = started
+            finish_run(session, run.id, "interrupted", {"items": 12345, "failed_urls": 678, "pages": 20000})
+    monkeypatch.setenv("COLUMNS", "80")
+    listed = runner.invoke(cli.app, [*options, "runs"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line.split() for line in lines if line.split()[:1] in (["1"], ["2"], ["3"])]
+    assert rows[0] == [
+        "3",
+        "shopee-th-browser",
+        "recheck",
+        "2026-12-05",
+        "06:30",
+        "interrupted",
+        "12,345",
+        "678",
+    ]
+    assert "times in Asia/Bangkok" in lines[0]
+    detail = runner.invoke(cli.app, [*options, "runs", "--run", "2"])
+    assert detail.exit_code == 0, detail.output
+    assert "started   2026-12-05 06:30:00 (Asia/Bangkok)" in detail.output
+    assert "pages 20,000 · listings 12,345" in detail.output
+    missing = runner.invoke(cli.app, [*options, "runs", "--run", "9"])
+    assert (missing.exit_code, missing.output.strip()) == (1, "error: no crawl run 9")
 
 
 def test_a_bad_register_file_is_rejected_with_its_row_and_column(
