@@ -11,7 +11,6 @@ export PYTHAINLP_READ_ONLY := 1
 .PHONY: demo test setup system services lint types unit clean
 
 demo: setup
-	$(BIN)/tisiwatch init
 	$(BIN)/tisiwatch demo
 
 test: setup services lint types unit

@@ -768,11 +768,22 @@ def demo_serve(
     size: Annotated[int, typer.Option(help="Listings per demo shop.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the generated listings.")] = 7,
     day: Annotated[int, typer.Option(help="Which day of the shops to serve (1 or 2).")] = 1,
+    any_port: Annotated[
+        bool,
+        typer.Option("--any-port", help="Serve on free ports, not at the addresses of the demo profiles."),
+    ] = False,
 ) -> None:
-    """Serve the three demo shops in the foreground until interrupted."""
+    """Serve the three demo shops in the foreground, at the addresses of the demo profiles, until
+    interrupted: `tisiwatch crawl demo-html` and the rest then find them."""
+    from demo.run import profile_ports
     from demo.server import serve_forever
 
-    serve_forever(seed=seed, size=size, day=day)
+    ports = None if any_port else profile_ports(state.settings)
+    try:
+        serve_forever(seed=seed, size=size, day=day, ports=ports)
+    except OSError as exc:
+        fail(f"cannot serve the demo shops at ports {', '.join(map(str, (ports or {}).values()))} ({exc.strerror}): "
+             "is `tisiwatch demo serve` running already? (--any-port serves them elsewhere)")  # fmt: skip
 
 
 def main() -> None:

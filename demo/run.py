@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rich.console import Console
 
@@ -17,7 +18,7 @@ from config import Settings, load_settings
 from crawler.profile import load_profile
 from crawler.progress import CrawlProgress
 from crawler.runner import CrawlResult, crawl
-from demo.server import start_shops
+from demo.server import ShopsHandle, start_shops
 from demo.writer import write_registers
 from matchers.match import MatchSummary, match_pending
 from matchers.register import ensure_default_register, import_register
@@ -26,6 +27,14 @@ from store.db import Store
 
 MARKER = ".tisiwatch-demo"
 SHOP_PROFILES = {"html": "demo-html", "api": "demo-api", "browser": "demo-browser"}
+SETTINGS = """\
+# Made by `tisiwatch demo`: run tisiwatch in this folder and it uses the demo's data (the README's tour).
+# Emptied, with everything else here, by the next `tisiwatch demo`.
+data_dir = "."
+
+[sites]
+enabled = ["demo-html", "demo-api", "demo-browser"]
+"""
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,33 @@ def fresh_workdir(workdir: Path) -> Path:
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / MARKER).write_text("made by tisiwatch demo; emptied by the next demo run\n", encoding="utf-8")
+    (workdir / "settings.toml").write_text(SETTINGS, encoding="utf-8")
     return workdir
+
+
+def profile_ports(settings: Settings) -> dict[str, int]:
+    """The ports the demo profiles name (``base_url``), so that what the demo stores can be crawled
+    again later with the profiles as they are, against `tisiwatch demo serve`."""
+    ports = {}
+    for shop, name in SHOP_PROFILES.items():
+        port = urlsplit(load_profile(name, settings.crawl.profiles_dir).base_url).port
+        if port is not None:
+            ports[shop] = port
+    return ports
+
+
+def _start_shops(settings: Settings, seed: int, size: int, console: Console) -> ShopsHandle:
+    """The shops at the profiles' addresses, or anywhere when those are taken (then said so)."""
+    try:
+        return start_shops(seed=seed, size=size, day=1, ports=profile_ports(settings))
+    except RuntimeError as exc:
+        console.print(
+            f"the demo profiles' addresses are taken ({exc}); the shops listen elsewhere this time, and "
+            "what the demo stores cannot be re-checked by `tisiwatch demo serve` later",
+            markup=False,
+            highlight=False,
+        )
+        return start_shops(seed=seed, size=size, day=1)
 
 
 def demo_settings(workdir: Path) -> Settings:
@@ -70,7 +105,7 @@ def run_demo(workdir: Path, *, size: int = 40, seed: int = 7, console: Console |
         for kind in ("licences", "unsafe"):
             version = import_register(store, registers[kind], kind=kind)
             console.print(f"register: {version.row_count} {kind} imported (version {version.id})")
-    with start_shops(seed=seed, size=size, day=1) as shops:
+    with _start_shops(settings, seed, size, console) as shops:
         console.print("demo shops: " + ", ".join(f"{kind} {url}" for kind, url in shops.urls.items()))
         profiles = [
             load_profile(SHOP_PROFILES[kind], settings.crawl.profiles_dir).with_base_url(url)
@@ -93,6 +128,8 @@ def run_demo(workdir: Path, *, size: int = 40, seed: int = 7, console: Console |
     )
     with console.status("writing the daily report"):
         report_dir = workdir / "report"
-        build_daily_report(store, report_dir, timezone=settings.report.timezone, evidence_root=workdir)
+        build_daily_report(
+            store, report_dir, timezone=settings.report.timezone, evidence_root=workdir, settings=settings
+        )
     store.dispose()
     return DemoResult(workdir, results, matched, report_dir / "report.html", report_dir / "findings.json")
