@@ -118,16 +118,28 @@ def register_import(
     ] = None,
 ) -> None:
     """Import a register file as a new register version (all or nothing)."""
-    from matchers.register import RegisterError, import_register
+    from rich.markup import escape
 
+    from matchers.register import RegisterError, import_register
+    from matchers.registercolumn import KINDS
+    from matchers.registerfile import shown
+
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind: {escape(shown(repr(kind)))} is not one of {', '.join(KINDS)}")
+    if file.is_dir():
+        fail(f"{escape(shown(str(file)))} is a directory, not a register file")
+    if not file.exists():
+        fail(f"{escape(shown(str(file)))}: no such file")
     store = state.store()
     store.migrate()
+    name = escape(shown(file.name))
     try:
         version = import_register(store, file, kind=kind)
     except RegisterError as exc:
-        fail(f"{file.name} rejected, nothing imported:\n{exc}")
+        fail(f"{name} rejected, nothing imported:\n{escape(str(exc))}")
     console.print(
-        f"imported {version.row_count} {version.kind} rows from {file.name}: register version {version.id}"
+        f"imported {version.row_count} {version.kind} rows from {name}: register version {version.id}",
+        highlight=False,
     )
 
 
