@@ -13,6 +13,7 @@ from typing import Any
 
 from matchers.registercolumn import COLUMNS, DEFAULTS, KINDS, Column, check_cell, header_index, header_key
 from matchers.registerfile import (
+    KEPT_PROBLEMS,
     MAX_FILE_BYTES,
     MAX_ROWS,
     MAX_XLSX_BYTES,
@@ -62,10 +63,11 @@ def read_register(
             raise RegisterError([_no_header(table)])
         positions = _positions(keys, kind)
         unnamed = [position for position, written in enumerate(table.header) if not written]
-        records, problems, used, count = _check_rows(table, kind, positions, unnamed)
-        problems[:0] = _check_header(table, keys, kind, used, count)
+        records, problems, skipped, used, count = _check_rows(table, kind, positions, unnamed)
+        problems = [*_check_header(table, keys, kind, used, count), *problems]
     if problems:
-        raise RegisterError(problems)
+        more = max(0, len(problems) - KEPT_PROBLEMS) + skipped
+        raise RegisterError(problems[:KEPT_PROBLEMS], more)
     return CheckedRegister(kind=kind, name=table.name, sha256=table.sha256, records=records)
 
 
@@ -142,9 +144,10 @@ def _check_header(
 
 def _check_rows(
     table: Table, kind: str, positions: dict[str, int], unnamed: list[int]
-) -> tuple[list[dict[str, Any]], list[Problem], dict[int, int], int]:
-    """Check every cell of every row as it is read: the records of the rows that passed, the problems,
-    the first row with a value in each column without a name, and the number of data rows."""
+) -> tuple[list[dict[str, Any]], list[Problem], int, dict[int, int], int]:
+    """Check every cell of every row as it is read: the records of the rows that passed, the problems
+    (the first :data:`KEPT_PROBLEMS`) and how many more there are, the first row with a value in each
+    column without a name, and the number of data rows."""
     width = len(table.header)
     columns = [(column, positions[column.name]) for column in COLUMNS[kind] if column.name in positions]
     unique_field, unique_column, unique_what = _UNIQUE.get(kind, ("", "", ""))
@@ -154,9 +157,12 @@ def _check_rows(
     records: list[dict[str, Any]] = []
     problems: list[Problem] = []
     used: dict[int, int] = {}
-    count = 0
+    count = skipped = 0
     for number, cells in table.rows:
         count += 1
+        if len(problems) > KEPT_PROBLEMS:
+            skipped += len(problems) - KEPT_PROBLEMS
+            del problems[KEPT_PROBLEMS:]
         for position in unnamed:
             if position not in used and _filled(cells, position):
                 used[position] = number
@@ -202,7 +208,7 @@ def _check_rows(
             first_seen[key] = number
         if valid and not problems:  # a refused file's records are of no use
             records.append(record)
-    return records, problems, used, count
+    return records, problems, skipped, used, count
 
 
 def _filled(cells: list[Cell], position: int) -> bool:

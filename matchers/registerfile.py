@@ -31,6 +31,9 @@ MAX_ROWS = 1_000_000
 """Data rows a register file may hold: ten times a large licence register (about 100,000 rows).
 Every row is kept in memory until the whole file has passed, so this also bounds memory."""
 SHOWN_PROBLEMS = 20
+KEPT_PROBLEMS = 1000
+"""Problems kept for a refused file; the rest are counted (a file with every row wrong, e.g. columns
+in the wrong order, would otherwise keep one for each row)."""
 
 Cell = str | date
 
@@ -77,10 +80,12 @@ class Problem:
 class RegisterError(ValueError):
     """A register file was refused; ``problems`` lists everything wrong with it."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], more: int = 0) -> None:
         self.problems = list(problems)
+        self.more = more
+        """Problems found beyond those kept (:data:`KEPT_PROBLEMS`), only counted."""
         lines = [str(problem) for problem in self.problems[:SHOWN_PROBLEMS]]
-        count = len(self.problems)
+        count = len(self.problems) + more
         if count > SHOWN_PROBLEMS:
             lines.append(f"... and {count - SHOWN_PROBLEMS} more")
         heading = f"register file refused, {count} problem{'s' if count != 1 else ''}; nothing was imported:"

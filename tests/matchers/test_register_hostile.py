@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from matchers import registerxlsx
+from matchers import registercheck, registerxlsx
 from matchers.register import import_register
 from matchers.registerfile import MAX_XLSX_BYTES, shown
 from store.db import Store
@@ -291,6 +291,22 @@ def test_a_cell_far_right_is_refused(store_with_register: Store, tmp_path: Path)
     parts[SHEET] = parts[SHEET].replace(b'</row><row r="4">', far)
     [problem] = refused(store_with_register, write_xlsx(tmp_path / "licences.xlsx", parts))
     assert problem == "licences.xlsx:3:ZZZ: cell beyond column GR: a register file has at most 200 columns"
+
+
+def test_a_file_wrong_in_every_row_keeps_the_first_problems_and_counts_the_rest(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registercheck, "KEPT_PROBLEMS", 30)
+    path = tmp_path / "licences.csv"
+    path.write_text(
+        HEADER + "".join(row(licence_no=f"ท{i}-60/2879", status="bad") for i in range(50)), "utf-8"
+    )
+    error = refusal(sqlite_store, path)
+    assert (len(error.problems), error.more) == (30, 20)
+    assert str(error.problems[-1]).startswith("licences.csv:31:status: unknown status 'bad'")
+    lines = str(error).splitlines()
+    assert lines[0] == "register file refused, 50 problems; nothing was imported:"
+    assert lines[-1] == "... and 30 more"
 
 
 # --- control characters
