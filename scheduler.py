@@ -331,7 +331,8 @@ class Pipeline:
         for name in files:
             path = self.settings.data_dir / name
             try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                with path.open("rb") as file:
+                    digest = hashlib.file_digest(file, "sha256").hexdigest()
             except OSError as exc:
                 problems.append(f"{shown(name)}: cannot be read ({exc.strerror})")
                 results[name] = {"result": "unreadable", "reason": exc.strerror}

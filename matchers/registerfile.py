@@ -17,6 +17,7 @@ import csv
 import hashlib
 import io
 import re
+import stat
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -145,17 +146,23 @@ def open_table(path: Path, limits: Limits = Limits()) -> Iterator[Table]:
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, if it is a file no larger than ``max_bytes`` (read no further than that)."""
     name = path.name
     try:
-        if path.is_dir():
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise RegisterError([Problem(name, 1, "", "is a directory, not a register file")])
-        size = path.stat().st_size
-        if size > max_bytes:
-            message = f"file is {size_text(size)}, over the {size_text(max_bytes)} limit"
-            raise RegisterError([Problem(name, 1, "", message)])
-        return path.read_bytes()
+        if not stat.S_ISREG(mode):  # a pipe or a device may never end
+            raise RegisterError([Problem(name, 1, "", "is not a regular file")])
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)
     except OSError as exc:
         raise RegisterError([Problem(name, 1, "", f"cannot read the file: {exc.strerror}")]) from None
+    if len(data) > max_bytes:
+        size = max(len(data), path.stat().st_size)
+        message = f"file is {size_text(size)}, over the {size_text(max_bytes)} limit"
+        raise RegisterError([Problem(name, 1, "", message)])
+    return data
 
 
 def _at_most(

@@ -4,6 +4,7 @@ file names. Each is refused with ``file:row: what is wrong`` — never a traceba
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 import zlib
@@ -352,6 +353,13 @@ def test_a_directory_is_not_a_register_file(store_with_register: Store, tmp_path
     (tmp_path / "licences.csv").mkdir()
     assert refused(store_with_register, tmp_path / "licences.csv") == [
         "licences.csv:1: is a directory, not a register file"
+    ]
+
+
+def test_a_pipe_is_not_read(store_with_register: Store, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "licences.csv")  # opening it would wait for a writer for ever
+    assert refused(store_with_register, tmp_path / "licences.csv") == [
+        "licences.csv:1: is not a regular file"
     ]
 
 
