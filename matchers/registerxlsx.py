@@ -101,34 +101,42 @@ def _check_directory(parts: list[zipfile.ZipInfo], max_bytes: int) -> str | None
 
 
 class _CountingZip(zipfile.ZipFile):
-    """A ZIP archive that counts the bytes inflated from it and stops once they pass ``budget``."""
+    """A ZIP archive that counts the bytes inflated from it and stops once they pass ``budget``. A part
+    read twice counts once (openpyxl reads a sheet without a dimension to its end to look for one,
+    then again for its rows): the count is the sum over the parts of the most read of each."""
 
     def __init__(self, file: IO[bytes], budget: int) -> None:
         super().__init__(file)
         self.budget = budget
+        self.inflated: dict[str, int] = {}
 
     def open(self, name: Any, mode: Any = "r", pwd: bytes | None = None, *, force_zip64: bool = False) -> Any:
         part = super().open(name, mode, pwd, force_zip64=force_zip64)
-        return _CountedPart(part, self) if mode == "r" else part
+        return _CountedPart(part, self) if isinstance(part, zipfile.ZipExtFile) else part
 
-    def spend(self, count: int) -> None:
-        self.budget -= count
-        if self.budget < 0:
-            raise _OverLimit
+    def count(self, name: str, read: int) -> None:
+        """Part ``name`` has been inflated to ``read`` bytes in this reading of it."""
+        before = self.inflated.get(name, 0)
+        if read > before:
+            self.inflated[name] = read
+            self.budget -= read - before
+            if self.budget < 0:
+                raise _OverLimit
 
 
 class _CountedPart(io.RawIOBase):
     """One part of the archive as it is inflated, a read at a time, each counted."""
 
-    def __init__(self, part: IO[bytes], archive: _CountingZip) -> None:
-        self._part, self._archive = part, archive
+    def __init__(self, part: zipfile.ZipExtFile, archive: _CountingZip) -> None:
+        self._part, self._archive, self._read = part, archive, 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         data = self._part.read(len(buffer))
-        self._archive.spend(len(data))
+        self._read += len(data)
+        self._archive.count(self._part.name, self._read)
         buffer[: len(data)] = data
         return len(data)
 
