@@ -238,6 +238,16 @@ def test_the_bytes_inflated_are_counted_too(
     assert int(problem.split(":")[1]) > 1000  # stopped in the sheet, after the rows that fit
 
 
+def test_a_sheet_read_twice_counts_once(store_with_register: Store, tmp_path: Path) -> None:
+    """openpyxl reads a sheet without a dimension to its end to look for one, then again for its rows."""
+    rows = [LICENCE_ROWS[0], *([f"ท{i}-60/2879", "2879-2560", "บริษัท ก จำกัด", "active"] for i in range(6000))]
+    parts = workbook_parts(rows)
+    parts[SHEET] = re.sub(rb"<dimension [^>]*/>", b"", parts[SHEET])
+    path = write_xlsx(tmp_path / "licences.xlsx", parts)
+    assert 1_200_000 < expanded(path) < 2_000_000
+    assert import_register(store_with_register, path, max_xlsx_bytes=2_000_000).row_count == 6000
+
+
 def test_a_bomb_under_a_lower_limit_names_the_limit(store_with_register: Store, tmp_path: Path) -> None:
     path = bomb(tmp_path / "licences.xlsx", 3_500_000)
     assert refused(store_with_register, path, max_xlsx_bytes=2_000_000) == [
