@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -208,15 +207,25 @@ def register_import(
 ) -> None:
     """Import a register file as a new register version (all or nothing)."""
     from matchers.register import RegisterError, import_register
+    from matchers.registercolumn import KINDS
+    from matchers.registerfile import shown
 
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind: {shown(repr(kind))} is not one of {', '.join(KINDS)}")
+    if file.is_dir():
+        fail(f"{shown(str(file))} is a directory, not a register file")
+    if not file.exists():
+        fail(f"{shown(str(file))}: no such file")
     store = state.store()
-    store.migrate()
+    name = shown(file.name)
     try:
         version = import_register(store, file, kind=kind)
     except RegisterError as exc:
-        fail(f"{file.name} rejected, nothing imported:\n{exc}")
+        fail(f"{name} rejected, nothing imported:\n{exc}")
     console.print(
-        f"imported {version.row_count} {version.kind} rows from {file.name}: register version {version.id}"
+        f"imported {version.row_count} {version.kind} rows from {name}: register version {version.id}",
+        markup=False,
+        highlight=False,
     )
 
 
@@ -274,11 +283,10 @@ def local_time(moment: datetime | None, zone: ZoneInfo, seconds: bool = False) -
 
 def plain(text: str | None, limit: int = 120) -> Text:
     """Text from a file or a marketplace as a table cell: no markup, control characters escaped, cut."""
-    shown = _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text or "")
-    return Text(shown if len(shown) <= limit else shown[: limit - 1] + "…")
+    from matchers.registerfile import shown
 
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+    escaped = shown(text or "")
+    return Text(escaped if len(escaped) <= limit else escaped[: limit - 1] + "…")
 
 
 @app.command()

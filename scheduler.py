@@ -318,33 +318,48 @@ class Pipeline:
 
     def register(self, context: RunContext) -> dict[str, Any]:
         """Import each of ``schedule.register_files`` whose content (SHA-256) is not in the register in
-        force — nor the same content already rejected — all or nothing per file."""
+        force, all or nothing per file, each on its own: a file that fails, however, is recorded with
+        its reason and the others go on. A file refused once — rejected, unreadable, or failing the
+        import — is not tried again until its content changes; one that failed because the database
+        could not be written is tried again at the next check."""
         from matchers.register import RegisterError, import_register
+        from matchers.registerfile import shown
 
         files = self.settings.schedule.register_files  # relative to the data directory, or absolute
         if not files:
             raise StepSkipped("no register files are configured (schedule.register_files)")
         with self.store.session() as session:
-            in_force, rejected = journal.register_hashes(session)
+            in_force, refused = journal.register_hashes(session)
         results: dict[str, dict[str, Any]] = {}
         problems = []
         for name in files:
             path = self.settings.data_dir / name
             try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                with path.open("rb") as file:
+                    digest = hashlib.file_digest(file, "sha256").hexdigest()
             except OSError as exc:
-                problems.append(f"{name}: cannot be read ({exc.strerror})")
-                results[name] = {"result": "unreadable"}
+                problems.append(f"{shown(name)}: cannot be read ({exc.strerror})")
+                results[name] = {"result": "unreadable", "reason": exc.strerror}
                 continue
-            if digest in in_force or rejected.get(name) == digest:
-                seen = "unchanged" if digest in in_force else "rejected before"
-                results[name] = {"result": seen, "sha256": digest}
+            if digest in in_force:
+                results[name] = {"result": "unchanged", "sha256": digest}
+                continue
+            if name in refused and refused[name][0] == digest:
+                results[name] = {"result": "rejected before", "sha256": digest, "reason": refused[name][1]}
                 continue
             try:
                 version = import_register(self.store, path)
             except RegisterError as exc:
-                problems.append(f"{name} rejected, nothing imported: {exc}")
+                problems.append(f"{shown(name)} rejected, nothing imported: {exc}")
                 results[name] = {"result": "rejected", "sha256": digest, "reason": str(exc)[:2000]}
+                continue
+            except Exception as exc:  # one file's failure never stops the others
+                log.exception("%s: import of %s failed", context.job, shown(name))
+                reason = shown(f"{type(exc).__name__}: {exc}")[:2000]
+                problems.append(f"{shown(name)} failed, nothing imported: {reason}")
+                results[name] = {"result": "failed", "reason": reason}
+                if not _database_down(exc):  # the file's fault: held back like a rejected file
+                    results[name]["sha256"] = digest
                 continue
             context.imported += 1
             results[name] = {
@@ -358,6 +373,16 @@ class Pipeline:
         if problems:
             raise StepFailed("; ".join(problems), stats)
         return stats
+
+
+def _database_down(exc: Exception) -> bool:
+    """Whether an import failed because the database could not be reached or written, not because of
+    the file (a server restart, a lock held too long)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError
+
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 def recover(store: Store, *, scheduler_starting: bool = False) -> list[int]:

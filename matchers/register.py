@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from matchers.registercheck import read_register
 from matchers.registercolumn import KINDS
-from matchers.registerfile import MAX_FILE_BYTES, Problem, RegisterError
+from matchers.registerfile import MAX_FILE_BYTES, MAX_ROWS, MAX_XLSX_BYTES, Problem, RegisterError
 from store.clock import as_utc
 from store.db import Store
 from store.models import Licence, RegisterVersion, Standard, UnsafeEntry
@@ -124,10 +124,17 @@ class Register:
 
 
 def import_register(
-    store: Store, path: Path | str, kind: str | None = None, *, max_bytes: int = MAX_FILE_BYTES
+    store: Store,
+    path: Path | str,
+    kind: str | None = None,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_xlsx_bytes: int = MAX_XLSX_BYTES,
+    max_rows: int = MAX_ROWS,
 ) -> RegisterVersion:
-    """Import a register file as a new version, all or nothing; RegisterError lists what is wrong."""
-    checked = read_register(Path(path), kind, max_bytes)
+    """Import a register file as a new version, all or nothing; RegisterError lists what is wrong
+    (a file that cannot be read, or is over a limit, too)."""
+    checked = read_register(Path(path), kind, max_bytes, max_xlsx_bytes=max_xlsx_bytes, max_rows=max_rows)
     with store.session() as session:
         previous = current_version(session)
         version = RegisterVersion(

@@ -1,7 +1,8 @@
 """Check every row of a register file and turn it into database records, or refuse the whole file.
 
 Nothing is written here: :func:`read_register` either returns all the records of a file or raises
-:class:`~matchers.registerfile.RegisterError` listing every problem it found, row by row.
+:class:`~matchers.registerfile.RegisterError` listing every problem it found, row by row. The rows are
+checked as they are read; only the records of the rows that passed are kept.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from typing import Any
 
 from matchers.registercolumn import COLUMNS, DEFAULTS, KINDS, Column, check_cell, header_index, header_key
 from matchers.registerfile import (
+    KEPT_PROBLEMS,
     MAX_FILE_BYTES,
+    MAX_ROWS,
+    MAX_XLSX_BYTES,
     Cell,
+    Limits,
     Problem,
     RegisterError,
     Table,
     column_letter,
-    read_table,
+    open_table,
 )
 
 CACHE_LIMIT = 50_000
@@ -40,19 +45,29 @@ class CheckedRegister:
     records: list[dict[str, Any]]
 
 
-def read_register(path: Path, kind: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> CheckedRegister:
+def read_register(
+    path: Path,
+    kind: str | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    *,
+    max_xlsx_bytes: int = MAX_XLSX_BYTES,
+    max_rows: int = MAX_ROWS,
+) -> CheckedRegister:
     """Read and check a register file; the kind comes from its header unless given."""
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown register kind {kind!r}; expected one of {', '.join(KINDS)}")
-    table = read_table(path, max_bytes)
-    keys = [header_key(name) for name in table.header]
-    kind = kind or _detect_kind(table, keys)
-    if not any(key in header_index(kind) for key in keys):
-        raise RegisterError([_no_header(table)])
-    problems, positions = _check_header(table, keys, kind)
-    records = _check_rows(table, kind, positions, problems)
+    with open_table(path, Limits(max_bytes, max_xlsx_bytes, max_rows)) as table:
+        keys = [header_key(name) for name in table.header]
+        kind = kind or _detect_kind(table, keys)
+        if not any(key in header_index(kind) for key in keys):
+            raise RegisterError([_no_header(table)])
+        positions = _positions(keys, kind)
+        unnamed = [position for position, written in enumerate(table.header) if not written]
+        records, problems, skipped, used, count = _check_rows(table, kind, positions, unnamed)
+        problems = [*_check_header(table, keys, kind, used, count), *problems]
     if problems:
-        raise RegisterError(problems)
+        more = max(0, len(problems) - KEPT_PROBLEMS) + skipped
+        raise RegisterError(problems[:KEPT_PROBLEMS], more)
     return CheckedRegister(kind=kind, name=table.name, sha256=table.sha256, records=records)
 
 
@@ -84,8 +99,21 @@ def _no_header(table: Table) -> Problem:
     return Problem(table.name, table.header_row, "", message)
 
 
-def _check_header(table: Table, keys: list[str], kind: str) -> tuple[list[Problem], dict[str, int]]:
-    """Problems with the header, and the position of each known column."""
+def _positions(keys: list[str], kind: str) -> dict[str, int]:
+    """The position of each known column (its first, if a file names it twice)."""
+    index = header_index(kind)
+    positions: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        if (name := index.get(key)) and name not in positions:
+            positions[name] = position
+    return positions
+
+
+def _check_header(
+    table: Table, keys: list[str], kind: str, used: dict[int, int], count: int
+) -> list[Problem]:
+    """Problems with the header, once the rows are read: ``used`` says where each column without a
+    name first has a value, ``count`` how many data rows there are."""
     index = header_index(kind)
     expected = ", ".join(column.name for column in COLUMNS[kind])
     row = table.header_row
@@ -93,9 +121,8 @@ def _check_header(table: Table, keys: list[str], kind: str) -> tuple[list[Proble
     positions: dict[str, int] = {}
     for position, (written, key) in enumerate(zip(table.header, keys, strict=True)):
         if not written:
-            used = next((number for number, cells in table.rows if _filled(cells, position)), None)
-            if used is not None:  # an empty spacer column without a name is fine
-                message = f"column has no name but has values (row {used})"
+            if position in used:  # an empty spacer column without a name is fine
+                message = f"column has no name but has values (row {used[position]})"
                 problems.append(Problem(table.name, row, column_letter(position), message))
         elif key not in index:
             message = f"unknown column (a {kind} register has the columns {expected})"
@@ -110,15 +137,17 @@ def _check_header(table: Table, keys: list[str], kind: str) -> tuple[list[Proble
     for column in COLUMNS[kind]:
         if column.required and column.name not in positions:
             problems.append(Problem(table.name, row, "", f"missing required column {column.name}"))
-    if not table.rows:
+    if not count:
         problems.append(Problem(table.name, row + 1, "", "no data rows under the header"))
-    return problems, positions
+    return problems
 
 
 def _check_rows(
-    table: Table, kind: str, positions: dict[str, int], problems: list[Problem]
-) -> list[dict[str, Any]]:
-    """Check every cell of every row; append the problems, return the records."""
+    table: Table, kind: str, positions: dict[str, int], unnamed: list[int]
+) -> tuple[list[dict[str, Any]], list[Problem], int, dict[int, int], int]:
+    """Check every cell of every row as it is read: the records of the rows that passed, the problems
+    (the first :data:`KEPT_PROBLEMS`) and how many more there are, the first row with a value in each
+    column without a name, and the number of data rows."""
     width = len(table.header)
     columns = [(column, positions[column.name]) for column in COLUMNS[kind] if column.name in positions]
     unique_field, unique_column, unique_what = _UNIQUE.get(kind, ("", "", ""))
@@ -126,7 +155,17 @@ def _check_rows(
     # a register repeats most cells (status, TIS number, dates, licensee): read each distinct value once
     caches: list[dict[Cell, dict[str, Any]]] = [{} for _ in columns]
     records: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    used: dict[int, int] = {}
+    count = skipped = 0
     for number, cells in table.rows:
+        count += 1
+        if len(problems) > KEPT_PROBLEMS:
+            skipped += len(problems) - KEPT_PROBLEMS
+            del problems[KEPT_PROBLEMS:]
+        for position in unnamed:
+            if position not in used and _filled(cells, position):
+                used[position] = number
         extra = None
         if len(cells) > width:
             extra = next((i for i in range(width, len(cells)) if str(cells[i]).strip()), None)
@@ -167,9 +206,9 @@ def _check_rows(
             valid = False
         elif key:
             first_seen[key] = number
-        if valid:
+        if valid and not problems:  # a refused file's records are of no use
             records.append(record)
-    return records
+    return records, problems, skipped, used, count
 
 
 def _filled(cells: list[Cell], position: int) -> bool:

@@ -1,9 +1,14 @@
-"""Read a register file (CSV or XLSX) into a header and rows, or say exactly what is wrong with it.
+"""Read a register file (CSV or XLSX) into a header and its rows, or say exactly what is wrong with it.
 
 A problem is reported as ``file:row:column: what is wrong``: ``file`` is the file name, ``row`` the
 row number a spreadsheet shows (the header is row 1), ``column`` the header as written in the file
 (or the column letter where there is no header). Problems with the whole file have no column:
-``licences.csv:1: empty file``.
+``licences.csv:1: empty file``. File names, headers and cells come from outside: a problem is printed
+with their control and direction characters escaped (:func:`shown`), so that a file name with a line
+break cannot forge a line and a header with an ANSI escape cannot clear the terminal.
+
+A file is read as it is checked — rows are not gathered first — within :class:`Limits` set well above
+any real register: the file's size, an XLSX's decompressed size, and the number of data rows.
 """
 
 from __future__ import annotations
@@ -11,17 +16,52 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import re
+import stat
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from matchers.registerxlsx import MAX_XLSX_BYTES, XlsxError, size_text, xlsx_rows
+
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Larger files are refused before they are read (a 100,000-row licence register is about 10 MB)."""
+MAX_ROWS = 1_000_000
+"""Data rows a register file may hold: ten times a large licence register (about 100,000 rows).
+Every row is kept in memory until the whole file has passed, so this also bounds memory."""
 SHOWN_PROBLEMS = 20
+KEPT_PROBLEMS = 1000
+"""Problems kept for a refused file; the rest are counted (a file with every row wrong, e.g. columns
+in the wrong order, would otherwise keep one for each row)."""
 
 Cell = str | date
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a register file is read before it is refused; every limit is named when it is hit."""
+
+    file_bytes: int = MAX_FILE_BYTES
+    xlsx_bytes: int = MAX_XLSX_BYTES
+    rows: int = MAX_ROWS
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+"""C0 and C1 controls, DEL, the bidirectional marks, embeddings, overrides and isolates, and the line
+and paragraph separators: what can move the cursor, clear a terminal, break a line or reorder text."""
+
+
+def shown(text: str) -> str:
+    """Text from a file as it may be printed: control and direction characters as ``\\x1b`` or
+    ``\\u202e``, everything else (Thai too) as it is."""
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 @dataclass(frozen=True)
@@ -35,16 +75,18 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.row}:{self.column}" if self.column else f"{self.file}:{self.row}"
-        return f"{where}: {self.message}"
+        return shown(f"{where}: {self.message}")
 
 
 class RegisterError(ValueError):
     """A register file was refused; ``problems`` lists everything wrong with it."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], more: int = 0) -> None:
         self.problems = list(problems)
+        self.more = more
+        """Problems found beyond those kept (:data:`KEPT_PROBLEMS`), only counted."""
         lines = [str(problem) for problem in self.problems[:SHOWN_PROBLEMS]]
-        count = len(self.problems)
+        count = len(self.problems) + more
         if count > SHOWN_PROBLEMS:
             lines.append(f"... and {count - SHOWN_PROBLEMS} more")
         heading = f"register file refused, {count} problem{'s' if count != 1 else ''}; nothing was imported:"
@@ -53,13 +95,14 @@ class RegisterError(ValueError):
 
 @dataclass
 class Table:
-    """A register file as read: the header row and the data rows with their spreadsheet row numbers."""
+    """A register file being read: its header, and its data rows (with their spreadsheet row numbers)
+    read as they are taken, once."""
 
     name: str
     sha256: str
     header_row: int
     header: list[str]
-    rows: list[tuple[int, list[Cell]]] = field(default_factory=list)
+    rows: Iterator[tuple[int, list[Cell]]]
     fixed_width: bool = True
     """CSV rows must have as many cells as the header; XLSX rows may end early."""
 
@@ -74,41 +117,62 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def read_table(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Table:
-    """Read a CSV (UTF-8, with or without BOM) or XLSX file; RegisterError if it cannot be read."""
+@contextmanager
+def open_table(path: Path, limits: Limits = Limits()) -> Iterator[Table]:
+    """Open a CSV (UTF-8, with or without BOM) or XLSX file: its header is read, its rows are read as
+    they are taken; RegisterError, at once or while the rows are read, if it cannot be read."""
     name = path.name
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise RegisterError([Problem(name, 1, "", f"cannot read the file: {exc.strerror}")]) from None
-    if size > max_bytes:
-        message = f"file is {_size(size)}, over the {_size(max_bytes)} limit"
-        raise RegisterError([Problem(name, 1, "", message)])
-    data = path.read_bytes()
+    data = _read(path, limits.file_bytes)
     digest = hashlib.sha256(data).hexdigest()
-    suffix = path.suffix.lower()
     fixed_width = not data.startswith(b"PK\x03\x04")
-    if not fixed_width:
-        rows = _xlsx_rows(name, data)
-    elif suffix in {".xlsx", ".xlsm"}:
+    rows = _csv_rows(name, data) if fixed_width else _xlsx_rows(name, data, limits.xlsx_bytes)
+    if fixed_width and path.suffix.lower() in {".xlsx", ".xlsm"}:
         raise RegisterError([Problem(name, 1, "", "not an XLSX workbook (the file is not a ZIP archive)")])
-    elif suffix == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
+    if fixed_width and (path.suffix.lower() == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0")):
         message = "old Excel .xls format is not supported; save it as .xlsx or as CSV UTF-8"
         raise RegisterError([Problem(name, 1, "", message)])
-    else:
-        rows = _csv_rows(name, data)
-    rows = [(number, cells) for number, cells in rows if _present(cells)]
-    if not rows:
-        raise RegisterError([Problem(name, 1, "", "empty file")])
-    header_row, header_cells = rows[0]  # the first non-empty row; rows keep their own numbers
-    header = [str(cell).strip() for cell in header_cells]
-    while header and not header[-1]:
-        header.pop()
-    return Table(name, digest, header_row, header, rows[1:], fixed_width)
+    try:
+        present = ((number, cells) for number, cells in rows if _present(cells))  # blank rows keep numbers
+        first = next(present, None)
+        if first is None:
+            raise RegisterError([Problem(name, 1, "", "empty file")])
+        header_row, header_cells = first  # the first non-empty row
+        header = [str(cell).strip() for cell in header_cells]
+        while header and not header[-1]:
+            header.pop()
+        yield Table(name, digest, header_row, header, _at_most(name, present, limits.rows), fixed_width)
+    finally:
+        rows.close()
 
 
-def _size(count: int) -> str:
-    return f"{count:,} bytes" if count < 1_000_000 else f"{count / 1e6:,.1f} MB"
+def _read(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, if it is a file no larger than ``max_bytes`` (read no further than that)."""
+    name = path.name
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise RegisterError([Problem(name, 1, "", "is a directory, not a register file")])
+        if not stat.S_ISREG(mode):  # a pipe or a device may never end
+            raise RegisterError([Problem(name, 1, "", "is not a regular file")])
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)
+    except OSError as exc:
+        raise RegisterError([Problem(name, 1, "", f"cannot read the file: {exc.strerror}")]) from None
+    if len(data) > max_bytes:
+        size = max(len(data), path.stat().st_size)
+        message = f"file is {size_text(size)}, over the {size_text(max_bytes)} limit"
+        raise RegisterError([Problem(name, 1, "", message)])
+    return data
+
+
+def _at_most(
+    name: str, rows: Iterator[tuple[int, list[Cell]]], limit: int
+) -> Iterator[tuple[int, list[Cell]]]:
+    for count, (number, cells) in enumerate(rows, start=1):
+        if count > limit:
+            message = f"more than {limit:,} data rows; a register file may hold at most {limit:,}"
+            raise RegisterError([Problem(name, number, "", message)])
+        yield number, cells
 
 
 def _present(cells: list[Cell]) -> bool:
@@ -116,24 +180,23 @@ def _present(cells: list[Cell]) -> bool:
     return any(not isinstance(cell, str) or cell.strip() for cell in cells) if cells else False
 
 
-def _csv_rows(name: str, data: bytes) -> list[tuple[int, list[Cell]]]:
+def _csv_rows(name: str, data: bytes) -> Generator[tuple[int, list[Cell]]]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise RegisterError([Problem(name, 1, "", "file is UTF-16 text; save it as CSV UTF-8")])
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RegisterError([_decode_problem(name, data, exc)]) from None
-    rows: list[tuple[int, list[Cell]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")  # decoded as read
     number = 0
     try:
-        for number, cells in enumerate(reader, start=1):
-            rows.append((number, list(cells)))
+        for number, cells in enumerate(csv.reader(text), start=1):
+            yield number, list(cells)
+    except UnicodeDecodeError:
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:  # decoded whole again, to say where
+            raise RegisterError([_decode_problem(name, body, exc)]) from None
+        raise
     except csv.Error as exc:
         raise RegisterError([Problem(name, number + 1, "", f"not valid CSV: {exc}")]) from None
-    return rows
 
 
 def _decode_problem(name: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
@@ -157,23 +220,13 @@ def _decode_problem(name: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
     return Problem(name, row, column, message)
 
 
-def _xlsx_rows(name: str, data: bytes) -> list[tuple[int, list[Cell]]]:
+def _xlsx_rows(name: str, data: bytes, max_bytes: int) -> Generator[tuple[int, list[Cell]]]:
     """The first sheet's rows; formulas come back as their text (``=...``) so they can be refused."""
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        message = f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"
-        raise RegisterError([Problem(name, 1, "", message)]) from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows: list[tuple[int, list[Cell]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, [_xlsx_cell(value) for value in values]))
-        return rows
-    finally:
-        workbook.close()
+        for number, values in xlsx_rows(data, max_bytes):
+            yield number, [_xlsx_cell(value) for value in values]
+    except XlsxError as exc:
+        raise RegisterError([Problem(name, exc.row, exc.column, exc.message)]) from None
 
 
 def _xlsx_cell(value: object) -> Cell:

@@ -128,9 +128,15 @@ def process_gone(run: PipelineRun) -> bool:
     return False
 
 
-def register_hashes(session: Session) -> tuple[set[str], dict[str, str]]:
-    """The SHA-256 of each register file in force (standards, licences, unsafe list), and of each
-    scheduled register file the latest register step rejected, by its name."""
+REFUSED = ("rejected", "rejected before", "failed")
+"""Results of the register step that hold a file back until its content changes."""
+
+
+def register_hashes(session: Session, look_back: int = 50) -> tuple[set[str], dict[str, tuple[str, str]]]:
+    """The SHA-256 of each register file in force (standards, licences, unsafe list), and for each
+    scheduled register file that the register step refused, by its name: the SHA-256 refused and why.
+    The refusals are those of the latest register step that recorded its files (one that failed as a
+    whole records none), among the last ``look_back``."""
     current = session.scalar(select(RegisterVersion).order_by(RegisterVersion.id.desc()).limit(1))
     pointers = [] if current is None else [current.standards_from, current.licences_from, current.unsafe_from]
     in_force = set(
@@ -140,19 +146,21 @@ def register_hashes(session: Session) -> tuple[set[str], dict[str, str]]:
             )
         )
     )
-    last = session.scalar(
+    steps = session.scalars(
         select(PipelineStep)
         .where(PipelineStep.name == "register", PipelineStep.status.in_(("ok", "failed")))
         .order_by(PipelineStep.id.desc())
-        .limit(1)
+        .limit(look_back)
     )
-    files = (last.stats or {}).get("files", {}) if last is not None else {}
-    rejected = {
-        name: entry["sha256"]
+    files: dict[str, dict[str, Any]] = next(
+        (stats["files"] for step in steps if (stats := step.stats or {}).get("files")), {}
+    )
+    refused = {
+        name: (entry["sha256"], str(entry.get("reason") or ""))
         for name, entry in files.items()
-        if entry.get("result") in ("rejected", "rejected before") and entry.get("sha256")
+        if entry.get("result") in REFUSED and entry.get("sha256")
     }
-    return in_force, rejected
+    return in_force, refused
 
 
 def resumable_sites(session: Session, job: str, names: Iterable[str], grace_s: int) -> set[str]:
