@@ -1,14 +1,17 @@
 """Verifying an ETDA case file (``tisiwatch verify``): every file's SHA-256 against the signed manifest.
 
 A case file comes from elsewhere, so nothing in it is trusted before it is checked, and nothing is
-extracted: entries are read as streams and hashed, in bounded memory. Refused before anything is read:
-entry names that are absolute, climb out with ``..``, hold a backslash or control characters, or appear
-twice; symbolic links; entries that overlap (the trick of the largest zip bombs), declare more than
-:class:`Limits` allow, or use a compression method other than stored or deflate (deflate expands
-1,032:1 at most, and no entry is read past the size it declares: zipfile stops there and checks the
-CRC). Then the signature of ``manifest.json`` is checked with the public key in the file (and, when
-given, against the key the receiver expects), and each file against the manifest: altered, missing and
-extra files are each named.
+extracted: entries are read as streams and hashed, in bounded memory. Hostile archives (names that
+escape or hide, symbolic links, duplicate names, zip bombs) are refused before anything is read
+(:mod:`reports.archive`).
+
+A case file that was unpacked and zipped again by ordinary tools is read as such: folder entries (a
+name ending in ``/``, holding no data) are not files, and when ``manifest.json`` is not at the top of
+the archive the one shallowest folder that holds it (``cases/``, or ``./`` as ``tar`` writes) is the
+case file's root; anything outside it is extra. Then the signature of ``manifest.json`` is checked with
+the public key in the file (and, when given, against the key the receiver expects), and each file
+against the manifest: altered, missing and extra files (and folders that hold no file of the manifest)
+are each named.
 """
 
 from __future__ import annotations
@@ -16,32 +19,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import stat
 import zipfile
 import zlib
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
+from reports.archive import Limits, safe_entries, shown, unsafe_name
 from reports.casefile import FORMAT, FORMAT_VERSION, MANIFEST, PUBLIC_KEY, SIGNATURE
 from reports.signing import fingerprint, load_public, signature_holds
 
 CHUNK = 1 << 16
-_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}  # deflate expands 1,032:1 at most; others more
-_LOCAL_HEADER = 30  # bytes before the name in a ZIP local file header
+LIMITS = Limits()
+_OWN = (MANIFEST, SIGNATURE, PUBLIC_KEY)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What a case file may declare before it is refused unread (uncompressed sizes)."""
-
-    entries: int = 1_000_000
-    total_bytes: int = 64 << 30
-    entry_bytes: int = 16 << 30
-    manifest_bytes: int = 256 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +57,8 @@ class Verification:
     files: int = 0
     created_at: str | None = None
     key_fingerprint: str | None = None
+    root: str = ""
+    """The folder of the archive the case file's files are in ("" for its top)."""
 
     @property
     def ok(self) -> bool:
@@ -74,31 +68,7 @@ class Verification:
         self.problems.append(Problem(shown(name), problem))
 
 
-def shown(name: str, limit: int = 200) -> str:
-    """A name from the archive as it may be printed: invisible characters as ``\\u`` escapes, cut short."""
-    text = _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04x}", name)
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def unsafe_name(name: str) -> str | None:
-    """Why an entry name may not be used, or None."""
-    pure = PurePosixPath(name)
-    if not name:
-        return "an entry without a name"
-    if "\\" in name:
-        return "a backslash in the name"
-    if _INVISIBLE.search(name):
-        return "control or direction characters in the name"
-    if pure.is_absolute() or PureWindowsPath(name).drive or re.match(r"[A-Za-z]:", name):
-        return "an absolute path"
-    if ".." in pure.parts:
-        return "a path that climbs out with '..'"
-    return None
-
-
-def verify_casefile(
-    path: Path, *, public_key: bytes | None = None, limits: Limits = Limits()
-) -> Verification:
+def verify_casefile(path: Path, *, public_key: bytes | None = None, limits: Limits = LIMITS) -> Verification:
     """Check the case file at ``path``; ``public_key`` (PEM) is the key the receiver expects it signed with."""
     result = Verification(path)
     try:
@@ -109,10 +79,14 @@ def verify_casefile(
         )
         return result
     with archive:
-        entries = _entries(archive, result, limits)
+        entries = safe_entries(archive, result.path.name, limits, result.add)
         if entries is None:
             return result
-        body = _read(archive, entries, MANIFEST, limits.manifest_bytes, result)
+        root = _root([info.orig_filename for info in archive.infolist()], result)
+        if root is None:
+            return result
+        result.root = root
+        body = _read(archive, entries, root + MANIFEST, limits.manifest_bytes, result)
         if body is None:
             return result
         manifest = _manifest(body, result)
@@ -124,57 +98,37 @@ def verify_casefile(
     return result
 
 
-def _entries(
-    archive: zipfile.ZipFile, result: Verification, limits: Limits
-) -> dict[str, zipfile.ZipInfo] | None:
-    """The entries that may be read, by name; None if the whole archive is refused."""
-    infos = archive.infolist()
-    if len(infos) > limits.entries:
-        result.add(result.path.name, f"{len(infos):,} entries, more than {limits.entries:,}: refused unread")
+def _root(names: list[str], result: Verification) -> str | None:
+    """The folder that holds the case file: the top, or else the one shallowest folder that holds a
+    manifest.json (the case file was unpacked and zipped again as a folder); None if there is none."""
+    if MANIFEST in names:
+        return ""
+    depths: dict[int, list[str]] = {}
+    for name in names:
+        if name.endswith("/" + MANIFEST):
+            depths.setdefault(name.count("/"), []).append(name[: -len(MANIFEST)])
+    if not depths:
+        result.add(MANIFEST, "missing")
         return None
-    if sum(info.file_size for info in infos) > limits.total_bytes:
+    folders = sorted(set(depths[min(depths)]))
+    if len(folders) > 1:
+        several = ", ".join(shown(folder, 60) for folder in folders[:5])
         result.add(
-            result.path.name, f"declares more than {limits.total_bytes:,} bytes in all: refused unread"
+            MANIFEST,
+            f"missing at the top of the archive and found in more than one folder ({several}): "
+            "which is the case file?",
         )
         return None
-    if _overlapping(archive, infos, result):
-        return None
-    counts = Counter(info.orig_filename for info in infos)
-    twice = {name for name, count in counts.items() if count > 1}
-    for name in sorted(twice):
-        result.add(name, "refused: the name appears more than once in the archive")
-    entries: dict[str, zipfile.ZipInfo] = {}
-    for info in infos:
-        name = info.orig_filename
-        if name in twice:
-            continue
-        reason = unsafe_name(name)
-        if reason is None and stat.S_ISLNK(info.external_attr >> 16):
-            reason = "a symbolic link"
-        if reason is None and info.file_size > limits.entry_bytes:
-            reason = f"declares {info.file_size:,} bytes, more than {limits.entry_bytes:,}"
-        if reason is None and info.compress_type not in _METHODS:
-            reason = f"compression method {info.compress_type}, not stored or deflate"
-        if reason is not None:
-            result.add(name, f"refused: {reason}")
-        else:
-            entries[name] = info
-    return entries
+    return folders[0]
 
 
-def _overlapping(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], result: Verification) -> bool:
-    """Whether two entries share bytes (or run into the central directory): such an archive is refused."""
-    ordered = sorted(infos, key=lambda info: info.header_offset)
-    ends = [info.header_offset for info in ordered[1:]] + [getattr(archive, "start_dir", 1 << 62)]
-    for info, end in zip(ordered, ends, strict=False):  # no entries: nothing to compare
-        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-        name_length = len(info.orig_filename.encode(encoding, "replace"))
-        if info.header_offset + _LOCAL_HEADER + name_length + info.compress_size > end:
-            result.add(
-                info.orig_filename, "overlaps another entry (a zip bomb?): the archive is refused unread"
-            )
-            return True
-    return False
+def _folders(paths: Iterable[str]) -> set[str]:
+    """Every folder that holds one of ``paths``, as ``a/``, ``a/b/``."""
+    folders: set[str] = set()
+    for path in paths:
+        parts = path.split("/")[:-1]
+        folders.update("/".join(parts[:end]) + "/" for end in range(1, len(parts) + 1))
+    return folders
 
 
 def _read(
@@ -233,6 +187,8 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
                 )
                 return None
         reason = unsafe_name(path) or ("listed twice" if path in listed else None)
+        if path.endswith("/"):
+            reason = "a folder, not a file"
         if path in {MANIFEST, SIGNATURE, PUBLIC_KEY}:
             reason = "the manifest cannot list itself, its signature or its key"
         if reason is not None:
@@ -249,23 +205,24 @@ def _signature(
 ) -> None:  # fmt: skip
     """The signature of manifest.json under the key in the archive, the key the manifest names, and the
     key the receiver expects."""
-    signature = _read(archive, entries, SIGNATURE, 1024, result)
-    pem = _read(archive, entries, PUBLIC_KEY, 16 << 10, result)
+    signature = _read(archive, entries, result.root + SIGNATURE, 1024, result)
+    pem = _read(archive, entries, result.root + PUBLIC_KEY, 16 << 10, result)
     if signature is None or pem is None:
         return
     try:
         key = load_public(pem)
     except ValueError as exc:
-        result.add(PUBLIC_KEY, f"not an Ed25519 public key ({exc})")
+        result.add(result.root + PUBLIC_KEY, f"not an Ed25519 public key ({exc})")
         return
     result.key_fingerprint = fingerprint(key)
     if not signature_holds(key, body, signature):
         result.add(
-            SIGNATURE, "does not match manifest.json under the public key: altered or signed by another key"
+            result.root + SIGNATURE,
+            "does not match manifest.json under the public key: altered or signed by another key",
         )
     named = ((manifest or {}).get("signature") or {}).get("key_fingerprint")
     if isinstance(named, str) and named != result.key_fingerprint:
-        result.add(PUBLIC_KEY, f"is not the key the manifest names ({shown(named, 70)})")
+        result.add(result.root + PUBLIC_KEY, f"is not the key the manifest names ({shown(named, 70)})")
     if expected is not None:
         try:
             wanted = fingerprint(load_public(expected))
@@ -273,19 +230,28 @@ def _signature(
             result.add("the expected key", f"not an Ed25519 public key ({exc})")
             return
         if wanted != result.key_fingerprint:
-            result.add(PUBLIC_KEY, f"key {result.key_fingerprint} is not the expected key {wanted}")
+            result.add(
+                result.root + PUBLIC_KEY, f"key {result.key_fingerprint} is not the expected key {wanted}"
+            )
 
 
 def _files(
     archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], listed: dict[str, tuple[str, int]],
     result: Verification,
 ) -> None:  # fmt: skip
-    """Every entry against the manifest: altered, extra and missing files."""
+    """Every entry against the manifest: altered, extra and missing files, and folders that hold none."""
     refused = {problem.file for problem in result.problems}
+    root = result.root
+    folders = _folders(root + path for path in [*listed, *_OWN])
     for name, info in entries.items():
-        if name in {MANIFEST, SIGNATURE, PUBLIC_KEY}:
+        path = name[len(root) :] if name.startswith(root) else None
+        if name.endswith("/"):
+            if name not in folders and name != root:
+                result.add(name, "extra: a folder that holds no file of the manifest")
             continue
-        if name not in listed:
+        if path in _OWN:
+            continue
+        if path is None or path not in listed:
             result.add(name, "extra: in the archive, not in the manifest")
             continue
         digest, size = hashlib.sha256(), 0
@@ -297,8 +263,8 @@ def _files(
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
             result.add(name, f"cannot be read ({exc})")
             continue
-        if (digest.hexdigest(), size) != listed[name]:
+        if (digest.hexdigest(), size) != listed[path]:
             result.add(name, "altered: its SHA-256 is not the one in the manifest")
-    for name in sorted(set(listed) - set(entries)):
-        if shown(name) not in refused:
-            result.add(name, "missing: listed in the manifest, not in the archive")
+    for path in sorted(set(listed) - {name[len(root) :] for name in entries if name.startswith(root)}):
+        if shown(root + path) not in refused:
+            result.add(root + path, "missing: listed in the manifest, not in the archive")
