@@ -9,9 +9,9 @@ A case file that was unpacked and zipped again by ordinary tools is read as such
 name ending in ``/``, holding no data) are not files, and when ``manifest.json`` is not at the top of
 the archive the one shallowest folder that holds it (``cases/``, or ``./`` as ``tar`` writes) is the
 case file's root; anything outside it is extra. Then the signature of ``manifest.json`` is checked with
-the public key in the file (and, when given, against the key the receiver expects), and each file
-against the manifest: altered, missing and extra files (and folders that hold no file of the manifest)
-are each named.
+the public key in the file, the signer against the trusted keys (:mod:`reports.trust`) when any are
+given, and each file against the manifest: altered, missing and extra files (and folders that hold no
+file of the manifest) are each named.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,10 @@ from typing import Any
 from reports.archive import Limits, safe_entries, shown, unsafe_name
 from reports.casefile import FORMAT, FORMAT_VERSION, MANIFEST, PUBLIC_KEY, SIGNATURE
 from reports.signing import fingerprint, load_public, signature_holds
+from reports.trust import TrustedKey
 
 CHUNK = 1 << 16
+EXIT_OK, EXIT_FAILED, EXIT_UNCHECKED = 0, 1, 3
 LIMITS = Limits()
 _OWN = (MANIFEST, SIGNATURE, PUBLIC_KEY)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -49,7 +51,9 @@ class Problem:
 
 @dataclass(slots=True)
 class Verification:
-    """The outcome of :func:`verify_casefile`: no problems means every hash and the signature hold."""
+    """The outcome of :func:`verify_casefile`. No problems means every hash and the signature hold (and,
+    when trusted keys were given, the signer is one of them); ``signed_by`` names the trusted key that
+    signed it, and is None when the signer was not checked."""
 
     path: Path
     problems: list[Problem] = field(default_factory=list)
@@ -59,17 +63,27 @@ class Verification:
     key_fingerprint: str | None = None
     root: str = ""
     """The folder of the archive the case file's files are in ("" for its top)."""
+    signed_by: TrustedKey | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def exit_code(self) -> int:
+        """0 when all holds and a trusted key signed it, 1 on any problem, 3 when the signer was not checked."""
+        if self.problems:
+            return EXIT_FAILED
+        return EXIT_OK if self.signed_by is not None else EXIT_UNCHECKED
+
     def add(self, name: str, problem: str) -> None:
         self.problems.append(Problem(shown(name), problem))
 
 
-def verify_casefile(path: Path, *, public_key: bytes | None = None, limits: Limits = LIMITS) -> Verification:
-    """Check the case file at ``path``; ``public_key`` (PEM) is the key the receiver expects it signed with."""
+def verify_casefile(
+    path: Path, *, trusted: Sequence[TrustedKey] = (), limits: Limits = LIMITS
+) -> Verification:
+    """Check the case file at ``path``; it must be signed by one of ``trusted``, when any are given."""
     result = Verification(path)
     try:
         archive = zipfile.ZipFile(path)
@@ -90,7 +104,7 @@ def verify_casefile(path: Path, *, public_key: bytes | None = None, limits: Limi
         if body is None:
             return result
         manifest = _manifest(body, result)
-        _signature(archive, entries, body, manifest, public_key, result)
+        _signature(archive, entries, body, manifest, trusted, result)
         if manifest is not None:
             listed = _listed(manifest, result)
             if listed is not None:
@@ -201,10 +215,10 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
 
 def _signature(
     archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], body: bytes, manifest: dict[str, Any] | None,
-    expected: bytes | None, result: Verification,
+    trusted: Sequence[TrustedKey], result: Verification,
 ) -> None:  # fmt: skip
-    """The signature of manifest.json under the key in the archive, the key the manifest names, and the
-    key the receiver expects."""
+    """The signature of manifest.json under the key in the archive, the key the manifest names, and
+    the signer among the trusted keys."""
     signature = _read(archive, entries, result.root + SIGNATURE, 1024, result)
     pem = _read(archive, entries, result.root + PUBLIC_KEY, 16 << 10, result)
     if signature is None or pem is None:
@@ -214,24 +228,22 @@ def _signature(
     except ValueError as exc:
         result.add(result.root + PUBLIC_KEY, f"not an Ed25519 public key ({exc})")
         return
-    result.key_fingerprint = fingerprint(key)
+    signer = result.key_fingerprint = fingerprint(key)
     if not signature_holds(key, body, signature):
         result.add(
             result.root + SIGNATURE,
             "does not match manifest.json under the public key: altered or signed by another key",
         )
+        return
     named = ((manifest or {}).get("signature") or {}).get("key_fingerprint")
-    if isinstance(named, str) and named != result.key_fingerprint:
+    if isinstance(named, str) and named != signer:
         result.add(result.root + PUBLIC_KEY, f"is not the key the manifest names ({shown(named, 70)})")
-    if expected is not None:
-        try:
-            wanted = fingerprint(load_public(expected))
-        except ValueError as exc:
-            result.add("the expected key", f"not an Ed25519 public key ({exc})")
-            return
-        if wanted != result.key_fingerprint:
+    if trusted:
+        result.signed_by = next((known for known in trusted if known.fingerprint == signer), None)
+        if result.signed_by is None:
+            keys = "; ".join(f"{shown(known.name, 64)} {known.fingerprint}" for known in trusted)
             result.add(
-                result.root + PUBLIC_KEY, f"key {result.key_fingerprint} is not the expected key {wanted}"
+                result.root + PUBLIC_KEY, f"signed by key {signer}, which is not a trusted key ({keys})"
             )
 
 
@@ -268,3 +280,29 @@ def _files(
     for path in sorted(set(listed) - {name[len(root) :] for name in entries if name.startswith(root)}):
         if shown(root + path) not in refused:
             result.add(root + path, "missing: listed in the manifest, not in the archive")
+
+
+def summary(result: Verification) -> list[str]:
+    """What ``tisiwatch verify`` prints: a FAILED line per problem; OK and who signed it; or, when no
+    trusted key could check the signer, that it was NOT checked and the fingerprint to compare."""
+    if result.problems:
+        return [f"FAILED {problem}" for problem in result.problems]
+    holds = f"{shown(result.path.name)}: {result.cases} cases, {result.files} files; every hash and the signature hold"
+    if result.signed_by is not None:
+        lines = [
+            f"OK {holds}; signed by {shown(result.signed_by.name, 64)} (fingerprint {result.key_fingerprint})"
+        ]
+    else:
+        lines = [
+            f"SIGNER NOT CHECKED {holds}, but who signed it was NOT checked: there is no trusted key to "
+            "compare the signing key with.",
+            f"signing key fingerprint (SHA-256): {result.key_fingerprint}",
+            "Compare it with the fingerprint the sender gave you by another channel (telephone, letter). "
+            "If they are the same, trust the sender's public key file once: "
+            "tisiwatch keys trust FILE --name NAME",
+        ]
+    if result.root:
+        lines.append(
+            f"(the case file is in the folder {shown(result.root, 80)} of the archive: it was unpacked and zipped again)"
+        )
+    return lines
