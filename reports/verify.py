@@ -169,14 +169,16 @@ def _manifest(body: bytes, result: Verification) -> dict[str, Any] | None:
     try:
         manifest: Any = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        result.add(MANIFEST, f"not valid JSON ({exc})")
+        result.add(result.root + MANIFEST, f"not valid JSON ({exc})")
         return None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        result.add(MANIFEST, f"not a manifest of format {FORMAT!r}")
+        result.add(result.root + MANIFEST, f"not a manifest of format {FORMAT!r}")
         return None
     if manifest.get("format_version") != FORMAT_VERSION:
         version = shown(repr(manifest.get("format_version")), 40)
-        result.add(MANIFEST, f"format version {version}; this tisiwatch reads version {FORMAT_VERSION}")
+        result.add(
+            result.root + MANIFEST, f"format version {version}; this tisiwatch reads version {FORMAT_VERSION}"
+        )
         return None
     result.cases = manifest["cases"] if isinstance(manifest.get("cases"), int) else None
     result.created_at = shown(str(manifest.get("created_at")), 40)
@@ -187,7 +189,7 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
     """The files the manifest lists, path → (SHA-256, size); None if the list cannot be used."""
     files = manifest.get("files")
     if not isinstance(files, list):
-        result.add(MANIFEST, "no list of files")
+        result.add(result.root + MANIFEST, "no list of files")
         return None
     listed: dict[str, tuple[str, int]] = {}
     for item in files:
@@ -197,7 +199,8 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
                 pass
             case _:
                 result.add(
-                    MANIFEST, f"a file entry that is not a path, SHA-256 and size: {shown(repr(item), 80)}"
+                    result.root + MANIFEST,
+                    f"a file entry that is not a path, SHA-256 and size: {shown(repr(item), 80)}",
                 )
                 return None
         reason = unsafe_name(path) or ("listed twice" if path in listed else None)
@@ -206,7 +209,7 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
         if path in {MANIFEST, SIGNATURE, PUBLIC_KEY}:
             reason = "the manifest cannot list itself, its signature or its key"
         if reason is not None:
-            result.add(MANIFEST, f"lists {shown(path)!r}: {reason}")
+            result.add(result.root + MANIFEST, f"lists {shown(path)!r}: {reason}")
             return None
         listed[path] = (digest, size)
     result.files = len(listed)
@@ -287,7 +290,10 @@ def summary(result: Verification) -> list[str]:
     trusted key could check the signer, that it was NOT checked and the fingerprint to compare."""
     if result.problems:
         return [f"FAILED {problem}" for problem in result.problems]
-    holds = f"{shown(result.path.name)}: {result.cases} cases, {result.files} files; every hash and the signature hold"
+    holds = (
+        f"{shown(result.path.name)}: {result.cases} cases, {result.files} files; "
+        "every hash and the signature hold"
+    )
     if result.signed_by is not None:
         lines = [
             f"OK {holds}; signed by {shown(result.signed_by.name, 64)} (fingerprint {result.key_fingerprint})"

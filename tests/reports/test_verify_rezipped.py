@@ -144,3 +144,10 @@ def test_hostile_entries_in_a_zipped_again_file_stay_refused(unpacked: Path) -> 
         "cases/cases.csv: refused: the name appears more than once in the archive",
         f"cases/{P1}link: refused: a symbolic link",
     ]
+
+
+def test_problems_of_the_manifest_name_it_in_its_folder(unpacked: Path) -> None:
+    (unpacked / "manifest.json").write_text("{not json")
+    problems = [str(problem) for problem in verify_casefile(zip_folder(unpacked)).problems]
+    assert [problem.split(": ")[0] for problem in problems] == ["cases/manifest.json", "cases/manifest.sig"]
+    assert problems[0].startswith("cases/manifest.json: not valid JSON (")
