@@ -74,11 +74,16 @@ schedule_app = typer.Typer(help="Run the daily pipeline on a timetable (APSchedu
 demo_app = typer.Typer(
     help="Run tisiwatch end to end against local demo marketplaces.", invoke_without_command=True
 )
+keys_app = typer.Typer(
+    help="Keys of ETDA case files: this installation's public key, and the keys verify trusts.",
+    no_args_is_help=True,
+)
 app.add_typer(register_app, name="register")
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 errors = Console(stderr=True)
@@ -553,6 +558,7 @@ def export_cases(
     """Export signed ETDA case files for violating listings."""
     from reports.casefile import export_cases as run_export
     from reports.signing import SigningKeyError
+    from reports.trust import own_key_path
 
     try:
         day = None if since is None else date.fromisoformat(since)
@@ -568,34 +574,165 @@ def export_cases(
         errors.print(f"warning: … and {len(summary.problems) - 20} more, all listed in manifest.json")
     console.print(f"wrote {summary.cases} cases to {out}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"signing key fingerprint (SHA-256): {summary.key_fingerprint}", highlight=False)
+    console.print(
+        f"public key to hand to ETDA: {own_key_path(state.settings)} (see tisiwatch keys show)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+TRUSTED_KEYS_HELP = (
+    "Trusted-keys file (default: verify.trusted_keys, keys/trusted-keys.pem in the data directory)."
+)
 
 
 @app.command()
 def verify(
     file: Annotated[Path, typer.Argument(help="A cases-*.zip file.")],
     key: Annotated[
-        Path | None, typer.Option(help="The sender's public key (PEM) that the file must be signed with.")
+        Path | None,
+        typer.Option(help="The sender's public key (PEM) that the file must be signed with; only this key."),
     ] = None,
+    trusted_keys: Annotated[Path | None, typer.Option(help=TRUSTED_KEYS_HELP)] = None,
 ) -> None:
-    """Verify an ETDA case file: every hash and the signature."""
-    from reports.verify import verify_casefile
+    """Verify an ETDA case file: every hash, the signature, and that a trusted key signed it.
+
+    The signer must be a trusted key (tisiwatch keys list) or, with --key, that one key.
+
+    Exit status:
+    0 OK: every hash and the signature hold, and a trusted key signed it;
+    1 FAILED: a file, the signature or the signer does not hold (one line each);
+    2 the check could not start: the --key or trusted-keys file cannot be read;
+    3 SIGNER NOT CHECKED: every hash and the signature hold, but no key is trusted to check who signed it.
+    """
+
+    from reports.archive import shown
+    from reports.trust import TrustedKey, TrustError, key_file
+    from reports.trust import trusted_keys as keys_trusted
+    from reports.verify import summary, verify_casefile
 
     try:
-        expected = None if key is None else key.read_bytes()
-    except OSError as exc:
-        fail(f"--key: {exc.strerror}")
-    result = verify_casefile(file, public_key=expected)
-    if not result.ok:
-        for problem in result.problems:
-            console.print(f"FAILED {problem}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        if key is not None:
+            trusted = [TrustedKey(f"the key in {shown(key.name, 64)}", key_file(key))]
+        else:
+            trusted = keys_trusted(state.settings, trusted_keys)
+    except TrustError as exc:
+        fail(f"{'--key' if key is not None else 'trusted keys'}: {exc}", code=2)
+    result = verify_casefile(file, trusted=trusted)
+    for line in summary(result):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(result.exit_code)
+
+
+@keys_app.command("show")
+def keys_show(
+    create: Annotated[
+        bool, typer.Option("--create", help="Create the key pair first if there is none, as an export would.")
+    ] = False,
+) -> None:
+    """This installation's case-file public key and its fingerprint, to hand to ETDA."""
+
+    from reports.signing import SigningKeyError, public_pem, signing_key
+    from reports.trust import TrustError, own_key, own_key_path
+
+    try:
+        if create:
+            signing_key(state.settings.data_dir)
+        mine = own_key(state.settings)
+    except (SigningKeyError, TrustError) as exc:
+        fail(str(exc))
+    if mine is None:
+        fail(
+            "this installation has no case-file key yet; tisiwatch export cases or keys show --create makes it"
+        )
     console.print(
-        f"OK {file.name}: {result.cases} cases, {result.files} files; every hash and the signature hold "
-        f"(key fingerprint {result.key_fingerprint})",
+        f"this installation's case-file public key: {own_key_path(state.settings)}",
         markup=False,
         highlight=False,
         soft_wrap=True,
     )
+    console.print(f"fingerprint (SHA-256): {mine.fingerprint}", highlight=False, soft_wrap=True)
+    console.print(
+        "Hand ETDA this file, and tell them the fingerprint by another channel (telephone, letter); "
+        "they trust it once with: tisiwatch keys trust FILE --name TISI",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        public_pem(mine.key).decode("ascii").rstrip(), markup=False, highlight=False, soft_wrap=True
+    )
+
+
+@keys_app.command("list")
+def keys_list(trusted_keys: Annotated[Path | None, typer.Option(help=TRUSTED_KEYS_HELP)] = None) -> None:
+    """The keys verify trusts to sign case files: the trusted-keys file's and this installation's."""
+    from rich.text import Text
+
+    from reports.trust import TrustError, trusted_keys_path
+    from reports.trust import trusted_keys as keys_trusted
+
+    path = trusted_keys_path(state.settings, trusted_keys)
+    try:
+        keys = keys_trusted(state.settings, trusted_keys)
+    except TrustError as exc:
+        fail(f"trusted keys: {exc}", code=2)
+    console.print(f"trusted-keys file: {path}", markup=False, highlight=False, soft_wrap=True)
+    if not keys:
+        console.print(
+            "no trusted keys: verify cannot check who signed a case file (exit code 3); "
+            "trust the sender's public key with: tisiwatch keys trust FILE --name NAME",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    table = Table("name", "fingerprint (SHA-256)")
+    for known in keys:
+        table.add_row(Text(known.name), known.fingerprint)
+    console.print(table)
+
+
+@keys_app.command("trust")
+def keys_trust(
+    file: Annotated[Path, typer.Argument(help="The sender's Ed25519 public key (PEM), received from them.")],
+    name: Annotated[str, typer.Option(help="Whose key it is, as verify will say it: TISI.")],
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(help="The fingerprint the sender gave you; the key is trusted only if it is this."),
+    ] = None,
+    trusted_keys: Annotated[Path | None, typer.Option(help=TRUSTED_KEYS_HELP)] = None,
+) -> None:
+    """Trust a sender's public key: case files it signs then verify as signed by NAME."""
+
+    from reports.trust import TrustError, key_file, trust, trusted_keys_path
+
+    path = trusted_keys_path(state.settings, trusted_keys)
+    try:
+        known, added = trust(path, key_file(file), name, expected_fingerprint=fingerprint)
+    except TrustError as exc:
+        fail(str(exc))
+    if not added:
+        console.print(
+            f"already trusted as {known.name}: fingerprint {known.fingerprint}", markup=False, highlight=False
+        )
+        return
+    console.print(
+        f"trusted {known.name}: fingerprint {known.fingerprint}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(f"written to {path}", markup=False, highlight=False, soft_wrap=True)
+    if fingerprint is None:
+        console.print(
+            "Compare this fingerprint with the one the sender gave you by another channel; if it differs, "
+            f"delete its block from {path.name}.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @schedule_app.command("run")

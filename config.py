@@ -135,6 +135,14 @@ class AlertsConfig(_Section):
         return self
 
 
+class VerifyConfig(_Section):
+    """``tisiwatch verify`` of ETDA case files (``reports.trust``)."""
+
+    trusted_keys: str = Field(default="keys/trusted-keys.pem", min_length=1)
+    """The trusted-keys file: the senders' Ed25519 public keys (PEM, each with a name); relative to the
+    data directory. ``tisiwatch keys trust FILE --name NAME`` adds one."""
+
+
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
@@ -228,6 +236,7 @@ class Settings(_Section):
     report: ReportConfig = ReportConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     alerts: AlertsConfig = AlertsConfig()
+    verify: VerifyConfig = VerifyConfig()
 
     @property
     def database_url(self) -> str:

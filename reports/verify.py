@@ -1,14 +1,17 @@
 """Verifying an ETDA case file (``tisiwatch verify``): every file's SHA-256 against the signed manifest.
 
 A case file comes from elsewhere, so nothing in it is trusted before it is checked, and nothing is
-extracted: entries are read as streams and hashed, in bounded memory. Refused before anything is read:
-entry names that are absolute, climb out with ``..``, hold a backslash or control characters, or appear
-twice; symbolic links; entries that overlap (the trick of the largest zip bombs), declare more than
-:class:`Limits` allow, or use a compression method other than stored or deflate (deflate expands
-1,032:1 at most, and no entry is read past the size it declares: zipfile stops there and checks the
-CRC). Then the signature of ``manifest.json`` is checked with the public key in the file (and, when
-given, against the key the receiver expects), and each file against the manifest: altered, missing and
-extra files are each named.
+extracted: entries are read as streams and hashed, in bounded memory. Hostile archives (names that
+escape or hide, symbolic links, duplicate names, zip bombs) are refused before anything is read
+(:mod:`reports.archive`).
+
+A case file that was unpacked and zipped again by ordinary tools is read as such: folder entries (a
+name ending in ``/``, holding no data) are not files, and when ``manifest.json`` is not at the top of
+the archive the one shallowest folder that holds it (``cases/``, or ``./`` as ``tar`` writes) is the
+case file's root; anything outside it is extra. Then the signature of ``manifest.json`` is checked with
+the public key in the file, the signer against the trusted keys (:mod:`reports.trust`) when any are
+given, and each file against the manifest: altered, missing and extra files (and folders that hold no
+file of the manifest) are each named.
 """
 
 from __future__ import annotations
@@ -16,32 +19,23 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import stat
 import zipfile
 import zlib
-from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
+from reports.archive import Limits, safe_entries, shown, unsafe_name
 from reports.casefile import FORMAT, FORMAT_VERSION, MANIFEST, PUBLIC_KEY, SIGNATURE
 from reports.signing import fingerprint, load_public, signature_holds
+from reports.trust import TrustedKey
 
 CHUNK = 1 << 16
-_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}  # deflate expands 1,032:1 at most; others more
-_LOCAL_HEADER = 30  # bytes before the name in a ZIP local file header
+EXIT_OK, EXIT_FAILED, EXIT_UNCHECKED = 0, 1, 3
+LIMITS = Limits()
+_OWN = (MANIFEST, SIGNATURE, PUBLIC_KEY)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What a case file may declare before it is refused unread (uncompressed sizes)."""
-
-    entries: int = 1_000_000
-    total_bytes: int = 64 << 30
-    entry_bytes: int = 16 << 30
-    manifest_bytes: int = 256 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +51,9 @@ class Problem:
 
 @dataclass(slots=True)
 class Verification:
-    """The outcome of :func:`verify_casefile`: no problems means every hash and the signature hold."""
+    """The outcome of :func:`verify_casefile`. No problems means every hash and the signature hold (and,
+    when trusted keys were given, the signer is one of them); ``signed_by`` names the trusted key that
+    signed it, and is None when the signer was not checked."""
 
     path: Path
     problems: list[Problem] = field(default_factory=list)
@@ -65,41 +61,29 @@ class Verification:
     files: int = 0
     created_at: str | None = None
     key_fingerprint: str | None = None
+    root: str = ""
+    """The folder of the archive the case file's files are in ("" for its top)."""
+    signed_by: TrustedKey | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def exit_code(self) -> int:
+        """0 when all holds and a trusted key signed it, 1 on any problem, 3 when the signer was not checked."""
+        if self.problems:
+            return EXIT_FAILED
+        return EXIT_OK if self.signed_by is not None else EXIT_UNCHECKED
+
     def add(self, name: str, problem: str) -> None:
         self.problems.append(Problem(shown(name), problem))
 
 
-def shown(name: str, limit: int = 200) -> str:
-    """A name from the archive as it may be printed: invisible characters as ``\\u`` escapes, cut short."""
-    text = _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04x}", name)
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def unsafe_name(name: str) -> str | None:
-    """Why an entry name may not be used, or None."""
-    pure = PurePosixPath(name)
-    if not name:
-        return "an entry without a name"
-    if "\\" in name:
-        return "a backslash in the name"
-    if _INVISIBLE.search(name):
-        return "control or direction characters in the name"
-    if pure.is_absolute() or PureWindowsPath(name).drive or re.match(r"[A-Za-z]:", name):
-        return "an absolute path"
-    if ".." in pure.parts:
-        return "a path that climbs out with '..'"
-    return None
-
-
 def verify_casefile(
-    path: Path, *, public_key: bytes | None = None, limits: Limits = Limits()
+    path: Path, *, trusted: Sequence[TrustedKey] = (), limits: Limits = LIMITS
 ) -> Verification:
-    """Check the case file at ``path``; ``public_key`` (PEM) is the key the receiver expects it signed with."""
+    """Check the case file at ``path``; it must be signed by one of ``trusted``, when any are given."""
     result = Verification(path)
     try:
         archive = zipfile.ZipFile(path)
@@ -109,14 +93,18 @@ def verify_casefile(
         )
         return result
     with archive:
-        entries = _entries(archive, result, limits)
+        entries = safe_entries(archive, result.path.name, limits, result.add)
         if entries is None:
             return result
-        body = _read(archive, entries, MANIFEST, limits.manifest_bytes, result)
+        root = _root([info.orig_filename for info in archive.infolist()], result)
+        if root is None:
+            return result
+        result.root = root
+        body = _read(archive, entries, root + MANIFEST, limits.manifest_bytes, result)
         if body is None:
             return result
         manifest = _manifest(body, result)
-        _signature(archive, entries, body, manifest, public_key, result)
+        _signature(archive, entries, body, manifest, trusted, result)
         if manifest is not None:
             listed = _listed(manifest, result)
             if listed is not None:
@@ -124,57 +112,37 @@ def verify_casefile(
     return result
 
 
-def _entries(
-    archive: zipfile.ZipFile, result: Verification, limits: Limits
-) -> dict[str, zipfile.ZipInfo] | None:
-    """The entries that may be read, by name; None if the whole archive is refused."""
-    infos = archive.infolist()
-    if len(infos) > limits.entries:
-        result.add(result.path.name, f"{len(infos):,} entries, more than {limits.entries:,}: refused unread")
+def _root(names: list[str], result: Verification) -> str | None:
+    """The folder that holds the case file: the top, or else the one shallowest folder that holds a
+    manifest.json (the case file was unpacked and zipped again as a folder); None if there is none."""
+    if MANIFEST in names:
+        return ""
+    depths: dict[int, list[str]] = {}
+    for name in names:
+        if name.endswith("/" + MANIFEST):
+            depths.setdefault(name.count("/"), []).append(name[: -len(MANIFEST)])
+    if not depths:
+        result.add(MANIFEST, "missing")
         return None
-    if sum(info.file_size for info in infos) > limits.total_bytes:
+    folders = sorted(set(depths[min(depths)]))
+    if len(folders) > 1:
+        several = ", ".join(shown(folder, 60) for folder in folders[:5])
         result.add(
-            result.path.name, f"declares more than {limits.total_bytes:,} bytes in all: refused unread"
+            MANIFEST,
+            f"missing at the top of the archive and found in more than one folder ({several}): "
+            "which is the case file?",
         )
         return None
-    if _overlapping(archive, infos, result):
-        return None
-    counts = Counter(info.orig_filename for info in infos)
-    twice = {name for name, count in counts.items() if count > 1}
-    for name in sorted(twice):
-        result.add(name, "refused: the name appears more than once in the archive")
-    entries: dict[str, zipfile.ZipInfo] = {}
-    for info in infos:
-        name = info.orig_filename
-        if name in twice:
-            continue
-        reason = unsafe_name(name)
-        if reason is None and stat.S_ISLNK(info.external_attr >> 16):
-            reason = "a symbolic link"
-        if reason is None and info.file_size > limits.entry_bytes:
-            reason = f"declares {info.file_size:,} bytes, more than {limits.entry_bytes:,}"
-        if reason is None and info.compress_type not in _METHODS:
-            reason = f"compression method {info.compress_type}, not stored or deflate"
-        if reason is not None:
-            result.add(name, f"refused: {reason}")
-        else:
-            entries[name] = info
-    return entries
+    return folders[0]
 
 
-def _overlapping(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], result: Verification) -> bool:
-    """Whether two entries share bytes (or run into the central directory): such an archive is refused."""
-    ordered = sorted(infos, key=lambda info: info.header_offset)
-    ends = [info.header_offset for info in ordered[1:]] + [getattr(archive, "start_dir", 1 << 62)]
-    for info, end in zip(ordered, ends, strict=False):  # no entries: nothing to compare
-        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-        name_length = len(info.orig_filename.encode(encoding, "replace"))
-        if info.header_offset + _LOCAL_HEADER + name_length + info.compress_size > end:
-            result.add(
-                info.orig_filename, "overlaps another entry (a zip bomb?): the archive is refused unread"
-            )
-            return True
-    return False
+def _folders(paths: Iterable[str]) -> set[str]:
+    """Every folder that holds one of ``paths``, as ``a/``, ``a/b/``."""
+    folders: set[str] = set()
+    for path in paths:
+        parts = path.split("/")[:-1]
+        folders.update("/".join(parts[:end]) + "/" for end in range(1, len(parts) + 1))
+    return folders
 
 
 def _read(
@@ -201,14 +169,16 @@ def _manifest(body: bytes, result: Verification) -> dict[str, Any] | None:
     try:
         manifest: Any = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        result.add(MANIFEST, f"not valid JSON ({exc})")
+        result.add(result.root + MANIFEST, f"not valid JSON ({exc})")
         return None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        result.add(MANIFEST, f"not a manifest of format {FORMAT!r}")
+        result.add(result.root + MANIFEST, f"not a manifest of format {FORMAT!r}")
         return None
     if manifest.get("format_version") != FORMAT_VERSION:
         version = shown(repr(manifest.get("format_version")), 40)
-        result.add(MANIFEST, f"format version {version}; this tisiwatch reads version {FORMAT_VERSION}")
+        result.add(
+            result.root + MANIFEST, f"format version {version}; this tisiwatch reads version {FORMAT_VERSION}"
+        )
         return None
     result.cases = manifest["cases"] if isinstance(manifest.get("cases"), int) else None
     result.created_at = shown(str(manifest.get("created_at")), 40)
@@ -219,7 +189,7 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
     """The files the manifest lists, path → (SHA-256, size); None if the list cannot be used."""
     files = manifest.get("files")
     if not isinstance(files, list):
-        result.add(MANIFEST, "no list of files")
+        result.add(result.root + MANIFEST, "no list of files")
         return None
     listed: dict[str, tuple[str, int]] = {}
     for item in files:
@@ -229,14 +199,17 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
                 pass
             case _:
                 result.add(
-                    MANIFEST, f"a file entry that is not a path, SHA-256 and size: {shown(repr(item), 80)}"
+                    result.root + MANIFEST,
+                    f"a file entry that is not a path, SHA-256 and size: {shown(repr(item), 80)}",
                 )
                 return None
         reason = unsafe_name(path) or ("listed twice" if path in listed else None)
+        if path.endswith("/"):
+            reason = "a folder, not a file"
         if path in {MANIFEST, SIGNATURE, PUBLIC_KEY}:
             reason = "the manifest cannot list itself, its signature or its key"
         if reason is not None:
-            result.add(MANIFEST, f"lists {shown(path)!r}: {reason}")
+            result.add(result.root + MANIFEST, f"lists {shown(path)!r}: {reason}")
             return None
         listed[path] = (digest, size)
     result.files = len(listed)
@@ -245,47 +218,55 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
 
 def _signature(
     archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], body: bytes, manifest: dict[str, Any] | None,
-    expected: bytes | None, result: Verification,
+    trusted: Sequence[TrustedKey], result: Verification,
 ) -> None:  # fmt: skip
-    """The signature of manifest.json under the key in the archive, the key the manifest names, and the
-    key the receiver expects."""
-    signature = _read(archive, entries, SIGNATURE, 1024, result)
-    pem = _read(archive, entries, PUBLIC_KEY, 16 << 10, result)
+    """The signature of manifest.json under the key in the archive, the key the manifest names, and
+    the signer among the trusted keys."""
+    signature = _read(archive, entries, result.root + SIGNATURE, 1024, result)
+    pem = _read(archive, entries, result.root + PUBLIC_KEY, 16 << 10, result)
     if signature is None or pem is None:
         return
     try:
         key = load_public(pem)
     except ValueError as exc:
-        result.add(PUBLIC_KEY, f"not an Ed25519 public key ({exc})")
+        result.add(result.root + PUBLIC_KEY, f"not an Ed25519 public key ({exc})")
         return
-    result.key_fingerprint = fingerprint(key)
+    signer = result.key_fingerprint = fingerprint(key)
     if not signature_holds(key, body, signature):
         result.add(
-            SIGNATURE, "does not match manifest.json under the public key: altered or signed by another key"
+            result.root + SIGNATURE,
+            "does not match manifest.json under the public key: altered or signed by another key",
         )
+        return
     named = ((manifest or {}).get("signature") or {}).get("key_fingerprint")
-    if isinstance(named, str) and named != result.key_fingerprint:
-        result.add(PUBLIC_KEY, f"is not the key the manifest names ({shown(named, 70)})")
-    if expected is not None:
-        try:
-            wanted = fingerprint(load_public(expected))
-        except ValueError as exc:
-            result.add("the expected key", f"not an Ed25519 public key ({exc})")
-            return
-        if wanted != result.key_fingerprint:
-            result.add(PUBLIC_KEY, f"key {result.key_fingerprint} is not the expected key {wanted}")
+    if isinstance(named, str) and named != signer:
+        result.add(result.root + PUBLIC_KEY, f"is not the key the manifest names ({shown(named, 70)})")
+    if trusted:
+        result.signed_by = next((known for known in trusted if known.fingerprint == signer), None)
+        if result.signed_by is None:
+            keys = "; ".join(f"{shown(known.name, 64)} {known.fingerprint}" for known in trusted)
+            result.add(
+                result.root + PUBLIC_KEY, f"signed by key {signer}, which is not a trusted key ({keys})"
+            )
 
 
 def _files(
     archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], listed: dict[str, tuple[str, int]],
     result: Verification,
 ) -> None:  # fmt: skip
-    """Every entry against the manifest: altered, extra and missing files."""
+    """Every entry against the manifest: altered, extra and missing files, and folders that hold none."""
     refused = {problem.file for problem in result.problems}
+    root = result.root
+    folders = _folders(root + path for path in [*listed, *_OWN])
     for name, info in entries.items():
-        if name in {MANIFEST, SIGNATURE, PUBLIC_KEY}:
+        path = name[len(root) :] if name.startswith(root) else None
+        if name.endswith("/"):
+            if name not in folders and name != root:
+                result.add(name, "extra: a folder that holds no file of the manifest")
             continue
-        if name not in listed:
+        if path in _OWN:
+            continue
+        if path is None or path not in listed:
             result.add(name, "extra: in the archive, not in the manifest")
             continue
         digest, size = hashlib.sha256(), 0
@@ -297,8 +278,37 @@ def _files(
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
             result.add(name, f"cannot be read ({exc})")
             continue
-        if (digest.hexdigest(), size) != listed[name]:
+        if (digest.hexdigest(), size) != listed[path]:
             result.add(name, "altered: its SHA-256 is not the one in the manifest")
-    for name in sorted(set(listed) - set(entries)):
-        if shown(name) not in refused:
-            result.add(name, "missing: listed in the manifest, not in the archive")
+    for path in sorted(set(listed) - {name[len(root) :] for name in entries if name.startswith(root)}):
+        if shown(root + path) not in refused:
+            result.add(root + path, "missing: listed in the manifest, not in the archive")
+
+
+def summary(result: Verification) -> list[str]:
+    """What ``tisiwatch verify`` prints: a FAILED line per problem; OK and who signed it; or, when no
+    trusted key could check the signer, that it was NOT checked and the fingerprint to compare."""
+    if result.problems:
+        return [f"FAILED {problem}" for problem in result.problems]
+    holds = (
+        f"{shown(result.path.name)}: {result.cases} cases, {result.files} files; "
+        "every hash and the signature hold"
+    )
+    if result.signed_by is not None:
+        lines = [
+            f"OK {holds}; signed by {shown(result.signed_by.name, 64)} (fingerprint {result.key_fingerprint})"
+        ]
+    else:
+        lines = [
+            f"SIGNER NOT CHECKED {holds}, but who signed it was NOT checked: there is no trusted key to "
+            "compare the signing key with.",
+            f"signing key fingerprint (SHA-256): {result.key_fingerprint}",
+            "Compare it with the fingerprint the sender gave you by another channel (telephone, letter). "
+            "If they are the same, trust the sender's public key file once: "
+            "tisiwatch keys trust FILE --name NAME",
+        ]
+    if result.root:
+        lines.append(
+            f"(the case file is in the folder {shown(result.root, 80)} of the archive: it was unpacked and zipped again)"
+        )
+    return lines

@@ -21,7 +21,8 @@ import cli
 from config import Settings
 from reports.casefile import case_id, export_cases
 from reports.signing import PUBLIC_KEY as PUBLIC_KEY_FILE
-from reports.signing import fingerprint
+from reports.signing import fingerprint, load_public
+from reports.trust import TrustedKey
 from reports.verify import Limits, verify_casefile
 from store.db import Store
 from tests.reports.test_casefile import scenario
@@ -61,8 +62,10 @@ def rewrite(
 DEFAULT_LIMITS = Limits()
 
 
-def problems(path: Path, *, public_key: bytes | None = None, limits: Limits = DEFAULT_LIMITS) -> list[str]:
-    return [str(problem) for problem in verify_casefile(path, public_key=public_key, limits=limits).problems]
+def problems(
+    path: Path, *, trusted: tuple[TrustedKey, ...] = (), limits: Limits = DEFAULT_LIMITS
+) -> list[str]:
+    return [str(problem) for problem in verify_casefile(path, trusted=trusted, limits=limits).problems]
 
 
 def test_a_case_file_as_exported_verifies(any_store: Store, settings: Settings, tmp_path: Path) -> None:
@@ -73,8 +76,10 @@ def test_a_case_file_as_exported_verifies(any_store: Store, settings: Settings, 
     assert result.cases == summary.cases == 7
     assert result.files == summary.files
     assert result.key_fingerprint == summary.key_fingerprint
-    expected = (settings.data_dir / "keys" / PUBLIC_KEY_FILE).read_bytes()
-    assert verify_casefile(tmp_path / "cases.zip", public_key=expected).ok
+    expected = TrustedKey("TISI", load_public((settings.data_dir / "keys" / PUBLIC_KEY_FILE).read_bytes()))
+    checked = verify_casefile(tmp_path / "cases.zip", trusted=[expected])
+    assert checked.ok
+    assert checked.signed_by == expected
 
 
 def test_an_altered_file_is_named(case_file: Path) -> None:
@@ -128,7 +133,7 @@ def test_a_broken_signature_is_named(case_file: Path) -> None:
     assert problems(unsigned) == ["manifest.sig: missing"]
 
 
-def test_a_file_re_signed_with_another_key_fails_against_the_expected_key(case_file: Path) -> None:
+def test_a_file_re_signed_with_another_key_fails_against_a_trusted_key(case_file: Path) -> None:
     with zipfile.ZipFile(case_file) as archive:
         genuine = archive.read("public_key.pem")
         manifest = json.loads(archive.read("manifest.json"))
@@ -147,7 +152,7 @@ def test_a_file_re_signed_with_another_key_fails_against_the_expected_key(case_f
         },
     )
     assert [problem.split(":")[0] for problem in problems(swapped)] == ["public_key.pem"]
-    # one who also names the new key in the manifest: only the key the receiver expects catches it
+    # one who also names the new key in the manifest: only a key the receiver trusts catches it
     manifest["signature"]["key_fingerprint"] = fingerprint(other.public_key())
     body = json.dumps(manifest).encode()
     resigned = rewrite(
@@ -158,10 +163,13 @@ def test_a_file_re_signed_with_another_key_fails_against_the_expected_key(case_f
             "public_key.pem": lambda _: other_pem,
         },
     )
-    assert problems(resigned) == []
-    [problem] = problems(resigned, public_key=genuine)
-    assert problem.startswith("public_key.pem: key ")
-    assert "is not the expected key" in problem
+    unchecked = verify_casefile(resigned)
+    assert (unchecked.problems, unchecked.signed_by, unchecked.exit_code) == ([], None, 3)
+    tisi = TrustedKey("TISI", load_public(genuine))
+    assert problems(resigned, trusted=(tisi,)) == [
+        f"public_key.pem: signed by key {fingerprint(other.public_key())}, which is not a trusted key "
+        f"(TISI {tisi.fingerprint})"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -265,21 +273,22 @@ def test_what_is_not_a_case_file_is_said_so(tmp_path: Path) -> None:
 def test_verify_through_the_cli(case_file: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "state", cli.State())
     runner = CliRunner()
-    result = runner.invoke(cli.app, ["verify", str(case_file)])
+    tisiwatch = ["--data-dir", str(settings.data_dir), "verify"]
+    result = runner.invoke(cli.app, [*tisiwatch, str(case_file)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("OK cases.zip: 7 cases")
     key = settings.data_dir / "keys" / PUBLIC_KEY_FILE
-    assert runner.invoke(cli.app, ["verify", str(case_file), "--key", str(key)]).exit_code == 0
+    assert runner.invoke(cli.app, [*tisiwatch, str(case_file), "--key", str(key)]).exit_code == 0
     stranger = case_file.with_name("stranger.pem")
     stranger.write_bytes(
         Ed25519PrivateKey.generate()
         .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
-    result = runner.invoke(cli.app, ["verify", str(case_file), "--key", str(stranger)])
+    result = runner.invoke(cli.app, [*tisiwatch, str(case_file), "--key", str(stranger)])
     assert result.exit_code == 1
-    assert "FAILED public_key.pem: key" in result.output
+    assert "FAILED public_key.pem: signed by key" in result.output
     hostile = rewrite(case_file, add=(("../[bold]evil[/bold]", b"x"),))
-    result = runner.invoke(cli.app, ["verify", str(hostile)])
+    result = runner.invoke(cli.app, [*tisiwatch, str(hostile)])
     assert result.exit_code == 1
     assert "FAILED ../[bold]evil[/bold]: refused: a path that climbs out with '..'" in result.output
