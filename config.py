@@ -177,7 +177,7 @@ class ScheduleConfig(_Section):
     misfire_grace_s: int = Field(default=21_600, ge=1, le=7 * 86_400)
     """A run missed while the scheduler was down (or one it was interrupted in) is made up for if no
     more than this many seconds late; later ones wait for their next time."""
-    lock_check_s: float = Field(default=10.0, gt=0, le=3600)
+    lock_check_s: float = Field(default=5.0, gt=0, le=3600)
     """How often the scheduler checks that it still holds its database's lock (a PostgreSQL restart
     ends the session that holds it); it also checks before every job."""
 

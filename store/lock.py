@@ -23,7 +23,7 @@ from typing import IO
 
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from store.db import Store
@@ -116,7 +116,7 @@ class DatabaseLock:
             try:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _key(self.name)})
                 connection.commit()
-            except DBAPIError:
+            except SQLAlchemyError:
                 pass  # the server dropped the session (a restart), and the lock with it
             finally:
                 connection.close()
@@ -140,7 +140,7 @@ class DatabaseLock:
             held = connection.execute(_HELD, {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF})
             count = held.scalar_one()
             connection.commit()
-        except DBAPIError:
+        except SQLAlchemyError:
             return False  # the session is gone, and its lock with it
         return bool(count)
 
