@@ -406,7 +406,7 @@ def schedule_run(
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C (under systemd: docs/operations.md)."""
     from rich.markup import escape
 
-    from scheduler import JOBS, LockLost, run_forever
+    from scheduler import JOBS, SchedulerFailed, run_forever
     from store.lock import LockHeld
 
     unknown = [job for job in now or [] if job not in JOBS]
@@ -425,7 +425,7 @@ def schedule_run(
 
     try:
         run_forever(settings, store, now or (), started=started)
-    except (LockHeld, LockLost) as error:
+    except (LockHeld, SchedulerFailed) as error:
         said = f"{error}: one scheduler runs per database" if isinstance(error, LockHeld) else str(error)
         errors.print(f"[bold red]error:[/] {escape(said)}", highlight=False, soft_wrap=True)  # one line
         raise typer.Exit(1) from None

@@ -179,7 +179,8 @@ class ScheduleConfig(_Section):
     more than this many seconds late; later ones wait for their next time."""
     lock_check_s: float = Field(default=5.0, gt=0, le=3600)
     """How often the scheduler checks that it still holds its database's lock (a PostgreSQL restart
-    ends the session that holds it); it also checks before every job."""
+    ends the session that holds it) and that its timetable thread runs; the lock is also checked
+    before every job."""
 
     def trigger(self, key: str) -> Any:
         """The APScheduler ``CronTrigger`` of the cron expression at ``key`` (None when switched off)."""

@@ -442,9 +442,9 @@ LOCK_TRIES = JOURNAL_TRIES
 """A lost lock is tried for this often (waiting 1, 2, 4 … s) while the database cannot be reached."""
 
 
-class LockLost(RuntimeError):
-    """The scheduler lost its database lock for good (another scheduler took it, or the database
-    could not be reached to take it again) and stopped."""
+class SchedulerFailed(RuntimeError):
+    """The scheduler stopped by itself: it lost its database lock for good (another scheduler took
+    it, or the database could not be reached to take it again), or its timetable thread ended."""
 
 
 def scheduled_job(job: str) -> None:
@@ -463,7 +463,9 @@ class Scheduler:
     restart ends the session that holds it. A lost lock that is free is taken again (a WARNING); one
     that another scheduler took meanwhile, or that cannot be taken again while the database stays
     unreachable, stops this scheduler (an ERROR): it hands out no more jobs, the running job ends
-    its current step and skips the rest (its run ``interrupted``), and :attr:`ended` is set."""
+    its current step and skips the rest (its run ``interrupted``), and :attr:`ended` is set. So
+    does APScheduler's thread ending on an error, which would otherwise leave a scheduler that
+    holds the lock and runs nothing."""
 
     def __init__(self, settings: Settings, store: Store) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
@@ -474,9 +476,9 @@ class Scheduler:
         self.settings, self.store = settings, store
         self.stopping = threading.Event()
         self.ended = threading.Event()
-        """Set when the scheduler is to end: it lost its lock (then :attr:`lost` says why), or
+        """Set when the scheduler is to end: it failed (then :attr:`failure` says why), or
         :func:`run_forever` got a signal."""
-        self.lost: str | None = None
+        self.failure: str | None = None
         self.pipeline = Pipeline(settings, store, self.stopping)
         self.lock = DatabaseLock(store, "scheduler")
         self._guard = threading.Lock()  # one lock check at a time: the watchdog's or a job's
@@ -535,9 +537,8 @@ class Scheduler:
                 jobstore="once",
                 replace_existing=True,
             )
-        if self.lock.backend == "postgresql":  # a flock cannot be lost
-            self._watchdog = threading.Thread(target=self._watch, name="scheduler-lock", daemon=True)
-            self._watchdog.start()
+        self._watchdog = threading.Thread(target=self._watch, name="scheduler-watchdog", daemon=True)
+        self._watchdog.start()
         scheduler.resume()
         for job in scheduler.get_jobs(jobstore="default"):
             log.info("job %s: next run %s", job.id, job.next_run_time)
@@ -553,14 +554,26 @@ class Scheduler:
         self.pipeline.run(job, trigger)
 
     def _watch(self) -> None:
+        """Every ``schedule.lock_check_s``: the lock still held, and APScheduler's thread alive (a
+        database error where APScheduler expects none — a restart at the wrong moment — ends it,
+        and the timetable with it)."""
         while not self.stopping.wait(self.settings.schedule.lock_check_s):
-            self.keep_lock()
+            if self.keep_lock() and not self._timetable_alive():
+                self._give_up("the scheduler's timetable thread (APScheduler) ended on an error (logged "
+                              "before this): it stops", "the scheduler's timetable thread ended")  # fmt: skip
+
+    def _timetable_alive(self) -> bool:
+        from apscheduler.schedulers.base import STATE_STOPPED
+
+        thread: threading.Thread | None = getattr(self.apscheduler, "_thread", None)
+        stopped = self.stopping.is_set() or self.apscheduler.state == STATE_STOPPED
+        return stopped or thread is None or thread.is_alive()
 
     def keep_lock(self) -> bool:
         """Whether this scheduler still holds its database's lock, taking a lost one again while it
         is free; otherwise the scheduler stops (see the class)."""
         with self._guard:
-            if self.lost is not None:
+            if self.failure is not None:
                 return False
             if self.lock.check():
                 return True
@@ -586,12 +599,12 @@ class Scheduler:
                 return True
             raise AssertionError("unreachable")
 
-    def _give_up(self, why: str) -> None:
+    def _give_up(self, why: str, reason: str = "the scheduler lost its database lock") -> None:
         """Stop as on SIGTERM, by itself: no job is handed out any more, the running one ends its
-        current step and skips the rest."""
-        self.lost = why
+        current step and skips the rest (``reason``: why, in its run's record)."""
+        self.failure = why
         log.error("%s", why)
-        self.pipeline.stop_reason = "the scheduler lost its database lock"
+        self.pipeline.stop_reason = reason
         self.stopping.set()
         with suppress(SchedulerNotRunningError):  # (a stop under way)
             self.apscheduler.pause()  # due jobs stay due in the job store, for the scheduler that holds it
@@ -636,7 +649,7 @@ def run_forever(
 ) -> None:
     """The scheduler in the foreground until SIGTERM or SIGINT (a second one stops at once);
     ``started`` is called once it runs. Raises :class:`store.lock.LockHeld` while another runs, and
-    :class:`LockLost` once it has stopped because it lost its database lock."""
+    :class:`SchedulerFailed` once it has stopped by itself (see :class:`Scheduler`)."""
     scheduler = Scheduler(settings, store)
     stop = threading.Event()
 
@@ -663,6 +676,6 @@ def run_forever(
         scheduler.stop()
         for number, handler in previous.items():
             signal.signal(number, handler)
-    if scheduler.lost is not None:
-        raise LockLost(scheduler.lost)
+    if scheduler.failure is not None:
+        raise SchedulerFailed(scheduler.failure)
     log.info("scheduler stopped")

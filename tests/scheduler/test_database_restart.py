@@ -1,6 +1,7 @@
-"""The scheduler's PostgreSQL lock lost when the server restarts (every session ends; here the
-sessions of the test's own database are ended, as a restart would): taken again while it is free;
-when another scheduler took it meanwhile, this one stops instead of running beside it."""
+"""The scheduler when PostgreSQL restarts (every session ends; here the sessions of the test's own
+database are ended, as a restart would): its lock, lost with its session, is taken again while it
+is free; when another scheduler took it meanwhile, this one stops instead of running beside it.
+Nor does it go on holding the lock when a restart has ended APScheduler's thread."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
 import scheduler as scheduler_module
@@ -86,7 +87,7 @@ def test_a_lock_lost_in_a_restart_is_taken_again_and_a_second_scheduler_is_still
         first.stop()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("database lock was lost" in m and "taken again" in m for m in warnings)
-    assert first.lost is None
+    assert first.failure is None
     assert lock_holders(url) == []
 
 
@@ -122,10 +123,10 @@ def test_a_scheduler_whose_lock_another_took_ends_its_running_step_and_starts_no
     finally:
         go_on.set()
         first.stop()
-    assert first.lost is not None
-    assert "another scheduler took it" in first.lost
+    assert first.failure is not None
+    assert "another scheduler took it" in first.failure
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert errors == [first.lost]
+    assert errors == [first.failure]
     [(job, status, error, steps)] = _runs(postgres_store)
     assert (job, status, steps) == ("register", "interrupted", [("register", "ok"), ("match", "skipped")])
     assert error == "stopped: the scheduler lost its database lock"
@@ -146,8 +147,8 @@ def test_a_job_due_after_the_lock_was_taken_by_another_is_not_run(
         assert first.ended.wait(30)
     finally:
         first.stop()
-    assert first.lost is not None
-    assert "another scheduler took it" in first.lost
+    assert first.failure is not None
+    assert "another scheduler took it" in first.failure
     assert _runs(postgres_store) == []
 
 
@@ -170,8 +171,8 @@ def test_a_lock_that_cannot_be_taken_again_while_the_database_is_unreachable_sto
             connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         admin.dispose()
         first.stop()
-    assert first.lost is not None
-    assert "could not take it again" in first.lost
+    assert first.failure is not None
+    assert "could not take it again" in first.failure
     assert lock_holders(postgres_store.url) == []
 
 
@@ -199,3 +200,34 @@ def test_schedule_run_exits_with_one_error_line_when_another_scheduler_took_its_
     assert error.endswith("another scheduler took it: this one stops")
     assert lines[-1] == error
     assert any(line.startswith("ERROR tisiwatch.scheduler:") for line in lines)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_scheduler_whose_timetable_thread_a_restart_ended_stops(
+    pg_settings: Callable[..., Settings], postgres_store: Store
+) -> None:
+    """APScheduler's loop survives a failing look for due jobs, not a failing look for the next run
+    time: a restart between the two ends its thread (here the job store's session is ended then)."""
+    first = Scheduler(pg_settings(), postgres_store)
+    first.start()
+    cuts: list[int] = []
+
+    def cut(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("SELECT apscheduler_jobs.next_run_time") and not cuts:
+            cuts.append(
+                cut_sessions(
+                    postgres_store.url, only=[connection.connection.dbapi_connection.info.backend_pid]
+                )
+            )
+
+    event.listen(postgres_store.engine, "before_cursor_execute", cut)
+    try:
+        first.apscheduler.wakeup()  # the loop looks again
+        assert first.ended.wait(30)
+    finally:
+        event.remove(postgres_store.engine, "before_cursor_execute", cut)
+        first.stop()
+    assert cuts == [1]
+    assert first.failure is not None
+    assert first.failure.startswith("the scheduler's timetable thread (APScheduler) ended on an error")
+    assert lock_holders(postgres_store.url) == []  # released: another scheduler may start
