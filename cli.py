@@ -341,7 +341,6 @@ def crawl(
             fail("--base-url needs exactly one site")
         profiles = [profiles[0].with_base_url(base_url)]
     store = state.store()
-    store.migrate()
     try:
         with CrawlProgress(console) as progress:
             results = run_crawl(
@@ -454,14 +453,14 @@ def match(
     ] = False,
 ) -> None:
     """Judge every listing not yet judged under the current register (and re-judge after an import)."""
-    from matchers.match import RegisterMissing, match_pending, missing_message
+    from matchers.match import MatchError, RegisterMissing, match_pending, missing_message
 
     store = state.store()
     try:
         summary = match_pending(
             store, state.settings, allow_missing_registers=allow_missing_registers or None
         )
-    except RegisterMissing as exc:
+    except (RegisterMissing, MatchError) as exc:
         fail(str(exc))
     if summary.missing:
         errors.print(
@@ -743,9 +742,7 @@ def schedule_run(
     ] = None,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C (under systemd: docs/operations.md)."""
-    from rich.markup import escape
-
-    from scheduler import JOBS, run_forever
+    from scheduler import JOBS, SchedulerFailed, run_forever
     from store.lock import LockHeld
 
     unknown = [job for job in now or [] if job not in JOBS]
@@ -757,15 +754,14 @@ def schedule_run(
             min(logging.getLogger().level, logging.getLevelName(settings.log_level))
         )
     store = state.store()
-    store.migrate()
 
     def started() -> None:
         console.print(f"scheduler started ({settings.schedule.timezone}); stop it with Ctrl-C or SIGTERM")
 
     try:
         run_forever(settings, store, now or (), started=started)
-    except LockHeld as error:
-        fail(escape(f"{error}: one scheduler runs per database"))
+    except (LockHeld, SchedulerFailed) as error:
+        fail(f"{error}: one scheduler runs per database" if isinstance(error, LockHeld) else str(error))
     console.print("scheduler stopped")
 
 
@@ -778,7 +774,6 @@ def schedule_list() -> None:
 
     settings = state.settings
     store = state.store()
-    store.migrate()
     zone = ZoneInfo(settings.schedule.timezone)
     table = Table("job", "steps", "cron", f"next run ({zone.key})", "latest run", title="timetable")
     entries = timetable(settings, store)
@@ -810,7 +805,6 @@ def schedule_trigger(
         fail(f"no job {job!r}; the jobs are {', '.join(JOBS)}", code=2)
     settings = state.settings
     store = state.store()
-    store.migrate()
     recover(store)
     with store.session() as session:
         running = journal.unfinished(session, job)
@@ -844,7 +838,6 @@ def schedule_history(
 
     zone = ZoneInfo(state.settings.schedule.timezone)
     store = state.store()
-    store.migrate()
 
     def when(moment: Any) -> str:
         return f"{moment.astimezone(zone):%Y-%m-%d %H:%M:%S}" if moment else "-"

@@ -191,6 +191,10 @@ class ScheduleConfig(_Section):
     misfire_grace_s: int = Field(default=21_600, ge=1, le=7 * 86_400)
     """A run missed while the scheduler was down (or one it was interrupted in) is made up for if no
     more than this many seconds late; later ones wait for their next time."""
+    lock_check_s: float = Field(default=5.0, gt=0, le=3600)
+    """How often the scheduler checks that it still holds its database's lock (a PostgreSQL restart
+    ends the session that holds it) and that its timetable thread runs; the lock is also checked
+    before every job."""
 
     def trigger(self, key: str) -> Any:
         """The APScheduler ``CronTrigger`` of the cron expression at ``key`` (None when switched off)."""

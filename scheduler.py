@@ -30,6 +30,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -37,15 +38,16 @@ from types import FrameType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from sqlalchemy import Column, Float, MetaData, String, Table, func, inspect, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from config import Settings
 from store import journal
 from store.clock import as_utc, local_day, utcnow
 from store.db import Store
-from store.lock import DatabaseLock
+from store.lock import DatabaseLock, LockHeld
 from store.models import CrawlRun, PipelineRun
 
 log = logging.getLogger("tisiwatch.scheduler")
@@ -255,11 +257,11 @@ class Pipeline:
         return stats
 
     def match(self) -> dict[str, Any]:
-        from matchers.match import RegisterMissing, match_pending
+        from matchers.match import MatchError, RegisterMissing, match_pending
 
         try:
             summary = match_pending(self.store, self.settings)
-        except RegisterMissing as exc:
+        except (RegisterMissing, MatchError) as exc:
             raise StepFailed(str(exc), {}) from None
         return {
             "judged": summary.judged,
@@ -463,22 +465,36 @@ def timetable(settings: Settings, store: Store) -> list[TimetableEntry]:
 
 # --- the scheduler process
 
-_pipeline: Pipeline | None = None
+_scheduler: Scheduler | None = None
+
+LOCK_TRIES = JOURNAL_TRIES
+"""A lost lock is tried for this often (waiting 1, 2, 4 … s) while the database cannot be reached."""
+
+
+class SchedulerFailed(RuntimeError):
+    """The scheduler stopped by itself: it lost its database lock for good (another scheduler took
+    it, or the database could not be reached to take it again), or its timetable thread ended."""
 
 
 def scheduled_job(job: str) -> None:
     """What APScheduler calls for a job of the timetable (stored by reference in the job store)."""
-    if _pipeline is None:
-        log.error("%s: no pipeline to run it with (the scheduler is not running in this process)", job)
+    if _scheduler is None:
+        log.error("%s: no scheduler to run it (the scheduler is not running in this process)", job)
         return
-    if _pipeline.stopping.is_set():
-        log.info("%s: not started, the scheduler is stopping", job)
-        return
-    _pipeline.run(job, "schedule")
+    _scheduler.run_job(job, "schedule")
 
 
 class Scheduler:
-    """The timetable on a BackgroundScheduler whose jobs are stored in the project database."""
+    """The timetable on a BackgroundScheduler whose jobs are stored in the project database.
+
+    It holds the database's scheduler lock (:class:`store.lock.DatabaseLock`) while it runs, and
+    checks every ``schedule.lock_check_s`` and before every job that it still does: a PostgreSQL
+    restart ends the session that holds it. A lost lock that is free is taken again (a WARNING); one
+    that another scheduler took meanwhile, or that cannot be taken again while the database stays
+    unreachable, stops this scheduler (an ERROR): it hands out no more jobs, the running job ends
+    its current step and skips the rest (its run ``interrupted``), and :attr:`ended` is set. So
+    does APScheduler's thread ending on an error, which would otherwise leave a scheduler that
+    holds the lock and runs nothing."""
 
     def __init__(self, settings: Settings, store: Store) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
@@ -488,8 +504,14 @@ class Scheduler:
 
         self.settings, self.store = settings, store
         self.stopping = threading.Event()
+        self.ended = threading.Event()
+        """Set when the scheduler is to end: it failed (then :attr:`failure` says why), or
+        :func:`run_forever` got a signal."""
+        self.failure: str | None = None
         self.pipeline = Pipeline(settings, store, self.stopping)
         self.lock = DatabaseLock(store, "scheduler")
+        self._guard = threading.Lock()  # one lock check at a time: the watchdog's or a job's
+        self._watchdog: threading.Thread | None = None
         self.apscheduler = BackgroundScheduler(
             timezone=ZoneInfo(settings.schedule.timezone),
             jobstores={
@@ -507,10 +529,10 @@ class Scheduler:
     def start(self, now: Iterable[str] = ()) -> None:
         """Recover from an earlier death, store the timetable, and start (jobs in ``now`` right away).
         Raises :class:`store.lock.LockHeld`, changing nothing, while another scheduler runs on the database."""
-        global _pipeline
+        global _scheduler
         self.lock.acquire()
         recover(self.store, scheduler_starting=True)
-        _pipeline = self.pipeline
+        _scheduler = self
         scheduler = self.apscheduler
         scheduler.start(paused=True)
         for plan in JOBS.values():
@@ -538,15 +560,84 @@ class Scheduler:
                 job.remove()
         for job, trigger in [*((j, "now") for j in now), *((j, "catch-up") for j in self._catch_up())]:
             scheduler.add_job(
-                self.pipeline.run,
+                self.run_job,
                 args=[job, trigger],
                 id=f"{job}-{trigger}",
                 jobstore="once",
                 replace_existing=True,
             )
+        self._watchdog = threading.Thread(target=self._watch, name="scheduler-watchdog", daemon=True)
+        self._watchdog.start()
         scheduler.resume()
         for job in scheduler.get_jobs(jobstore="default"):
             log.info("job %s: next run %s", job.id, job.next_run_time)
+
+    def run_job(self, job: str, trigger: str) -> None:
+        """Run ``job`` unless the scheduler is stopping or no longer holds its database lock."""
+        if self.stopping.is_set():
+            log.info("%s: not started, the scheduler is stopping", job)
+            return
+        if not self.keep_lock():
+            log.error("%s: not started, the scheduler lost its database lock", job)
+            return
+        self.pipeline.run(job, trigger)
+
+    def _watch(self) -> None:
+        """Every ``schedule.lock_check_s``: the lock still held, and APScheduler's thread alive (a
+        database error where APScheduler expects none — a restart at the wrong moment — ends it,
+        and the timetable with it)."""
+        while not self.stopping.wait(self.settings.schedule.lock_check_s):
+            if self.keep_lock() and not self._timetable_alive():
+                self._give_up("the scheduler's timetable thread (APScheduler) ended on an error (logged "
+                              "before this): it stops", "the scheduler's timetable thread ended")  # fmt: skip
+
+    def _timetable_alive(self) -> bool:
+        from apscheduler.schedulers.base import STATE_STOPPED
+
+        thread: threading.Thread | None = getattr(self.apscheduler, "_thread", None)
+        stopped = self.stopping.is_set() or self.apscheduler.state == STATE_STOPPED
+        return stopped or thread is None or thread.is_alive()
+
+    def keep_lock(self) -> bool:
+        """Whether this scheduler still holds its database's lock, taking a lost one again while it
+        is free; otherwise the scheduler stops (see the class)."""
+        with self._guard:
+            if self.failure is not None:
+                return False
+            if self.lock.check():
+                return True
+            for attempt in range(LOCK_TRIES):
+                try:
+                    self.lock.retake()
+                except LockHeld:
+                    self._give_up("the scheduler lost its database lock when its PostgreSQL session ended "
+                                  "(a database restart?) and another scheduler took it: this one stops")  # fmt: skip
+                    return False
+                except DBAPIError as exc:  # the database cannot be reached (yet)
+                    if self.stopping.is_set():
+                        return False  # stopping anyway
+                    if attempt < LOCK_TRIES - 1:
+                        self.stopping.wait(2**attempt)
+                        continue
+                    said = (str(exc).splitlines() or [type(exc).__name__])[0]
+                    self._give_up(f"the scheduler lost its database lock when its PostgreSQL session ended "
+                                  f"and could not take it again ({said}): it stops")  # fmt: skip
+                    return False
+                log.warning("the scheduler's database lock was lost (its PostgreSQL session ended: a "
+                            "database restart?) and taken again")  # fmt: skip
+                return True
+            raise AssertionError("unreachable")
+
+    def _give_up(self, why: str, reason: str = "the scheduler lost its database lock") -> None:
+        """Stop as on SIGTERM, by itself: no job is handed out any more, the running one ends its
+        current step and skips the rest (``reason``: why, in its run's record)."""
+        self.failure = why
+        log.error("%s", why)
+        self.pipeline.stop_reason = reason
+        self.stopping.set()
+        with suppress(SchedulerNotRunningError):  # (a stop under way)
+            self.apscheduler.pause()  # due jobs stay due in the job store, for the scheduler that holds it
+        self.ended.set()
 
     def _catch_up(self) -> list[str]:
         """Enabled jobs whose latest run was interrupted recently enough, and which are not due anyway."""
@@ -577,6 +668,8 @@ class Scheduler:
                 scheduler.pause()
                 scheduler.remove_all_jobs(jobstore="once")
             scheduler.shutdown(wait=True)
+        if self._watchdog is not None:
+            self._watchdog.join()
         self.lock.release()
 
 
@@ -584,7 +677,8 @@ def run_forever(
     settings: Settings, store: Store, now: Iterable[str] = (), started: Callable[[], object] = lambda: None
 ) -> None:
     """The scheduler in the foreground until SIGTERM or SIGINT (a second one stops at once);
-    ``started`` is called once it runs. Raises :class:`store.lock.LockHeld` while another runs."""
+    ``started`` is called once it runs. Raises :class:`store.lock.LockHeld` while another runs, and
+    :class:`SchedulerFailed` once it has stopped by itself (see :class:`Scheduler`)."""
     scheduler = Scheduler(settings, store)
     stop = threading.Event()
 
@@ -599,15 +693,18 @@ def run_forever(
         scheduler.pipeline.stop_reason = f"the scheduler got {name}"
         scheduler.stopping.set()
         stop.set()
+        scheduler.ended.set()
 
     previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         scheduler.start(now)
         started()
-        while not stop.wait(3600):
+        while not scheduler.ended.wait(3600):
             pass
     finally:
         scheduler.stop()
         for number, handler in previous.items():
             signal.signal(number, handler)
+    if scheduler.failure is not None:
+        raise SchedulerFailed(scheduler.failure)
     log.info("scheduler stopped")

@@ -7,12 +7,15 @@ matcher version. Listings already judged under exactly those are skipped, so aft
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, func, insert, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -26,6 +29,16 @@ from store.db import Store
 from store.models import Observation, Verdict
 
 BATCH = 1000
+MATCH_TRIES = 5
+"""The batches are tried this often while the database connection is lost, waiting RETRY_WAIT_S,
+then twice that, … between the tries."""
+RETRY_WAIT_S = 1.0
+
+log = logging.getLogger("tisiwatch.match")
+
+
+class MatchError(RuntimeError):
+    """The database could not be reached again: what was committed stays, the rest stays pending."""
 
 
 class RegisterMissing(RuntimeError):
@@ -160,15 +173,42 @@ def match_pending(
         raise RegisterMissing(missing_message(register.missing))
     judge = build_judge(register, settings)
     pictures = settings.match.max_images if settings.match.read_images else 0
+    _judge_pending(store, judge, register.version_id, pictures, summary)
+    return summary
+
+
+def _judge_pending(store: Store, judge: Judge, version_id: int, pictures: int, summary: MatchSummary) -> None:
+    """The batches, tried again while the database connection is lost (a PostgreSQL restart), each
+    try going on from what the last one committed; :class:`MatchError` when it stays lost."""
+    for attempt in range(MATCH_TRIES):
+        try:
+            _judge_batches(store, judge, version_id, pictures, summary)
+            return
+        except DBAPIError as exc:
+            if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+                raise
+            said = (str(exc).splitlines() or [type(exc).__name__])[0]
+            if attempt == MATCH_TRIES - 1:
+                raise MatchError(
+                    f"the match stage lost its database connection and could not reach it again ({said}); "
+                    f"{summary.judged} listings judged and committed, the rest stay pending"
+                ) from None  # the driver's error is not chained: it would show the statement
+            log.warning(
+                "match: the database connection was lost (%s); going on from what was committed", said
+            )
+            time.sleep(RETRY_WAIT_S * 2**attempt)
+
+
+def _judge_batches(store: Store, judge: Judge, version_id: int, pictures: int, summary: MatchSummary) -> None:
+    """Judge the pending listings a batch at a time, each batch's verdicts one insert and one commit."""
     with store.session() as session:
-        for batch in _pending(session, register.version_id):
-            rows = [_verdict_row(judge, observation, register.version_id, pictures) for observation in batch]
+        for batch in _pending(session, version_id):
+            rows = [_verdict_row(judge, observation, version_id, pictures) for observation in batch]
             # nulls rendered: rows with and without a licence status are then one statement, not many
             session.execute(insert(Verdict).execution_options(render_nulls=True), rows)
             session.commit()  # short transactions: a crawl may be writing to the same database
             summary.judged += len(rows)
             summary.by_verdict.update(row["verdict"] for row in rows)
-    return summary
 
 
 def _verdict_row(

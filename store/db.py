@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -26,16 +26,39 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+def _hide_quoted_data(context: ExceptionContext) -> None:
+    """PostgreSQL's DETAIL quotes the data of a failing key or row ("Key (listing_key)=(…)", "Failing
+    row contains (…)"): left out of the error's text, as the parameters are. Code that needs it
+    still finds it in the driver error's ``diag``."""
+    original = context.original_exception
+    diag = getattr(original, "diag", None)
+    if diag is None or not diag.message_detail or len(original.args) != 1:
+        return
+    said = str(original.args[0])
+    kept = f"{diag.message_primary or ''}\nDETAIL:  (left out: it quotes the data)"
+    original.args = (kept,)
+    error = context.sqlalchemy_exception
+    if error is not None and len(error.args) == 1 and isinstance(error.args[0], str):
+        error.args = (error.args[0].replace(said, kept),)
+
+
 def make_engine(url: str, busy_timeout_ms: int = 30_000, echo: bool = False) -> Engine:
-    """Create an engine; for SQLite, create the file's directory and switch on WAL and a busy timeout."""
+    """Create an engine; for SQLite, create the file's directory and switch on WAL and a busy timeout.
+
+    Errors and the SQL log never show a statement's parameters (``hide_parameters``): they hold
+    scraped listing text and verdict rows. Nor do they show PostgreSQL's quotes of a failing row."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": busy_timeout_ms / 1000}
+        )
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _hide_quoted_data)
+    return engine
 
 
 class Store:

@@ -4,6 +4,11 @@ PostgreSQL: a session-level advisory lock on a connection of its own, kept open 
 SQLite file: ``flock`` on a lock file beside the database, which says who holds it. Either is released
 when the holder releases it or its process dies (a killed scheduler leaves no stale lock). An in-memory
 SQLite database is private to its process and needs none.
+
+A PostgreSQL lock is also lost when its session ends without the holder: a server restart ends every
+session. The holder finds out with :meth:`DatabaseLock.check` and takes it again with
+:meth:`DatabaseLock.retake` (which fails with :class:`LockHeld` if another process took it meanwhile).
+A ``flock`` cannot be lost that way.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from store.db import Store
 
@@ -30,6 +36,14 @@ class LockHeld(RuntimeError):
 def _key(name: str) -> int:
     """The advisory-lock key of a role: a signed 64-bit number from its name."""
     return int.from_bytes(hashlib.sha256(f"tisiwatch:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+# pg_locks shows a bigint advisory key as its high half (classid), its low half (objid), objsubid 1
+_HELD = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND classid = :high AND objid = :low AND objsubid = 1"
+)
 
 
 class DatabaseLock:
@@ -46,7 +60,13 @@ class DatabaseLock:
             if self.backend == "sqlite" and database not in ("", ":memory:")
             else None
         )
-        self._connection: Connection | None = None  # PostgreSQL: the session holding the lock
+        # PostgreSQL: the session holding the lock, outside the store's pool (which others dispose of)
+        self._sessions = (
+            create_engine(store.url, poolclass=NullPool, hide_parameters=True)
+            if self.backend == "postgresql"
+            else None
+        )
+        self._connection: Connection | None = None
         self._file: IO[str] | None = None  # SQLite: the locked file
 
     def acquire(self) -> None:
@@ -58,7 +78,8 @@ class DatabaseLock:
             self._file = self._flock(self.path)
 
     def _advisory(self) -> Connection:
-        connection = self.store.engine.connect()
+        assert self._sessions is not None
+        connection = self._sessions.connect()
         try:
             got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _key(self.name)})
             held = bool(got.scalar())
@@ -95,7 +116,7 @@ class DatabaseLock:
             try:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _key(self.name)})
                 connection.commit()
-            except DBAPIError:
+            except SQLAlchemyError:
                 pass  # the server dropped the session (a restart), and the lock with it
             finally:
                 connection.close()
@@ -104,6 +125,39 @@ class DatabaseLock:
             stream.seek(0)
             stream.truncate()
             stream.close()  # closing the file releases the flock
+
+    def check(self) -> bool:
+        """Whether the lock is still this holder's. A PostgreSQL lock is asked of its session, which
+        a server restart (or ``pg_terminate_backend``) has ended; a ``flock``, or no lock, cannot be
+        lost. False also when it was never taken or was released."""
+        if self.backend != "postgresql":
+            return self.held or self.path is None
+        connection = self._connection
+        if connection is None:
+            return False
+        unsigned = _key(self.name) & 0xFFFF_FFFF_FFFF_FFFF
+        try:
+            held = connection.execute(_HELD, {"high": unsigned >> 32, "low": unsigned & 0xFFFF_FFFF})
+            count = held.scalar_one()
+            connection.commit()
+        except SQLAlchemyError:
+            return False  # the session is gone, and its lock with it
+        return bool(count)
+
+    def retake(self) -> None:
+        """Take the lock again after :meth:`check` found it lost: the old session is dropped and a
+        new one tries. Raises :class:`LockHeld` when another process took it meanwhile, and the
+        database's error while the server cannot be reached."""
+        self._drop()
+        self.acquire()
+
+    def _drop(self) -> None:
+        """Forget the PostgreSQL session without unlocking: its connection is closed (were the
+        session still alive, that ends it, and its lock with it)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.invalidate()
+            connection.close()
 
     @property
     def held(self) -> bool:

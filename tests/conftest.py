@@ -87,3 +87,15 @@ def any_store(request: pytest.FixtureRequest) -> Store:
 def settings(tmp_path: Path) -> Settings:
     """Settings with a private data directory and the SQLite database inside it."""
     return load_settings(overrides={"data_dir": str(tmp_path / "data")}, environ={})
+
+
+def small_registers(store: Store, folder: Path, licence: str = "ท9999-99/1234,1234-2550") -> None:
+    """Import a licence register of one licence (``licence_no,tis_number``) and an unsafe list of one
+    product, as an installation has them before ``match`` judges (it refuses registers never imported)."""
+    from matchers.register import import_register
+
+    licences, unsafe = folder / "small-licences.csv", folder / "small-unsafe.csv"
+    licences.write_text(f"licence_no,tis_number,licensee,status\n{licence},บริษัท พลังดี จำกัด,active\n", "utf-8")
+    unsafe.write_text("brand,model,reason\nNoname,X1,ไฟไหม้\n", encoding="utf-8")
+    import_register(store, licences, kind="licences")
+    import_register(store, unsafe, kind="unsafe")

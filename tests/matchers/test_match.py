@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from config import Settings
 from matchers import match
 from matchers.match import RegisterMissing, match_pending
-from matchers.register import ensure_default_register, import_register
+from matchers.register import ensure_default_register
 from matchers.verdict import MATCHER_VERSION
 from store.db import Store
 from store.models import Observation, Verdict
 from store.writer import Sighting, ensure_site, start_run, store_sightings
+from tests.conftest import small_registers
 
 SIGHTINGS = [
     Sighting("1", "http://shop.test/p/1", "พาวเวอร์แบงค์ 20000mAh ชาร์จเร็ว", "ใบอนุญาต ท1234-56/2879"),
@@ -40,15 +41,6 @@ def _verdicts(store: Store) -> list[tuple[str, int, str, str]]:
             ).order_by(Verdict.id)
         )
         return [(str(listing), version, verdict, matcher) for listing, version, verdict, matcher in rows]
-
-
-def _registers(store: Store, tmp_path: Path, licence: str = "ท9999-99/1234,1234-2550") -> None:
-    """Import a licence register of one licence and an unsafe list of one product."""
-    licences, unsafe = tmp_path / "licences.csv", tmp_path / "unsafe.csv"
-    licences.write_text(f"licence_no,tis_number,licensee,status\n{licence},บริษัท พลังดี จำกัด,active\n", "utf-8")
-    unsafe.write_text("brand,model,reason\nNoname,X1,ไฟไหม้\n", encoding="utf-8")
-    import_register(store, licences, kind="licences")
-    import_register(store, unsafe, kind="unsafe")
 
 
 def test_match_refuses_registers_that_were_never_imported(any_store: Store, settings: Settings) -> None:
@@ -87,13 +79,13 @@ def test_each_listing_is_judged_once_per_register_version(
     any_store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     ensure_default_register(any_store)
-    _registers(any_store, tmp_path)
+    small_registers(any_store, tmp_path)
     _seen(any_store, SIGHTINGS)
     first = match_pending(any_store, settings)
     assert first.judged == 3
     assert first.by_verdict == {"invalid_licence": 1, "no_licence_shown": 1, "not_controlled": 1}
     assert match_pending(any_store, settings).judged == 0, "nothing new: nothing judged"
-    _registers(any_store, tmp_path, "ท1234-56/2879,2879-2560")  # new register versions
+    small_registers(any_store, tmp_path, "ท1234-56/2879,2879-2560")  # new register versions
     second = match_pending(any_store, settings)
     assert second.judged == 3
     assert second.register_version != first.register_version
@@ -110,7 +102,7 @@ def test_a_new_sighting_is_judged_and_a_gone_listing_is_not(
     any_store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     ensure_default_register(any_store)
-    _registers(any_store, tmp_path)
+    small_registers(any_store, tmp_path)
     _seen(any_store, SIGHTINGS[:1])
     assert match_pending(any_store, settings).judged == 1
     _seen(any_store, [Sighting("1", "http://shop.test/p/1", gone=True, http_status=404), SIGHTINGS[1]])
@@ -125,7 +117,7 @@ def test_batches_judge_each_listing_once_on_its_latest_observation(
     listing (6) and a last short batch (7) are all passed over or judged as they should be."""
     monkeypatch.setattr(match, "BATCH", 2)
     ensure_default_register(any_store)
-    _registers(any_store, tmp_path)
+    small_registers(any_store, tmp_path)
     _seen(any_store, [Sighting(str(n), f"http://shop.test/p/{n}", "เคสซิลิโคน") for n in range(1, 8)])
     first = match_pending(any_store, settings)
     assert (first.judged, dict(first.by_verdict)) == (7, {"not_controlled": 7})

@@ -15,6 +15,7 @@ import pytest
 
 from store.db import Store
 from store.lock import DatabaseLock, LockHeld
+from tests.store.sessions import Rival, cut_sessions, lock_holders
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +93,59 @@ def test_a_killed_holder_leaves_no_stale_lock(any_store: Store) -> None:
         except LockHeld:
             time.sleep(0.1)
     pytest.fail("the lock of a killed process was not released within 5 s")
+
+
+@pytest.mark.postgres
+def test_a_lock_lost_with_its_session_is_noticed_and_taken_again(postgres_store: Store) -> None:
+    """A server restart ends the lock's session, and the lock with it: the holder finds out, and
+    takes the lock again while it is free."""
+    lock = DatabaseLock(postgres_store, "scheduler")
+    lock.acquire()
+    try:
+        assert lock.check()
+        [before] = lock_holders(postgres_store.url)
+        assert cut_sessions(postgres_store.url) >= 1
+        assert lock_holders(postgres_store.url) == []
+        assert not lock.check()
+        assert not lock.check()  # asked again of the same dead session: still lost, no error
+        lock.retake()
+        assert lock.check()
+        assert lock_holders(postgres_store.url) not in ([], [before])
+        with pytest.raises(LockHeld):
+            DatabaseLock(postgres_store, "scheduler").acquire()
+    finally:
+        lock.release()
+    assert not lock.check()
+    assert lock_holders(postgres_store.url) == []
+
+
+@pytest.mark.postgres
+def test_a_lock_another_process_took_meanwhile_is_not_taken_again(postgres_store: Store) -> None:
+    lock = DatabaseLock(postgres_store, "scheduler")
+    lock.acquire()
+    rival = Rival(postgres_store.url)
+    try:
+        rival.queue()
+        cut_sessions(postgres_store.url, only=lock_holders(postgres_store.url))
+        assert rival.got.wait(10)
+        assert not lock.check()
+        with pytest.raises(LockHeld, match="another scheduler holds"):
+            lock.retake()
+        assert not lock.held
+        assert lock_holders(postgres_store.url) == [rival.pid]
+    finally:
+        lock.release()
+        rival.close()
+
+
+def test_a_sqlite_lock_cannot_be_lost(sqlite_store: Store) -> None:
+    lock = DatabaseLock(sqlite_store, "scheduler")
+    assert not lock.check()  # not taken
+    with lock:
+        assert lock.check()
+        sqlite_store.dispose()  # its connections closed: the flock is the file's, not theirs
+        assert lock.check()
+    assert not lock.check()
+    memory = Store("sqlite://")
+    assert DatabaseLock(memory, "scheduler").check()  # in memory: nothing to lose
+    memory.dispose()
