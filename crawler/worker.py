@@ -42,7 +42,13 @@ def run(payload: dict[str, Any]) -> None:
         max_items = job.get("max_items", payload.get("max_items", 0))
         custom = scrapy_settings(settings, profile, job, payload["database_url"], max_items)
         spider_class = type(base.__name__, (base,), {"custom_settings": custom})
-        process.crawl(spider_class, profile=profile, queries=job["queries"], urls=job["urls"])
+        process.crawl(
+            spider_class,
+            profile=profile,
+            queries=job["queries"],
+            urls=job["urls"],
+            listing_ids=job.get("listing_ids") or {},
+        )
     process.start()
 
 

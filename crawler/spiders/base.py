@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -34,12 +34,16 @@ class ProfileSpider(scrapy.Spider):
         profile: SiteProfile,
         queries: Iterable[str] = (),
         urls: Iterable[str] = (),
+        listing_ids: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=profile.name, **kwargs)
         self.profile = profile
         self.queries = list(dict.fromkeys(q.strip() for q in queries if q.strip()))
         self.listing_urls = list(urls)
+        self.listing_ids = dict(listing_ids or {})
+        """The known listing id of each of ``urls`` (a re-check): a page that is gone, or whose URL
+        does not carry the id (it came from schema.org ``sku``), still names its listing."""
         self.allowed_domains = profile.domains()
         discovery = profile.discovery
         self._listing_pattern = (
@@ -55,7 +59,8 @@ class ProfileSpider(scrapy.Spider):
         """Explicit URLs win; otherwise the profile's discovery: search, categories, sitemap."""
         if self.listing_urls:
             for url in self.listing_urls:
-                yield self.listing_request(url)
+                known = self.listing_ids.get(url)
+                yield self.listing_request(url, **({"item_id": known} if known else {}))
             return
         for url in self.profile.discovery.urls:
             yield self.listing_request(self.profile.url(url))
@@ -92,12 +97,14 @@ class ProfileSpider(scrapy.Spider):
 
     def gone(self, response: Response, marketplace_id: str | None) -> Iterator[Any]:
         """A listing page that answers 404/410: the listing is gone (or was never there)."""
+        marketplace_id = marketplace_id or response.meta.get("item_id")
         if marketplace_id:
             yield Sighting(
                 marketplace_id,
                 response.url,
                 gone=True,
                 http_status=response.status,
+                fetched_url=response.url,
                 **evidence_fields(response),
             )
         else:
