@@ -1,6 +1,6 @@
 """Item pipelines: validate what spiders yield, then store it in batches.
 
-``ValidationPipeline`` drops invalid sightings (counted by reason, recorded as failures);
+``ValidationPipeline`` fits sightings for the store, and turns those it cannot store into failed URLs;
 ``StorePipeline`` upserts listings and appends observations, records this worker's stats with
 every batch, and (when it is the run's only worker) closes the run with its stats.
 """
@@ -14,12 +14,12 @@ from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.items import FailedUrl, Sighting
+from crawler.limits import MAX_URL, escaped, fit, problem_with, url_problem
 from crawler.tally import closing_stats, status_after, worker_summary
 from store.db import Store
 from store.models import Listing, Observation, Site
@@ -28,26 +28,14 @@ from store.writer import finish_run, record_failure, record_worker_stats, store_
 log = logging.getLogger(__name__)
 
 LICENCE_TEXT = re.compile(r"มอก|ม\s*\.?\s*อ\s*\.?\s*ก|ใบอนุญาต|\bTIS\b|licen[cs]e", re.IGNORECASE)
-MAX_TITLE = 20_000
-MAX_DESCRIPTION = 200_000
-
-
-def problem_with(item: Sighting) -> str | None:
-    """Why a sighting cannot be stored, or None when it is fine."""
-    if not item.marketplace_id or len(item.marketplace_id) > 200:
-        return "listing id missing or longer than 200 characters"
-    if not item.url.startswith(("http://", "https://")):
-        return "listing URL is not http(s)"
-    if item.gone:
-        return None
-    if not item.title.strip():
-        return "no title"
-    if len(item.title) > MAX_TITLE or len(item.description) > MAX_DESCRIPTION:
-        return "title or description too long"
-    return None
 
 
 class ValidationPipeline:
+    """Fits every sighting for the store (``crawler.limits``): oversized fields cut, an unusable shown
+    URL replaced by the page's, each recorded in the observation's raw data and counted in the stats
+    (``tisiwatch/cut/<field>``); a sighting that cannot be stored at all becomes a failed URL with its
+    reason (``tisiwatch/invalid/<reason>``). Nothing is dropped, so no item ever reaches a log line."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
 
@@ -56,13 +44,24 @@ class ValidationPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Sighting):
-            problem = problem_with(item)
-            if problem:
-                assert self.stats is not None
-                self.stats.inc_value(f"tisiwatch/invalid/{problem}")
-                raise DropItem(f"invalid listing {item.url}: {problem}")
-        return item
+        if not isinstance(item, Sighting):
+            return item
+        assert self.stats is not None
+        problem = problem_with(item)
+        if problem:
+            self.stats.inc_value(f"tisiwatch/invalid/{problem}")
+            where = item.fetched_url if url_problem(item.url) else item.url
+            return FailedUrl(
+                escaped((where or item.url)[:MAX_URL]),
+                f"listing not stored: {problem}",
+                item.http_status,
+                "invalid",
+            )
+        fitted = fit(item)
+        if fitted is not item:
+            for name in [*fitted.raw.get("cut", {}), *(["url"] if "shown_url" in fitted.raw else [])]:
+                self.stats.inc_value(f"tisiwatch/cut/{name}")
+        return fitted
 
 
 class StorePipeline:

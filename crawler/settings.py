@@ -88,6 +88,7 @@ def scrapy_settings(
         "CLOSESPIDER_PAGECOUNT": settings.crawl.max_pages,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING" if settings.log_level == "INFO" else settings.log_level,
+        "LOG_FORMATTER": "crawler.runlog.ShortLogFormatter",
         "ITEM_PIPELINES": {
             "crawler.pipelines.ValidationPipeline": 100,
             "crawler.pipelines.StorePipeline": 800,
