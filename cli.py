@@ -209,11 +209,24 @@ def crawl(
     except CrawlRequestError as exc:
         fail(str(exc))
     for result in results:
+        stats = result.stats
         console.print(
             f"{result.site}: run {result.run_id}{' (resumed)' if result.resumed else ''} {result.status} — "
-            f"{result.stats.get('items', 0)} listings, "
-            f"{result.stats.get('pages', 0)} pages, {result.stats.get('failed_urls', 0)} failed URLs"
+            f"{stats.get('items', 0)} listings, {stats.get('pages', 0)} pages, "
+            f"{stats.get('failed_urls', 0)} failed URLs",
+            markup=False,
+            highlight=False,
         )
+        failed = int(stats.get("failed_urls") or 0)
+        if result.status == "failed" and stats.get("reason"):
+            console.print(f"  {stats['reason']}", markup=False, highlight=False, soft_wrap=True)
+        elif failed:
+            asked = max(int(stats.get("requests") or 0), failed)
+            console.print(
+                f"  {failed} of {asked} URLs failed — see `tisiwatch runs --run {result.run_id}`",
+                markup=False,
+                highlight=False,
+            )
     if any(result.status != "finished" for result in results):
         raise typer.Exit(1)
 
@@ -228,6 +241,7 @@ def runs(
     """Show recent crawl runs and their health: pages, listings, errors, field coverage."""
     from sqlalchemy import select
 
+    from crawler.outcome import run_notes
     from store.models import CrawlFailure, CrawlRun
 
     table = Table("run", "site", "mode", "started (UTC)", "status", "pages", "listings", "gone", "failed URLs",
@@ -247,6 +261,9 @@ def runs(
             )  # fmt: skip
         console.print(table)
         if run is not None:
+            shown = session.get(CrawlRun, run)
+            for note in run_notes(shown.stats or {}, state.settings.data_dir) if shown else []:
+                console.print(note, markup=False, highlight=False, soft_wrap=True)
             failures = Table("URL", "HTTP", "reason", title=f"failed URLs of run {run}")
             for failure in session.scalars(select(CrawlFailure).where(CrawlFailure.run_id == run).limit(500)):
                 failures.add_row(failure.url, str(failure.http_status or ""), failure.reason)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from crawler.items import FailedUrl, Sighting
 from crawler.limits import MAX_URL, escaped, fit, problem_with, url_problem
-from crawler.tally import closing_stats, status_after, worker_summary
+from crawler.outcome import origin
+from crawler.tally import closing, status_after, worker_summary
 from store.db import Store
 from store.models import Listing, Observation, Site
 from store.writer import finish_run, record_failure, record_worker_stats, store_sightings
@@ -124,13 +125,21 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FailedUrl):
             self.failures.append(item)
-            if self.crawler.stats:
-                self.crawler.stats.inc_value("tisiwatch/failed_urls")
+            self._count_failure(item)
         elif isinstance(item, Sighting):
             self.pending.append(item)
         if len(self.pending) >= self.batch_size or len(self.failures) >= self.batch_size:
             self.flush()
         return item
+
+    def _count_failure(self, failure: FailedUrl) -> None:
+        """Count a failed URL, by kind, and keep where the first of its kind was."""
+        stats = self.crawler.stats
+        if stats:
+            stats.inc_value("tisiwatch/failed_urls")
+            stats.inc_value(f"tisiwatch/failed/{failure.kind}")
+            if stats.get_value(f"tisiwatch/failed_at/{failure.kind}") is None:
+                stats.set_value(f"tisiwatch/failed_at/{failure.kind}", origin(failure.url))
 
     def _flush_on_time(self) -> None:
         try:
@@ -150,9 +159,8 @@ class StorePipeline:
             never_seen = store_sightings(session, site, self.run_id, batch)
             for sighting in never_seen:
                 reason = f"HTTP {sighting.http_status}: no such listing (never seen before)"
-                failures.append(FailedUrl(sighting.url, reason, sighting.http_status))
-                if self.crawler.stats:
-                    self.crawler.stats.inc_value("tisiwatch/failed_urls")
+                failures.append(FailedUrl(sighting.url, reason, sighting.http_status, "not_found"))
+                self._count_failure(failures[-1])
             skipped = {s.marketplace_id for s in never_seen}
             for sighting in batch:
                 if sighting.marketplace_id not in skipped:
@@ -185,7 +193,7 @@ class StorePipeline:
 
     def summary(self, counts: Counter[str], reason: str | None) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        return worker_summary(stats, counts, reason)
+        return worker_summary(stats, counts, reason, self.crawler.settings.get("TISIWATCH_LOG_FILE"))
 
     def close_spider(self) -> None:
         if self.timer is not None and self.timer.running:
@@ -198,9 +206,8 @@ class StorePipeline:
         with self.store.session() as session:
             merged = record_worker_stats(session, self.run_id, self.worker, self.summary(self.counts, reason))
             if self.closes_run:
-                status = status_after(reason)
-                resumable = status == "interrupted"
-                finish_run(session, self.run_id, status, closing_stats(merged, reason, resumable=resumable))
+                status, stats = closing(merged, reason, status_after(reason))
+                finish_run(session, self.run_id, status, stats)
         self.store.dispose()
 
 

@@ -21,7 +21,7 @@ from crawler.frontier import RunKeys, delete_frontier, forget_worker
 from crawler.profile import SiteProfile, load_profile
 from crawler.resume import Plan, RunRecord, reopen, resumable_run
 from crawler.scaleout import run_workers, settle_run, worker_name
-from crawler.tally import closing_stats
+from crawler.tally import closing
 from store.db import Store
 from store.models import CrawlRun, Listing, RegisterVersion, Site, Standard
 from store.writer import ensure_site, finish_run, start_run
@@ -168,7 +168,7 @@ def _plan_job(
     if finished_before:  # nothing left to do: the killed crawl had done it all
         with store.session() as session:
             run = session.get_one(CrawlRun, job.run_id)
-            finish_run(session, job.run_id, "finished", closing_stats(run.stats, "finished", resumable=False))
+            finish_run(session, job.run_id, *closing(run.stats, "finished", "finished"))
         job.to_crawl = False
     return job
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from config import Settings
 from crawler.profile import SiteProfile
+from crawler.runlog import log_file
 from crawler.scaleout import worker_settings
 
 SPIDERS = {
@@ -89,6 +90,7 @@ def scrapy_settings(
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING" if settings.log_level == "INFO" else settings.log_level,
         "LOG_FORMATTER": "crawler.runlog.ShortLogFormatter",
+        "TISIWATCH_LOG_FILE": log_file(job["run_id"], job.get("worker") or "w0"),
         "ITEM_PIPELINES": {
             "crawler.pipelines.ValidationPipeline": 100,
             "crawler.pipelines.StorePipeline": 800,

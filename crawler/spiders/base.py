@@ -9,9 +9,11 @@ from urllib.parse import quote
 
 import scrapy
 from scrapy.http import Request, Response
+from scrapy.utils.log import failure_to_exc_info
 from twisted.python.failure import Failure
 
 from crawler.items import FailedUrl, Sighting
+from crawler.outcome import failure_kind
 from crawler.profile import SiteProfile
 
 GONE_STATUSES = [404, 410]
@@ -109,14 +111,22 @@ class ProfileSpider(scrapy.Spider):
             )
         else:
             yield FailedUrl(
-                response.url, f"HTTP {response.status}, no listing id in the URL", response.status
+                response.url,
+                f"HTTP {response.status}, no listing id in the URL",
+                response.status,
+                "not_found",
             )
 
     def failed(self, failure: Failure) -> Iterator[FailedUrl]:
-        """Errback: the request finally failed (after retries); record why."""
+        """Errback: the request finally failed (after retries); record why, and by what kind of failure.
+        A failure no crawl expects (a bug, not the network or the site) is also logged with its traceback."""
         request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
         response = getattr(failure.value, "response", None)
         status = getattr(response, "status", None)
-        kind = failure.type.__name__ if failure.type is not None else "Error"
-        reason = f"HTTP {status}" if status else f"{kind}: {failure.getErrorMessage()}"
-        yield FailedUrl(request.url if request is not None else "?", reason, status)
+        name = failure.type.__name__ if failure.type is not None else "Error"
+        reason = f"HTTP {status}" if status else f"{name}: {failure.getErrorMessage()}"
+        kind = failure_kind(failure.value) if failure.value is not None else "error"
+        if kind == "error":
+            self.logger.error("request failed unexpectedly: %s", url, exc_info=failure_to_exc_info(failure))
+        yield FailedUrl(url, reason, status, kind)

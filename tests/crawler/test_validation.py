@@ -53,6 +53,9 @@ def test_a_listing_with_a_huge_title_and_a_javascript_link_is_kept_and_logs_stay
         assert len(observation.raw["title"]) == MAX_TITLE  # raw holds the cut text, not 400 kB
         assert listing.title == observation.title
     assert _long_lines(capfd.readouterr().err) == []
+    log = verbose.data_dir / "logs" / f"run-{result.run_id}-w0.log"
+    assert "Scraped from" in log.read_text(encoding="utf-8")  # every item is logged at DEBUG …
+    assert _long_lines(log.read_text(encoding="utf-8")) == []  # … named, not printed whole
 
 
 def test_a_listing_whose_id_cannot_be_stored_is_a_failed_url_with_its_reason(
