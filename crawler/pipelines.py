@@ -14,9 +14,11 @@ from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy.utils.asyncio import create_looping_call
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from twisted.python.failure import Failure
 
 from crawler.items import FailedUrl, Sighting
 from crawler.limits import MAX_URL, escaped, fit, problem_with, url_problem
@@ -115,6 +117,7 @@ class StorePipeline:
             flush_interval_s=settings.getfloat("TISIWATCH_FLUSH_INTERVAL_S", 1.0),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.spider_error, signal=signals.spider_error)
         return pipeline
 
     def open_spider(self) -> None:
@@ -131,6 +134,12 @@ class StorePipeline:
         if len(self.pending) >= self.batch_size or len(self.failures) >= self.batch_size:
             self.flush()
         return item
+
+    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        """A callback raised (a bug: Scrapy logs its traceback): its page is a failed URL, not lost."""
+        error = failure.value
+        reason = f"{type(error).__name__}: {error}"[:500] if error is not None else "spider error"
+        self.process_item(FailedUrl(response.url, reason, response.status, "error"))
 
     def _count_failure(self, failure: FailedUrl) -> None:
         """Count a failed URL, by kind, and keep where the first of its kind was."""

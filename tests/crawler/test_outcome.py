@@ -191,3 +191,16 @@ def test_expected_network_errors_stay_off_the_terminal_and_bugs_do_not() -> None
     assert not keep.filter(_record(None, "scrapy.downloadermiddlewares.retry"))  # "Gave up retrying"
     assert keep.filter(_record(ValueError("a bug in a pipeline")))
     assert keep.filter(_record(None))
+
+
+def test_a_bug_shows_its_traceback_and_its_page_is_a_failed_url(
+    page_server: PageServer, crawl_settings: Settings, store: Store, capfd: pytest.CaptureFixture[str]
+) -> None:
+    page_server.serve("/product/a", product_page({"name": "ปลั๊กพ่วง"}))
+    profile = page_profile(page_server, ["/product/a"], title="h1[")  # a selector that raises
+    [result] = crawl(crawl_settings, [profile], store=store)
+    terminal = capfd.readouterr().err
+    assert "Spider error processing" in terminal
+    assert "Traceback" in terminal
+    assert result.stats["failures"] == {"error": 1}
+    assert result.stats["failed_urls"] == 1
