@@ -358,11 +358,24 @@ def crawl(
     except CrawlRequestError as exc:
         fail(str(exc))
     for result in results:
+        stats = result.stats
         console.print(
             f"{result.site}: run {result.run_id}{' (resumed)' if result.resumed else ''} {result.status} — "
-            f"{result.stats.get('items', 0)} listings, "
-            f"{result.stats.get('pages', 0)} pages, {result.stats.get('failed_urls', 0)} failed URLs"
+            f"{stats.get('items', 0)} listings, {stats.get('pages', 0)} pages, "
+            f"{stats.get('failed_urls', 0)} failed URLs",
+            markup=False,
+            highlight=False,
         )
+        failed = int(stats.get("failed_urls") or 0)
+        if result.status == "failed" and stats.get("reason"):
+            console.print(f"  {stats['reason']}", markup=False, highlight=False, soft_wrap=True)
+        elif failed:
+            asked = max(int(stats.get("requests") or 0), failed)
+            console.print(
+                f"  {failed} of {asked} URLs failed — see `tisiwatch runs --run {result.run_id}`",
+                markup=False,
+                highlight=False,
+            )
     if any(result.status != "finished" for result in results):
         raise typer.Exit(1)
 
@@ -401,6 +414,7 @@ def show_run(session: Any, crawl_run: Any, zone: ZoneInfo) -> None:
     """One crawl run in detail: when, how it ended, its health figures and its failed URLs."""
     from sqlalchemy import func, select
 
+    from crawler.outcome import run_notes
     from store.models import CrawlFailure
 
     stats = crawl_run.stats or {}
@@ -426,6 +440,8 @@ def show_run(session: Any, crawl_run: Any, zone: ZoneInfo) -> None:
     ]
     for line in lines:
         console.print(plain(line, 400))
+    for note in run_notes(stats, state.settings.data_dir):  # why it failed, failures by kind, its logs
+        console.print(plain(note, 2000), soft_wrap=True)
     total = session.scalar(
         select(func.count()).select_from(CrawlFailure).where(CrawlFailure.run_id == crawl_run.id)
     )

@@ -16,3 +16,7 @@ class FailedUrl:
     url: str
     reason: str
     http_status: int | None = None
+    kind: str = "content"
+    """What went wrong, for the run's counts by kind (``crawler.outcome``): a network error
+    (``connection_refused``, ``timeout``…), ``http_<status>``, ``robots``, ``not_found``, ``content``
+    (a page that could not be read) or ``invalid`` (a listing that could not be stored)."""

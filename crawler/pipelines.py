@@ -1,6 +1,6 @@
 """Item pipelines: validate what spiders yield, then store it in batches.
 
-``ValidationPipeline`` drops invalid sightings (counted by reason, recorded as failures);
+``ValidationPipeline`` fits sightings for the store, and turns those it cannot store into failed URLs;
 ``StorePipeline`` upserts listings and appends observations, records this worker's stats with
 every batch, and (when it is the run's only worker) closes the run with its stats.
 """
@@ -14,13 +14,16 @@ from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.http import Response
 from scrapy.utils.asyncio import create_looping_call
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from twisted.python.failure import Failure
 
 from crawler.items import FailedUrl, Sighting
-from crawler.tally import closing_stats, status_after, worker_summary
+from crawler.limits import MAX_URL, escaped, fit, problem_with, url_problem
+from crawler.outcome import origin
+from crawler.tally import closing, status_after, worker_summary
 from store.db import Store
 from store.models import Listing, Observation, Site
 from store.writer import finish_run, record_failure, record_worker_stats, store_sightings
@@ -28,26 +31,14 @@ from store.writer import finish_run, record_failure, record_worker_stats, store_
 log = logging.getLogger(__name__)
 
 LICENCE_TEXT = re.compile(r"มอก|ม\s*\.?\s*อ\s*\.?\s*ก|ใบอนุญาต|\bTIS\b|licen[cs]e", re.IGNORECASE)
-MAX_TITLE = 20_000
-MAX_DESCRIPTION = 200_000
-
-
-def problem_with(item: Sighting) -> str | None:
-    """Why a sighting cannot be stored, or None when it is fine."""
-    if not item.marketplace_id or len(item.marketplace_id) > 200:
-        return "listing id missing or longer than 200 characters"
-    if not item.url.startswith(("http://", "https://")):
-        return "listing URL is not http(s)"
-    if item.gone:
-        return None
-    if not item.title.strip():
-        return "no title"
-    if len(item.title) > MAX_TITLE or len(item.description) > MAX_DESCRIPTION:
-        return "title or description too long"
-    return None
 
 
 class ValidationPipeline:
+    """Fits every sighting for the store (``crawler.limits``): oversized fields cut, an unusable shown
+    URL replaced by the page's, each recorded in the observation's raw data and counted in the stats
+    (``tisiwatch/cut/<field>``); a sighting that cannot be stored at all becomes a failed URL with its
+    reason (``tisiwatch/invalid/<reason>``). Nothing is dropped, so no item ever reaches a log line."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
 
@@ -56,13 +47,24 @@ class ValidationPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Sighting):
-            problem = problem_with(item)
-            if problem:
-                assert self.stats is not None
-                self.stats.inc_value(f"tisiwatch/invalid/{problem}")
-                raise DropItem(f"invalid listing {item.url}: {problem}")
-        return item
+        if not isinstance(item, Sighting):
+            return item
+        assert self.stats is not None
+        problem = problem_with(item)
+        if problem:
+            self.stats.inc_value(f"tisiwatch/invalid/{problem}")
+            where = item.fetched_url if url_problem(item.url) else item.url
+            return FailedUrl(
+                escaped((where or item.url)[:MAX_URL]),
+                f"listing not stored: {problem}",
+                item.http_status,
+                "invalid",
+            )
+        fitted = fit(item)
+        if fitted is not item:
+            for name in [*fitted.raw.get("cut", {}), *(["url"] if "shown_url" in fitted.raw else [])]:
+                self.stats.inc_value(f"tisiwatch/cut/{name}")
+        return fitted
 
 
 class StorePipeline:
@@ -115,6 +117,7 @@ class StorePipeline:
             flush_interval_s=settings.getfloat("TISIWATCH_FLUSH_INTERVAL_S", 1.0),
         )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.spider_error, signal=signals.spider_error)
         return pipeline
 
     def open_spider(self) -> None:
@@ -125,13 +128,27 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FailedUrl):
             self.failures.append(item)
-            if self.crawler.stats:
-                self.crawler.stats.inc_value("tisiwatch/failed_urls")
+            self._count_failure(item)
         elif isinstance(item, Sighting):
             self.pending.append(item)
         if len(self.pending) >= self.batch_size or len(self.failures) >= self.batch_size:
             self.flush()
         return item
+
+    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        """A callback raised (a bug: Scrapy logs its traceback): its page is a failed URL, not lost."""
+        error = failure.value
+        reason = f"{type(error).__name__}: {error}"[:500] if error is not None else "spider error"
+        self.process_item(FailedUrl(response.url, reason, response.status, "error"))
+
+    def _count_failure(self, failure: FailedUrl) -> None:
+        """Count a failed URL, by kind, and keep where the first of its kind was."""
+        stats = self.crawler.stats
+        if stats:
+            stats.inc_value("tisiwatch/failed_urls")
+            stats.inc_value(f"tisiwatch/failed/{failure.kind}")
+            if stats.get_value(f"tisiwatch/failed_at/{failure.kind}") is None:
+                stats.set_value(f"tisiwatch/failed_at/{failure.kind}", origin(failure.url))
 
     def _flush_on_time(self) -> None:
         try:
@@ -151,9 +168,8 @@ class StorePipeline:
             never_seen = store_sightings(session, site, self.run_id, batch)
             for sighting in never_seen:
                 reason = f"HTTP {sighting.http_status}: no such listing (never seen before)"
-                failures.append(FailedUrl(sighting.url, reason, sighting.http_status))
-                if self.crawler.stats:
-                    self.crawler.stats.inc_value("tisiwatch/failed_urls")
+                failures.append(FailedUrl(sighting.url, reason, sighting.http_status, "not_found"))
+                self._count_failure(failures[-1])
             skipped = {s.marketplace_id for s in never_seen}
             for sighting in batch:
                 if sighting.marketplace_id not in skipped:
@@ -186,7 +202,7 @@ class StorePipeline:
 
     def summary(self, counts: Counter[str], reason: str | None) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        return worker_summary(stats, counts, reason)
+        return worker_summary(stats, counts, reason, self.crawler.settings.get("TISIWATCH_LOG_FILE"))
 
     def close_spider(self) -> None:
         if self.timer is not None and self.timer.running:
@@ -199,9 +215,8 @@ class StorePipeline:
         with self.store.session() as session:
             merged = record_worker_stats(session, self.run_id, self.worker, self.summary(self.counts, reason))
             if self.closes_run:
-                status = status_after(reason)
-                resumable = status == "interrupted"
-                finish_run(session, self.run_id, status, closing_stats(merged, reason, resumable=resumable))
+                status, stats = closing(merged, reason, status_after(reason))
+                finish_run(session, self.run_id, status, stats)
         self.store.dispose()
 
 

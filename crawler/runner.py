@@ -8,10 +8,11 @@ creates or resumes the runs (``crawler.resume``), relays progress and reads the 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from crawler.frontier import RunKeys, delete_frontier, forget_worker
 from crawler.profile import SiteProfile, load_profile
 from crawler.resume import Plan, RunRecord, reopen, resumable_run
 from crawler.scaleout import run_workers, settle_run, worker_name
-from crawler.tally import closing_stats
+from crawler.tally import closing
 from store.db import Store
 from store.models import CrawlRun, Listing, RegisterVersion, Site, Standard
 from store.writer import ensure_site, finish_run, start_run
@@ -46,6 +47,8 @@ class CrawlJob:
     resumes: int = 0
     """How many times the run has been resumed, this time included (0: a new run)."""
     to_crawl: bool = True
+    listing_ids: dict[str, str] = field(default_factory=dict)
+    """A re-check's known listing id of each URL."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,9 @@ def _plan_job(
             run.stats = {"plan": plan.as_stats()}
             job = CrawlJob(profile, words, urls, run.id, site.id, limit)
     if mode == "recheck":
-        job.urls = recheck_urls(store, profile)
+        known = recheck_urls(store, profile)
+        job.urls = list(dict.fromkeys(url for url, _ in known))
+        job.listing_ids = {url: marketplace_id for url, marketplace_id in known}
         if not job.urls and not job.resumes:  # nothing known yet: a re-check must not turn into a discovery
             with store.session() as session:
                 finish_run(
@@ -163,23 +168,40 @@ def _plan_job(
     if finished_before:  # nothing left to do: the killed crawl had done it all
         with store.session() as session:
             run = session.get_one(CrawlRun, job.run_id)
-            finish_run(session, job.run_id, "finished", closing_stats(run.stats, "finished", resumable=False))
+            finish_run(session, job.run_id, *closing(run.stats, "finished", "finished"))
         job.to_crawl = False
     return job
 
 
-def recheck_urls(store: Store, profile: SiteProfile) -> list[str]:
-    """The listing pages of the site's known listings that are not gone, at the profile's address."""
-    discovery = profile.discovery
-    template = discovery.item_url if profile.kind == "api" else discovery.listing_url
+def recheck_urls(store: Store, profile: SiteProfile) -> list[tuple[str, str]]:
+    """Where to fetch each of the site's known listings that are not gone: ``(url, marketplace id)``.
+
+    A listing is fetched where it was last read (``Listing.fetched_url``). Listings stored before
+    that was kept are fetched at the profile's template (``item_url`` for api shops, else
+    ``listing_url``) when their id is the one in their URL, and otherwise at their URL — a page
+    whose id came from schema.org ``sku`` has no address built from the id.
+    """
     with store.session() as session:
         rows = session.execute(
-            select(Listing.marketplace_id, Listing.url)
+            select(Listing.marketplace_id, Listing.url, Listing.fetched_url)
             .join(Site)
             .where(Site.name == profile.name, Listing.gone_at.is_(None))
             .order_by(Listing.id)
         ).all()
-    return [profile.url(template.format(id=quote(mid, safe=""))) if template else url for mid, url in rows]
+    return [(fetched or _old_listing_url(profile, mid, url), mid) for mid, url, fetched in rows]
+
+
+def _old_listing_url(profile: SiteProfile, marketplace_id: str, url: str) -> str:
+    discovery = profile.discovery
+    template = discovery.item_url if profile.kind == "api" else discovery.listing_url
+    if not template:
+        return url
+    if profile.kind != "api":
+        found = re.search(discovery.id_from_url, url.split("?", 1)[0]) if discovery.id_from_url else None
+        if found is None or found.group(1) != marketplace_id:
+            return url
+    # an id read from a URL is already percent-encoded: encode what it means, once
+    return profile.url(template.format(id=quote(unquote(marketplace_id), safe="")))
 
 
 def _run_workers(settings: Settings, jobs: list[CrawlJob], count: int, on_progress: Progress | None) -> None:
@@ -199,6 +221,7 @@ def _run_workers(settings: Settings, jobs: list[CrawlJob], count: int, on_progre
                     "profile": j.profile.model_dump(mode="json"),
                     "queries": j.queries,
                     "urls": j.urls,
+                    "listing_ids": j.listing_ids,
                     "run_id": j.run_id,
                     "site_id": j.site_id,
                     "max_items": j.max_items,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from crawler.frontier import RunKeys, frontier_settings
+from crawler.outcome import judged
 from crawler.profile import SiteProfile
 from crawler.tally import closing_stats, status_after
 from store.models import CrawlRun
@@ -142,8 +143,9 @@ def _read_events(index: int, stream: IO[str] | None, events: queue.Queue[Any]) -
 
 def settle_run(session: Session, run_id: int, workers: Sequence[str]) -> str:
     """Close a run its workers left open and return its status: the workers' entries are summed
-    into the run's stats; ``finished`` if every worker ended well, ``failed`` if one ended on an
-    error, ``interrupted`` (resumable) if one was stopped or never wrote its final stats (killed)."""
+    into the run's stats; ``finished`` if every worker ended well (unless nothing came back:
+    ``crawler.outcome.judged``), ``failed`` if one ended on an error, ``interrupted`` (resumable)
+    if one was stopped or never wrote its final stats (killed)."""
     run = session.get_one(CrawlRun, run_id)
     if run.status != "running":  # its only worker closed it
         return run.status
@@ -157,5 +159,6 @@ def settle_run(session: Session, run_id: int, workers: Sequence[str]) -> str:
     closing = closing_stats(stats, reason, resumable=status == "interrupted")
     if died:
         closing["error"] = f"crawl process of {', '.join(died)} ended abnormally"
+    status, closing = judged(status, closing)
     finish_run(session, run_id, status, closing)
     return status

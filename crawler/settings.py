@@ -11,6 +11,7 @@ from typing import Any
 
 from config import Settings
 from crawler.profile import SiteProfile
+from crawler.runlog import log_file
 from crawler.scaleout import worker_settings
 
 SPIDERS = {
@@ -88,6 +89,8 @@ def scrapy_settings(
         "CLOSESPIDER_PAGECOUNT": settings.crawl.max_pages,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING" if settings.log_level == "INFO" else settings.log_level,
+        "LOG_FORMATTER": "crawler.runlog.ShortLogFormatter",
+        "TISIWATCH_LOG_FILE": log_file(job["run_id"], job.get("worker") or "w0"),
         "ITEM_PIPELINES": {
             "crawler.pipelines.ValidationPipeline": 100,
             "crawler.pipelines.StorePipeline": 800,

@@ -14,9 +14,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from crawler.outcome import judged
+
 SUMMED = ("pages", "items", "gone", "dropped", "failed_urls", "retries", "retry_after_honoured")
-SUMMED_EXTRA = ("duplicates",)
-COUNTERS = ("errors", "status_counts", "trap_drops", "covered", "resume_skipped")
+SUMMED_EXTRA = ("duplicates", "requests", "answered")
+COUNTERS = ("errors", "status_counts", "trap_drops", "covered", "resume_skipped", "failures", "cut")
 COVERAGE = ("title", "price", "seller", "licence_text")
 GOOD_ENDS = {"finished", "closespider_itemcount", "closespider_pagecount"}
 """Finish reasons of a crawl that did what it was asked."""
@@ -31,12 +33,21 @@ def status_after(reason: str) -> str:
     return "interrupted" if reason in PAUSED_ENDS else "failed"
 
 
-def worker_summary(stats: Mapping[str, Any], counts: Mapping[str, int], reason: str | None) -> dict[str, Any]:
-    """One worker's entry: Scrapy's stats plus what the store pipeline counted; final once ``reason`` is known."""
+def worker_summary(
+    stats: Mapping[str, Any], counts: Mapping[str, int], reason: str | None, log_file: str | None = None
+) -> dict[str, Any]:
+    """One worker's entry: Scrapy's stats plus what the store pipeline counted; final once ``reason`` is
+    known. ``requests`` counts the URLs asked for (not retries, not robots.txt), ``answered`` the pages
+    that answered 2xx (not robots.txt), ``failures`` the failed URLs by kind (``crawler.outcome``) and
+    ``failed_at`` where each kind first struck; ``log`` is the worker's log file in the data directory."""
 
-    def group(prefix: str) -> dict[str, int]:
+    def group(prefix: str) -> dict[str, Any]:
         return {key.rsplit("/", 1)[-1]: value for key, value in stats.items() if key.startswith(prefix)}
 
+    def ok(prefix: str) -> int:
+        return sum(int(v) for k, v in group(prefix).items() if k.isdigit() and 200 <= int(k) < 300)
+
+    robots = stats.get("robotstxt/request_count", 0)
     items = counts.get("items", 0)
     summary: dict[str, Any] = {
         "pages": stats.get("response_received_count", 0),
@@ -53,8 +64,15 @@ def worker_summary(stats: Mapping[str, Any], counts: Mapping[str, int], reason: 
         "trap_drops": group("tisiwatch/trap/"),
         "resume_skipped": group("tisiwatch/resume/"),
         "duplicates": counts.get("duplicates", 0),
+        "requests": max(stats.get("downloader/request_count", 0) - stats.get("retry/count", 0) - robots, 0),
+        "answered": ok("downloader/response_status_count/") - ok("robotstxt/response_status_count/"),
+        "failures": group("tisiwatch/failed/"),
+        "failed_at": group("tisiwatch/failed_at/"),
+        "cut": group("tisiwatch/cut/"),
         "final": reason is not None,
     }
+    if log_file:
+        summary["log"] = log_file
     if reason is not None:
         summary["finish_reason"] = reason
     return summary
@@ -70,6 +88,11 @@ def run_totals(workers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         for entry in workers.values():
             counter.update(entry.get(key) or {})
         totals[key] = dict(counter)
+    places: dict[str, str] = {}
+    for entry in workers.values():
+        for kind, place in (entry.get("failed_at") or {}).items():
+            places.setdefault(kind, place)
+    totals["failed_at"] = places
     totals["coverage"] = _coverage(totals["covered"], totals["items"])
     return totals
 
@@ -82,6 +105,12 @@ def closing_stats(current: Mapping[str, Any], finish_reason: str, *, resumable: 
     workers = current.get("workers") or {}
     kept = {k: v for k, v in current.items() if resumable or k != "plan"}
     return {**kept, **run_totals(workers), "finish_reason": finish_reason, "workers": workers}
+
+
+def closing(current: Mapping[str, Any], finish_reason: str, status: str) -> tuple[str, dict[str, Any]]:
+    """The status and stats a run is closed with, when its crawl ended with ``status``: its totals
+    (:func:`closing_stats`), judged — a run that got nothing back has failed (``crawler.outcome``)."""
+    return judged(status, closing_stats(current, finish_reason, resumable=status == "interrupted"))
 
 
 def _coverage(covered: Mapping[str, int], items: int) -> dict[str, float]:

@@ -116,6 +116,10 @@ class Listing(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     marketplace_id: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(Text)
+    """The page a person would open."""
+    fetched_url: Mapped[str | None] = mapped_column(Text)
+    """Where the listing was last read (its page; for API shops the JSON item), fetched again by a
+    re-check; null on listings stored before it was kept (migration 0004)."""
     title: Mapped[str] = mapped_column(Text, default="")
     seller_name: Mapped[str | None] = mapped_column(Text)
     seller_id: Mapped[str | None] = mapped_column(String(200))

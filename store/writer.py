@@ -72,6 +72,9 @@ class Sighting:
     payload_sha256: str | None = None
     screenshot_file: str | None = None
     screenshot_sha256: str | None = None
+    fetched_url: str | None = None
+    """Where the listing was read (the page, or an API shop's JSON item): a re-check fetches it again.
+    ``url`` is the page a person would open, which may differ."""
 
     def content_hash(self) -> str:
         """SHA-256 of the extracted content, to tell a changed listing from an unchanged one."""
@@ -174,6 +177,7 @@ def store_sightings(
             "site_id": site.id,
             "marketplace_id": s.marketplace_id,
             "url": _plain(s.url),
+            "fetched_url": _plain(s.fetched_url),
             "title": _plain(s.title),
             "seller_name": _plain(s.seller_name),
             "seller_id": _plain(s.seller_id),
@@ -189,6 +193,7 @@ def store_sightings(
         index_elements=[Listing.site_id, Listing.marketplace_id],
         set_={
             "url": excluded.url,
+            "fetched_url": func.coalesce(excluded.fetched_url, Listing.fetched_url),
             "last_seen": excluded.last_seen,
             "gone_at": case(
                 (excluded.gone_at.is_(None), None), else_=func.coalesce(Listing.gone_at, excluded.gone_at)

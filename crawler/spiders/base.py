@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import scrapy
 from scrapy.http import Request, Response
+from scrapy.utils.log import failure_to_exc_info
 from twisted.python.failure import Failure
 
 from crawler.items import FailedUrl, Sighting
+from crawler.outcome import failure_kind
 from crawler.profile import SiteProfile
 
 GONE_STATUSES = [404, 410]
@@ -34,12 +36,16 @@ class ProfileSpider(scrapy.Spider):
         profile: SiteProfile,
         queries: Iterable[str] = (),
         urls: Iterable[str] = (),
+        listing_ids: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=profile.name, **kwargs)
         self.profile = profile
         self.queries = list(dict.fromkeys(q.strip() for q in queries if q.strip()))
         self.listing_urls = list(urls)
+        self.listing_ids = dict(listing_ids or {})
+        """The known listing id of each of ``urls`` (a re-check): a page that is gone, or whose URL
+        does not carry the id (it came from schema.org ``sku``), still names its listing."""
         self.allowed_domains = profile.domains()
         discovery = profile.discovery
         self._listing_pattern = (
@@ -55,7 +61,8 @@ class ProfileSpider(scrapy.Spider):
         """Explicit URLs win; otherwise the profile's discovery: search, categories, sitemap."""
         if self.listing_urls:
             for url in self.listing_urls:
-                yield self.listing_request(url)
+                known = self.listing_ids.get(url)
+                yield self.listing_request(url, **({"item_id": known} if known else {}))
             return
         for url in self.profile.discovery.urls:
             yield self.listing_request(self.profile.url(url))
@@ -92,24 +99,34 @@ class ProfileSpider(scrapy.Spider):
 
     def gone(self, response: Response, marketplace_id: str | None) -> Iterator[Any]:
         """A listing page that answers 404/410: the listing is gone (or was never there)."""
+        marketplace_id = marketplace_id or response.meta.get("item_id")
         if marketplace_id:
             yield Sighting(
                 marketplace_id,
                 response.url,
                 gone=True,
                 http_status=response.status,
+                fetched_url=response.url,
                 **evidence_fields(response),
             )
         else:
             yield FailedUrl(
-                response.url, f"HTTP {response.status}, no listing id in the URL", response.status
+                response.url,
+                f"HTTP {response.status}, no listing id in the URL",
+                response.status,
+                "not_found",
             )
 
     def failed(self, failure: Failure) -> Iterator[FailedUrl]:
-        """Errback: the request finally failed (after retries); record why."""
+        """Errback: the request finally failed (after retries); record why, and by what kind of failure.
+        A failure no crawl expects (a bug, not the network or the site) is also logged with its traceback."""
         request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
         response = getattr(failure.value, "response", None)
         status = getattr(response, "status", None)
-        kind = failure.type.__name__ if failure.type is not None else "Error"
-        reason = f"HTTP {status}" if status else f"{kind}: {failure.getErrorMessage()}"
-        yield FailedUrl(request.url if request is not None else "?", reason, status)
+        name = failure.type.__name__ if failure.type is not None else "Error"
+        reason = f"HTTP {status}" if status else f"{name}: {failure.getErrorMessage()}"
+        kind = failure_kind(failure.value) if failure.value is not None else "error"
+        if kind == "error":
+            self.logger.error("request failed unexpectedly: %s", url, exc_info=failure_to_exc_info(failure))
+        yield FailedUrl(url, reason, status, kind)

@@ -70,7 +70,7 @@ class HtmlSpider(ProfileSpider):
             return
         fields: dict[str, Any] = schema_org_product(response.text, response.url)
         fields.update(select_fields(response.selector, self.profile.fields))
-        marketplace_id = url_id or fields.get("marketplace_id")
+        marketplace_id = url_id or fields.get("marketplace_id") or response.meta.get("item_id")
         if not marketplace_id:
             yield FailedUrl(
                 response.url, "no listing id (profile id_from_url or schema.org sku)", response.status
@@ -99,5 +99,6 @@ def build_sighting(marketplace_id: str, response: Response, fields: dict[str, An
         images=[response.urljoin(image) for image in fields.get("images") or []],
         raw={key: str(value) if key == "price" else value for key, value in fields.items()},
         http_status=response.status,
+        fetched_url=response.url,
         **evidence_fields(response),
     )

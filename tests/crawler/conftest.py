@@ -13,6 +13,7 @@ from demo.generator import generate
 from demo.listing import DemoListing
 from demo.server import ShopsHandle, start_shops
 from store.db import Store
+from tests.crawler.pageserver import PageServer
 
 SEED, SIZE = 7, 30
 PROFILES = {"html": "demo-html", "api": "demo-api", "browser": "demo-browser"}
@@ -36,6 +37,31 @@ def store(crawl_settings: Settings) -> Iterator[Store]:
     store.migrate()
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def page_server() -> Iterator[PageServer]:
+    """A local HTTP server that serves the pages a test sets (``tests.crawler.pageserver``)."""
+    with PageServer() as server:
+        yield server
+
+
+def page_profile(server: PageServer, targets: list[str], **fields: str) -> SiteProfile:
+    """An html profile of the page server: its discovery is ``targets``, its listing pages
+    ``/product/ID``; schema.org data gives the fields, ``fields`` adds selectors."""
+    return SiteProfile.model_validate(
+        {
+            "name": "pages",
+            "kind": "html",
+            "base_url": server.base_url,
+            "discovery": {
+                "urls": targets,
+                "listing_url": "/product/{id}",
+                "id_from_url": "/product/([^/?#]+)$",
+            },
+            "fields": fields,
+        }
+    )
 
 
 def profile_for(shops: ShopsHandle, shop: str) -> SiteProfile:

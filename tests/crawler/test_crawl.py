@@ -79,8 +79,11 @@ def test_api_shop_search_words_find_what_the_shop_finds(
     assert result.status == "finished"
     listings = _listings(store)
     assert set(listings) == expected - {shops.faults["api"]["missing"]}
-    # the human page, not the JSON endpoint, is the listing's URL
+    # the human page, not the JSON endpoint, is the listing's URL; a re-check fetches the JSON again
     assert all("/item/" in listing.url for listing in listings.values())
+    assert all(listing.fetched_url == shops.api_item_url(mid) for mid, listing in listings.items()), (
+        "the JSON item a listing was read from is kept"
+    )
 
 
 def test_max_items_stops_the_crawl(shops: ShopsHandle, crawl_settings: Settings, store: Store) -> None:

@@ -6,8 +6,6 @@ import pytest
 from parsel import Selector
 
 from crawler.extract import dotted, json_fields, parse_price, schema_org_product, select_fields
-from crawler.items import Sighting
-from crawler.pipelines import problem_with
 
 PRICES = [
     ("฿1,290.00", Decimal("1290.00")),
@@ -78,18 +76,3 @@ def test_dotted_paths_and_json_fields() -> None:
         "price": Decimal("99.50"),
         "spec": {"มอก.": "2879"},
     }
-
-
-@pytest.mark.parametrize(
-    ("sighting", "problem"),
-    [
-        (Sighting("p1", "http://shop.test/p1", title="ok"), None),
-        (Sighting("p1", "http://shop.test/p1", title="  "), "no title"),
-        (Sighting("", "http://shop.test/p1", title="ok"), "listing id missing or longer than 200 characters"),
-        (Sighting("p1", "javascript:alert(1)", title="ok"), "listing URL is not http(s)"),
-        (Sighting("p1", "http://shop.test/p1", title="x" * 20_001), "title or description too long"),
-        (Sighting("p1", "http://shop.test/p1", gone=True), None),
-    ],
-)
-def test_validation(sighting: Sighting, problem: str | None) -> None:
-    assert problem_with(sighting) == problem

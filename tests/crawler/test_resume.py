@@ -114,6 +114,7 @@ def test_a_crawl_whose_process_group_is_killed_resumes_without_loss_or_duplicate
     command = [sys.executable, "-m", "cli", "--data-dir", str(data_dir), "crawl", "demo-html"]
     command += ["--base-url", big_shop.urls["html"]]
     settings = load_settings(overrides={"data_dir": str(data_dir), "crawl": {"retries": 2}}, environ={})
+    Store(settings.database_url).migrate()  # what `tisiwatch init` does
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

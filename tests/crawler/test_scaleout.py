@@ -178,6 +178,7 @@ def test_more_than_one_worker_needs_redis(settings: Settings, monkeypatch: pytes
         crawl(settings, [], workers=2)
     monkeypatch.setattr(cli, "state", cli.State())
     monkeypatch.delenv("TISIWATCH_CRAWL_REDIS_URL", raising=False)
+    Store(settings.database_url).migrate()  # what `tisiwatch init` does
     options = ["--data-dir", str(settings.data_dir), "crawl", "demo-html", "--workers", "2"]
     result = CliRunner().invoke(cli.app, options)
     assert result.exit_code == 1

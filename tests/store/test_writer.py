@@ -100,3 +100,14 @@ def test_nul_characters_from_a_hostile_page_are_dropped(any_store: Store) -> Non
         observation = session.scalars(select(Observation)).one()
         assert (observation.title, observation.seller_name) == ("พาวเวอร์แบงค์", "ร้านดี")
         assert observation.spec == {"มอก.": "2879"}
+
+
+def test_the_url_a_listing_was_fetched_from_is_kept_for_its_recheck(any_store: Store) -> None:
+    json_url = "http://shop.test/api/items/p1"
+    with any_store.session() as session:
+        site = ensure_site(session, "s", "api")
+        store_sightings(session, site, None, [_sighting(1, fetched_url=json_url)])
+        store_sightings(session, site, None, [_sighting(1)])  # a sighting that does not say keeps it
+    with any_store.session() as session:
+        listing = session.scalars(select(Listing)).one()
+        assert (listing.url, listing.fetched_url) == ("http://shop.test/product/p1", json_url)
