@@ -34,6 +34,7 @@ from reports.page import PageContext, render_page
 from reports.register import register_version, standard_names
 from reports.sellers import violation_days
 from reports.summary import Summary, summarise
+from reports.wording import Bands
 from reports.workbook import write_workbook
 from store.clock import day_bounds, local_day, utcnow
 from store.db import Store
@@ -146,6 +147,7 @@ def _context(
     """What the page shows besides the findings, and each seller's days seen violating."""
     _, end = day_bounds(day, zone)
     version = register_version(session, end)
+    match = settings.match
     context = PageContext(
         day=day,
         zone=zone,
@@ -156,6 +158,7 @@ def _context(
         out_dir=out_dir,
         evidence_root=evidence_root,
         alerts=crawl_alerts(session, day, settings),
+        bands=Bands(match.min_category_score, match.min_category_score - match.review_band),
     )
     return context, violation_days(session, end, zone)
 

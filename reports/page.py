@@ -50,6 +50,8 @@ class PageContext:
     out_dir: Path
     evidence_root: Path | None = None
     alerts: Sequence[Alert] = ()
+    bands: wording.Bands = wording.DEFAULT_BANDS
+    """Where the matcher draws its lines on the category score, to say it in words."""
 
 
 def web_link(url: str | None) -> str | None:
@@ -140,7 +142,7 @@ def _environment(context: PageContext) -> Environment:
         local=lambda moment: "—" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         num=lambda value: "—" if value is None else f"{value:,}",
         percent=lambda value: "—" if value is None else f"{value:.0%}",
-        details=_details,
+        details=lambda reasons: _details(reasons, context.bands),
     )
     environment.globals.update(
         labels=wording.LABELS,
@@ -150,6 +152,7 @@ def _environment(context: PageContext) -> Environment:
         explain=wording.explain,
         feature_name=wording.feature_name,
         alert_name=wording.alert_name,
+        certainty=lambda score: wording.certainty(score, context.bands),
         money=_money,
         anchor=card_id,
     )
@@ -176,23 +179,22 @@ def _shown(sections: Mapping[str, Sequence[Any]]) -> frozenset[str]:
     return frozenset(f.listing_key for rows in sections.values() for f in rows[:CARDS_PER_SECTION])
 
 
-def _details(reasons: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _details(reasons: Sequence[Mapping[str, Any]], bands: wording.Bands) -> list[dict[str, Any]]:
     """Each verdict reason in plain words: what its feature says (Thai and English), the detail the
-    matcher recorded (the word, number or licence it read, and where), and its score."""
+    matcher recorded (the word, number or licence it read, and where), and its score in words
+    (:func:`reports.wording.reason_score`)."""
     shown = []
     for reason in reasons:
         detail = reason.get("detail")
         feature = str(reason.get("feature") or "")
         if not detail and not feature:
             continue
-        score = reason.get("score")
-        number = isinstance(score, int | float) and not isinstance(score, bool)
         shown.append(
             {
                 "phrase": wording.feature_name(shorten(feature, 80)) if feature else None,
                 "detail": shorten(str(detail or ""), DETAIL_CHARS),
                 "feature": shorten(feature, 80),
-                "score": f"{score:.2f}" if number else "",
+                "score": wording.reason_score(feature, reason.get("score"), bands),
             }
         )
     return shown

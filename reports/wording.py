@@ -1,7 +1,8 @@
 """Every phrase an officer reads in the reports: Thai first, English second, in one table.
 
 A verdict and its licence status become a plain sentence (:func:`explain`); section and field names
-come from :data:`LABELS`.
+come from :data:`LABELS`. The matcher's category score is said as how sure it is that a listing is a
+controlled product (:func:`certainty`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ LABELS: dict[str, Phrase] = {
     "verdict": Phrase("ผลการตรวจ", "Verdict"),
     "status": Phrase("สถานะ", "Status"),
     "why": Phrase("เหตุผล", "Why"),
-    "score": Phrase("คะแนนหมวดสินค้า", "Category score"),
+    "score": Phrase("ความมั่นใจว่าเป็นสินค้าควบคุม", "Certainty that it is a controlled product"),
     "first_seen": Phrase("พบครั้งแรก", "First seen"),
     "last_seen": Phrase("พบล่าสุด", "Last seen"),
     "observed_at": Phrase("เวลาที่ตรวจ", "Observed at"),
@@ -202,7 +203,66 @@ ALERTS: dict[str, Phrase] = {
     "error_spike": Phrase("ข้อผิดพลาดเพิ่มขึ้นผิดปกติ", "Error rate spiked"),
 }
 
+CERTAINTY: dict[str, Phrase] = {
+    "high": Phrase("สูง", "high"),
+    "medium": Phrase("ปานกลาง", "medium"),
+    "low": Phrase("ต่ำ", "low"),
+}
+
+CATEGORY_SCORE_FEATURES = frozenset({"not_controlled", "uncertain_category", "number_without_product_words"})
+"""Reasons whose score is the listing's category score itself."""
+WEIGHED_FEATURES = frozenset(
+    {
+        "keyword_in_title",
+        "keyword_in_description",
+        "keyword_misspelt_in_title",
+        "named_first",
+        "tis_number_shown",
+        "look_alike_word",
+        "scope_doubt_word",
+    }
+)
+"""Reasons whose score is what their feature adds to (or takes off) the category score."""
+
 GONE = Phrase("ประกาศขายถูกลบหรือไม่พบแล้ว", "The listing was removed or is no longer found.")
+
+
+class Bands(NamedTuple):
+    """Where the matcher draws its lines on the category score (``[match]``): at ``controlled``
+    (min_category_score) and above a listing is a controlled product; from ``review``
+    (min_category_score - review_band) up to it, an officer looks; below ``review``, it is not one."""
+
+    controlled: float = 0.6
+    review: float = 0.6 - 0.15
+
+
+DEFAULT_BANDS = Bands()
+
+
+def certainty(score: float | None, bands: Bands = DEFAULT_BANDS) -> Phrase | None:
+    """How sure the matcher is that a listing is a controlled product, in a word: high, medium or low,
+    by the lines the matcher itself decides at."""
+    if score is None:
+        return None
+    if score >= bands.controlled:
+        return CERTAINTY["high"]
+    return CERTAINTY["medium"] if score >= bands.review else CERTAINTY["low"]
+
+
+def reason_score(feature: str, score: object, bands: Bands = DEFAULT_BANDS) -> Phrase | None:
+    """A reason's score in words: for the reasons that carry the category score, how sure the matcher
+    is; for the features it adds up, how much each adds or takes off; for others (licence checks,
+    whose score says nothing), None."""
+    if not isinstance(score, int | float) or isinstance(score, bool):
+        return None
+    if feature in CATEGORY_SCORE_FEATURES:
+        word = certainty(score, bands) or CERTAINTY["low"]
+        return Phrase(f"ความมั่นใจ{word.th} ({score:.2f})", f"certainty {word.en} ({score:.2f})")
+    if feature in WEIGHED_FEATURES and score:
+        if score > 0:
+            return Phrase(f"เพิ่มความมั่นใจ +{score:.2f}", f"adds {score:.2f} to the certainty")
+        return Phrase(f"ลดความมั่นใจ −{-score:.2f}", f"takes {-score:.2f} off the certainty")
+    return None
 
 
 def verdict_name(verdict: str | None) -> Phrase:
