@@ -91,6 +91,7 @@ LABELS: dict[str, Phrase] = {
     "no_alerts": Phrase("ไม่มีการแจ้งเตือน", "No alerts"),
     "kind": Phrase("ประเภท", "Kind"),
     "message": Phrase("รายละเอียด", "Message"),
+    "standard_name": Phrase("ชื่อมาตรฐาน", "Standard name"),
     "capped": Phrase(
         "หน้านี้แสดงไม่เกิน {cards} รายการต่อหมวด รายการทั้งหมดอยู่ใน report.xlsx, findings.csv และ findings.json",
         "This page shows at most {cards} listings per section; every one is in report.xlsx, findings.csv and "
