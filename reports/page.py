@@ -27,6 +27,7 @@ from reports.alerts import Alert
 from reports.cells import clean
 from reports.charts import bar_chart, top
 from reports.health import SiteHealth
+from reports.register import RegisterStatus, problems
 from reports.summary import Summary
 
 CARDS_PER_SECTION = 1_000
@@ -50,8 +51,25 @@ class PageContext:
     out_dir: Path
     evidence_root: Path | None = None
     alerts: Sequence[Alert] = ()
+    registers: Sequence[RegisterStatus] = ()
+    """Standards, licences and the unsafe list as they stood for the day (:func:`register_status`)."""
     bands: wording.Bands = wording.DEFAULT_BANDS
     """Where the matcher draws its lines on the category score, to say it in words."""
+
+    def notices(self) -> list[tuple[str, wording.Phrase]]:
+        """The warnings about the registers, most serious first: (``missing``/``empty``/``stale``, text)."""
+        return [
+            (s.problem or "", wording.register_notice(s.kind, s.problem or "", s.age_days, s.stale_days))
+            for s in problems(self.registers)
+        ]
+
+
+def verdict_versions(summary: Summary, in_force: int | None) -> list[tuple[int, int, bool]]:
+    """(register version, verdicts made under it, older than the version in force), newest first."""
+    return [
+        (version, count, in_force is not None and version < in_force)
+        for version, count in sorted(summary.by_register.items(), reverse=True)
+    ]
 
 
 def web_link(url: str | None) -> str | None:
@@ -119,6 +137,9 @@ def render_page(summary: Summary, context: PageContext) -> str:
         seller_total=len(summary.sellers),
         health=context.health,
         alerts=context.alerts,
+        registers=context.registers,
+        notices=context.notices(),
+        verdict_versions=verdict_versions(summary, context.register_version),
         standard_names=names,
         cards=CARDS_PER_SECTION,
         shown=_shown(sections),
@@ -152,6 +173,7 @@ def _environment(context: PageContext) -> Environment:
         explain=wording.explain,
         feature_name=wording.feature_name,
         alert_name=wording.alert_name,
+        register_name=wording.register_name,
         certainty=lambda score: wording.certainty(score, context.bands),
         money=_money,
         anchor=card_id,

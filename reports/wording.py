@@ -2,7 +2,8 @@
 
 A verdict and its licence status become a plain sentence (:func:`explain`); section and field names
 come from :data:`LABELS`. The matcher's category score is said as how sure it is that a listing is a
-controlled product (:func:`certainty`).
+controlled product (:func:`certainty`), and a register that is missing, empty or old as a warning
+(:func:`register_notice`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ LABELS: dict[str, Phrase] = {
     "report": Phrase("รายงานการตรวจสินค้าออนไลน์ประจำวัน", "Daily online marketplace compliance report"),
     "date": Phrase("วันที่", "Date"),
     "generated": Phrase("สร้างเมื่อ", "Generated"),
-    "register_version": Phrase("ฉบับทะเบียนมาตรฐาน", "Register version"),
+    "register_version": Phrase("ฉบับทะเบียน", "Register version"),
     "summary": Phrase("สรุป", "Summary"),
     "listings": Phrase("ประกาศขายที่ตรวจ", "Listings checked"),
     "violations": Phrase("การละเมิดทั้งหมด", "All violations"),
@@ -92,6 +93,18 @@ LABELS: dict[str, Phrase] = {
     "kind": Phrase("ประเภท", "Kind"),
     "message": Phrase("รายละเอียด", "Message"),
     "standard_name": Phrase("ชื่อมาตรฐาน", "Standard name"),
+    "registers": Phrase("ทะเบียนที่ใช้ตรวจ", "Registers used"),
+    "register": Phrase("ทะเบียน", "Register"),
+    "version": Phrase("ฉบับที่", "Version"),
+    "source_file": Phrase("ไฟล์ที่นำเข้า", "File imported"),
+    "imported_at": Phrase("นำเข้าเมื่อ", "Imported"),
+    "age_days": Phrase("อายุ (วัน)", "Age (days)"),
+    "rows": Phrase("จำนวนรายการ", "Rows"),
+    "never_imported": Phrase("ยังไม่เคยนำเข้า", "never imported"),
+    "verdict_versions": Phrase("ผลการตรวจตัดสินภายใต้ทะเบียนฉบับที่", "Verdicts made under register version"),
+    "older_version": Phrase(
+        "เก่ากว่าฉบับที่ใช้อยู่ ยังไม่ได้ตรวจใหม่", "older than the register in force, not yet matched again"
+    ),
     "capped": Phrase(
         "หน้านี้แสดงไม่เกิน {cards} รายการต่อหมวด รายการทั้งหมดอยู่ใน report.xlsx, findings.csv และ findings.json",
         "This page shows at most {cards} listings per section; every one is in report.xlsx, findings.csv and "
@@ -204,6 +217,46 @@ ALERTS: dict[str, Phrase] = {
     "error_spike": Phrase("ข้อผิดพลาดเพิ่มขึ้นผิดปกติ", "Error rate spiked"),
 }
 
+REGISTERS: dict[str, Phrase] = {
+    "standards": Phrase("ทะเบียนมาตรฐานบังคับ", "standards register"),
+    "licences": Phrase("ทะเบียนใบอนุญาต", "licence register"),
+    "unsafe": Phrase("รายการสินค้าไม่ปลอดภัย", "known-unsafe list"),
+}
+
+# (register kind, problem) -> the warning an officer reads at the top of the report
+REGISTER_NOTICES: dict[tuple[str, str], Phrase] = {
+    ("standards", "missing"): Phrase(
+        "ยังไม่มีทะเบียนมาตรฐานบังคับ: ไม่มีประกาศขายใดถูกระบุว่าเป็นสินค้าควบคุม",
+        "The standards register was never imported: no listing could be recognised as a controlled product.",
+    ),
+    ("standards", "empty"): Phrase(
+        "ทะเบียนมาตรฐานบังคับที่นำเข้าไม่มีมาตรฐานเลย: ไม่มีประกาศขายใดถูกระบุว่าเป็นสินค้าควบคุม",
+        "The standards register holds no standards: no listing could be recognised as a controlled product.",
+    ),
+    ("licences", "missing"): Phrase(
+        "ยังไม่เคยนำเข้าทะเบียนใบอนุญาต: เลขที่ใบอนุญาตที่แสดงในประกาศขายจึงตรวจสอบไม่ได้",
+        "The licence register was never imported: licence numbers shown in listings could not be checked.",
+    ),
+    ("licences", "empty"): Phrase(
+        "ทะเบียนใบอนุญาตที่นำเข้าไม่มีใบอนุญาตเลย: เลขที่ใบอนุญาตที่แสดงในประกาศขายจึงตรวจสอบไม่ได้",
+        "The licence register holds no licences: licence numbers shown in listings could not be checked.",
+    ),
+    ("unsafe", "missing"): Phrase(
+        "ยังไม่เคยนำเข้ารายการสินค้าไม่ปลอดภัย: ไม่ได้ตรวจว่าสินค้าถูกเรียกคืน ถูกยึด หรือไม่ผ่านการทดสอบ",
+        "The known-unsafe list was never imported: listings were not checked against recalls, seizures and "
+        "failed tests.",
+    ),
+    ("unsafe", "empty"): Phrase(
+        "รายการสินค้าไม่ปลอดภัยที่นำเข้าว่างเปล่า: ไม่ได้ตรวจว่าสินค้าถูกเรียกคืน ถูกยึด หรือไม่ผ่านการทดสอบ",
+        "The known-unsafe list holds no products: listings were not checked against recalls, seizures and "
+        "failed tests.",
+    ),
+}
+STALE_NOTICE = Phrase(
+    "{kind}นำเข้าเมื่อ {days} วันก่อน (เกิน {limit} วัน) อาจไม่เป็นปัจจุบัน ควรนำเข้าฉบับใหม่",
+    "The {kind} was imported {days} days ago (more than {limit}): it may be out of date; import a newer one.",
+)
+
 CERTAINTY: dict[str, Phrase] = {
     "high": Phrase("สูง", "high"),
     "medium": Phrase("ปานกลาง", "medium"),
@@ -264,6 +317,21 @@ def reason_score(feature: str, score: object, bands: Bands = DEFAULT_BANDS) -> P
             return Phrase(f"เพิ่มความมั่นใจ +{score:.2f}", f"adds {score:.2f} to the certainty")
         return Phrase(f"ลดความมั่นใจ −{-score:.2f}", f"takes {-score:.2f} off the certainty")
     return None
+
+
+def register_notice(kind: str, problem: str, days: int | None = None, limit: int | None = None) -> Phrase:
+    """The warning for a register that is missing, empty or stale (``days`` old, over ``limit``)."""
+    if problem == "stale":
+        name = REGISTERS.get(kind, Phrase(kind, kind))
+        return Phrase(
+            STALE_NOTICE.th.format(kind=name.th, days=days, limit=limit),
+            STALE_NOTICE.en.format(kind=name.en, days=days, limit=limit),
+        )
+    return REGISTER_NOTICES.get((kind, problem), Phrase(f"{kind}: {problem}", f"{kind}: {problem}"))
+
+
+def register_name(kind: str) -> Phrase:
+    return REGISTERS.get(kind, Phrase(kind, kind))
 
 
 def verdict_name(verdict: str | None) -> Phrase:

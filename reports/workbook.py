@@ -1,7 +1,8 @@
 """The daily report as an Excel workbook (xlsxwriter): summary, new, continuing, resolved, needs_review,
 sellers and health sheets.
 
-Every text cell is neutralised (:mod:`reports.cells`) and written with
+The first sheet warns when a register is missing, empty or stale and says which register versions were
+used and how old each is. Every text cell is neutralised (:mod:`reports.cells`) and written with
 ``write_string``, so marketplace text is never read as a formula; a listing URL becomes a hyperlink only
 when it is http(s) and within Excel's limits, and its shown text is neutralised too. Numbers, shares and
 times are real numbers, percentages and dates (the column header names the time zone); cells of several
@@ -29,7 +30,7 @@ from reports.alerts import Alert
 from reports.cells import XLSX_MAX_CHARS, neutralise
 from reports.findings import Finding
 from reports.health import COVERAGE_FIELDS, SiteHealth
-from reports.page import PageContext, web_link
+from reports.page import PageContext, verdict_versions, web_link
 from reports.summary import Summary
 
 Getter = Callable[[Finding, Mapping[str, str]], Any]
@@ -40,7 +41,7 @@ MAX_URL_CHARS = 2_079
 """The longest hyperlink target Excel keeps; a longer listing URL is written as text."""
 HYPERLINKS_PER_SHEET = 65_530
 """The most hyperlinks a worksheet holds; the URLs past them are written as text."""
-TIMED = frozenset({"first_seen", "first_violation", "run_started", "generated"})
+TIMED = frozenset({"first_seen", "first_violation", "run_started", "generated", "imported_at"})
 """Columns of local times: their header names the time zone."""
 _URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
 # the common case, a URL that needs nothing encoded: http(s), a host, then only characters that stay as
@@ -156,6 +157,8 @@ class _Sheet:
         self.names = names
         top = {"valign": "top"}
         self.bold = workbook.add_format({"bold": True, "bg_color": "#EEEEEE", "text_wrap": True, **top})
+        self.warning = workbook.add_format({"bold": True, "font_color": "#C0392B"})
+        self.caution = workbook.add_format({"font_color": "#B9770E"})
         self.time = workbook.add_format({"num_format": TIME_FORMAT, **top})
         self.money = workbook.add_format({"num_format": MONEY_FORMAT, **top})
         self.percent = workbook.add_format({"num_format": PERCENT_FORMAT, **top})
@@ -192,19 +195,38 @@ class _Sheet:
         worksheet.freeze_panes(1, 0)
 
     def summary(self, summary: Summary, context: PageContext) -> None:
-        """The first sheet: the day, the register version, then the counts."""
+        """The first sheet: the warnings about the registers, the day, the registers used and their age,
+        the register versions of the day's verdicts, then the counts."""
         worksheet = self.workbook.add_worksheet("summary")
-        for column, width in enumerate((48, 16, 36)):
+        for column, width in enumerate((48, 16, 36, 20, 12, 12)):
             worksheet.set_column(column, column, width)
         label = self.heading
         row = 0
         self.write(worksheet, row, 0, wording.LABELS["report"].both(), self.bold)
+        for problem, text in context.notices():
+            row += 1
+            style = self.caution if problem == "stale" else self.warning
+            worksheet.write_string(row, 0, f"⚠ {text.both()}", style)
         rows: list[Sequence[Any]] = [
             (label("date"), f"{context.day.isoformat()} ({context.zone.key})"),
             (label("register_version"), context.register_version),
             (label("generated"), context.generated_at),
         ]
         row = self._rows(worksheet, row + 1, rows)
+        keys = ("register", "version", "source_file", "imported_at", "age_days", "rows")
+        row = self._rows(worksheet, row + 1, [[label(key) for key in keys]], self.bold)
+        for status in context.registers:
+            name = wording.register_name(status.kind).both()
+            if status.version is None:
+                values: list[Any] = [name, wording.LABELS["never_imported"].both()]
+            else:
+                values = [name, status.version, status.source_name, status.imported_at]
+                values += [status.age_days, status.rows]
+            row = self._rows(worksheet, row, [values], self.caution if status.problem else None)
+        row = self._rows(worksheet, row + 1, [(label("verdict_versions"), label("count"))], self.bold)
+        older = wording.LABELS["older_version"].both()
+        for version, count, old in verdict_versions(summary, context.register_version):
+            row = self._rows(worksheet, row, [(version, count, older if old else None)])
         row = self._rows(worksheet, row + 1, [(label(key), count) for key, count in summary.counts.items()])
         for title, counter in (("by_standard", summary.by_standard), ("by_site", summary.by_site)):
             heading = [label(title), label("count")] + (

@@ -160,3 +160,19 @@ def test_a_reasons_score_in_words(feature: str, score: object, expected: str | N
     assert (phrase.en if phrase else None) == expected
     if phrase is not None:
         assert "ความมั่นใจ" in phrase.th
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem", "th", "en"),
+    [
+        ("licences", "missing", "ยังไม่เคยนำเข้าทะเบียนใบอนุญาต", "licence numbers shown in listings could not be checked"),
+        ("licences", "empty", "ไม่มีใบอนุญาตเลย", "licence numbers shown in listings could not be checked"),
+        ("unsafe", "missing", "ยังไม่เคยนำเข้ารายการสินค้าไม่ปลอดภัย", "known-unsafe list was never imported"),
+        ("standards", "missing", "ยังไม่มีทะเบียนมาตรฐานบังคับ", "no listing could be recognised"),
+        ("licences", "stale", "ทะเบียนใบอนุญาตนำเข้าเมื่อ 45 วันก่อน (เกิน 30 วัน)", "licence register was imported 45 days ago"),
+    ],
+)  # fmt: skip
+def test_register_notices_in_thai_and_english(kind: str, problem: str, th: str, en: str) -> None:
+    notice = wording.register_notice(kind, problem, 45, 30)
+    assert th in notice.th
+    assert en in notice.en
