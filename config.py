@@ -105,6 +105,9 @@ class MatchConfig(_Section):
 
 class ReportConfig(_Section):
     timezone: str = "Asia/Bangkok"
+    register_stale_days: int = Field(default=30, ge=1, le=3650)
+    """A register (standards, licences, unsafe list) imported more than this many days ago is shown as
+    stale in the daily report."""
 
 
 class AlertsConfig(_Section):

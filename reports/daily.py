@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -25,15 +25,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from config import ReportConfig, Settings
+from config import Settings
 from reports.alerts import Alert, crawl_alerts
 from reports.export import encode_json, replacing, write_csv
 from reports.findings import findings, iso
 from reports.health import crawl_health
 from reports.page import PageContext, render_page
-from reports.register import register_version, standard_names
+from reports.register import register_status, standard_names
 from reports.sellers import violation_days
 from reports.summary import Summary, summarise
+from reports.wording import Bands
 from reports.workbook import write_workbook
 from store.clock import day_bounds, local_day, utcnow
 from store.db import Store
@@ -133,29 +134,40 @@ def collect(
     """Everything the report shows, read from the store (which it only reads)."""
     zone = ZoneInfo(timezone)
     day = day if day is not None else local_day(utcnow(), zone)
-    alert_settings = (settings or Settings()).model_copy(update={"report": ReportConfig(timezone=timezone)})
+    settings = settings or Settings()
+    settings = settings.model_copy(
+        update={"report": settings.report.model_copy(update={"timezone": timezone})}
+    )
     with store.sessions() as session:
         rows = findings(session, day, tz=zone)
-        context, days = _context(session, day, zone, out_dir, evidence_root, alert_settings)
+        context, days = _context(session, day, zone, out_dir, evidence_root, settings)
     return summarise(rows, days, zone), context
 
 
 def _context(
     session: Session, day: date, zone: ZoneInfo, out_dir: Path, evidence_root: Path | None, settings: Settings
 ) -> tuple[PageContext, dict[str, frozenset[date]]]:
-    """What the page shows besides the findings, and each seller's days seen violating."""
+    """What the page shows besides the findings, and each seller's days seen violating. The registers
+    are those in force at the end of the day (or now, for today), with their age then."""
     _, end = day_bounds(day, zone)
-    version = register_version(session, end)
+    now = utcnow()
+    registers = register_status(
+        session, min(now, end - timedelta(microseconds=1)), settings.report.register_stale_days
+    )
+    version = registers[0].in_force
+    match = settings.match
     context = PageContext(
         day=day,
         zone=zone,
-        generated_at=utcnow(),
+        generated_at=now,
         register_version=version,
         health=crawl_health(session, end),
         standard_names=standard_names(session, version),
         out_dir=out_dir,
         evidence_root=evidence_root,
         alerts=crawl_alerts(session, day, settings),
+        registers=registers,
+        bands=Bands(match.min_category_score, match.min_category_score - match.review_band),
     )
     return context, violation_days(session, end, zone)
 
@@ -267,6 +279,8 @@ def write_json(summary: Summary, context: PageContext, records: list[dict[str, A
             "timezone": context.zone.key,
             "generated_at": iso(context.generated_at),
             "register_version": context.register_version,
+            "registers": [status.record() for status in context.registers],
+            "verdict_register_versions": {str(k): v for k, v in sorted(summary.by_register.items())},
             "counts": summary.counts,
             "alerts": [asdict(alert) for alert in context.alerts],
         }

@@ -27,6 +27,7 @@ from reports.alerts import Alert
 from reports.cells import clean
 from reports.charts import bar_chart, top
 from reports.health import SiteHealth
+from reports.register import RegisterStatus, problems
 from reports.summary import Summary
 
 CARDS_PER_SECTION = 1_000
@@ -50,6 +51,25 @@ class PageContext:
     out_dir: Path
     evidence_root: Path | None = None
     alerts: Sequence[Alert] = ()
+    registers: Sequence[RegisterStatus] = ()
+    """Standards, licences and the unsafe list as they stood for the day (:func:`register_status`)."""
+    bands: wording.Bands = wording.DEFAULT_BANDS
+    """Where the matcher draws its lines on the category score, to say it in words."""
+
+    def notices(self) -> list[tuple[str, wording.Phrase]]:
+        """The warnings about the registers, most serious first: (``missing``/``empty``/``stale``, text)."""
+        return [
+            (s.problem or "", wording.register_notice(s.kind, s.problem or "", s.age_days, s.stale_days))
+            for s in problems(self.registers)
+        ]
+
+
+def verdict_versions(summary: Summary, in_force: int | None) -> list[tuple[int, int, bool]]:
+    """(register version, verdicts made under it, older than the version in force), newest first."""
+    return [
+        (version, count, in_force is not None and version < in_force)
+        for version, count in sorted(summary.by_register.items(), reverse=True)
+    ]
 
 
 def web_link(url: str | None) -> str | None:
@@ -117,6 +137,9 @@ def render_page(summary: Summary, context: PageContext) -> str:
         seller_total=len(summary.sellers),
         health=context.health,
         alerts=context.alerts,
+        registers=context.registers,
+        notices=context.notices(),
+        verdict_versions=verdict_versions(summary, context.register_version),
         standard_names=names,
         cards=CARDS_PER_SECTION,
         shown=_shown(sections),
@@ -140,7 +163,7 @@ def _environment(context: PageContext) -> Environment:
         local=lambda moment: "—" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         num=lambda value: "—" if value is None else f"{value:,}",
         percent=lambda value: "—" if value is None else f"{value:.0%}",
-        details=_details,
+        details=lambda reasons: _details(reasons, context.bands),
     )
     environment.globals.update(
         labels=wording.LABELS,
@@ -150,6 +173,8 @@ def _environment(context: PageContext) -> Environment:
         explain=wording.explain,
         feature_name=wording.feature_name,
         alert_name=wording.alert_name,
+        register_name=wording.register_name,
+        certainty=lambda score: wording.certainty(score, context.bands),
         money=_money,
         anchor=card_id,
     )
@@ -176,23 +201,22 @@ def _shown(sections: Mapping[str, Sequence[Any]]) -> frozenset[str]:
     return frozenset(f.listing_key for rows in sections.values() for f in rows[:CARDS_PER_SECTION])
 
 
-def _details(reasons: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _details(reasons: Sequence[Mapping[str, Any]], bands: wording.Bands) -> list[dict[str, Any]]:
     """Each verdict reason in plain words: what its feature says (Thai and English), the detail the
-    matcher recorded (the word, number or licence it read, and where), and its score."""
+    matcher recorded (the word, number or licence it read, and where), and its score in words
+    (:func:`reports.wording.reason_score`)."""
     shown = []
     for reason in reasons:
         detail = reason.get("detail")
         feature = str(reason.get("feature") or "")
         if not detail and not feature:
             continue
-        score = reason.get("score")
-        number = isinstance(score, int | float) and not isinstance(score, bool)
         shown.append(
             {
                 "phrase": wording.feature_name(shorten(feature, 80)) if feature else None,
                 "detail": shorten(str(detail or ""), DETAIL_CHARS),
                 "feature": shorten(feature, 80),
-                "score": f"{score:.2f}" if number else "",
+                "score": wording.reason_score(feature, reason.get("score"), bands),
             }
         )
     return shown

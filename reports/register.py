@@ -1,13 +1,115 @@
-"""What the reports read from the register: the version in force on a day and the standards' names."""
+"""What the reports read from the register: the version in force, the standards' names, and for each kind
+of register (standards, licences, the unsafe list) which import it comes from and how old that is.
+
+:func:`register_status` is the one place that says which register versions are in force and how old
+each is; the daily report and ``tisiwatch register show`` both call it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config import ReportConfig
+from store.clock import as_utc, utcnow
 from store.models import RegisterVersion, Standard
+
+KINDS = ("standards", "licences", "unsafe")
+_POINTERS = {"standards": "standards_from", "licences": "licences_from", "unsafe": "unsafe_from"}
+STALE_DAYS = ReportConfig().register_stale_days
+"""A register imported more than this many days ago counts as stale (``[report] register_stale_days``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterStatus:
+    """One kind of register as it stands at a moment: the import its rows come from and how old it is.
+
+    ``in_force`` is the register version in force (the newest import of any kind up to the moment);
+    ``version`` the import this kind's rows come from, None when it was never imported.
+    """
+
+    kind: str
+    in_force: int | None
+    version: int | None
+    source_name: str | None
+    source_sha256: str | None
+    rows: int
+    imported_at: datetime | None
+    """When the import was made (timezone-aware UTC)."""
+    age_days: int | None
+    """Whole days from the import to the moment."""
+    stale_days: int = STALE_DAYS
+
+    @property
+    def problem(self) -> str | None:
+        """What an officer must be told: ``missing`` (never imported), ``empty`` (imported without a
+        row), ``stale`` (imported more than ``stale_days`` days ago), or None."""
+        if self.version is None:
+            return "missing"
+        if self.rows == 0:
+            return "empty"
+        if self.age_days is not None and self.age_days > self.stale_days:
+            return "stale"
+        return None
+
+    def record(self) -> dict[str, object]:
+        """The status as JSON-ready data (times as UTC ISO-8601)."""
+        imported = None if self.imported_at is None else self.imported_at.isoformat().replace("+00:00", "Z")
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            "source_name": self.source_name,
+            "source_sha256": self.source_sha256,
+            "rows": self.rows,
+            "imported_at": imported,
+            "age_days": self.age_days,
+            "problem": self.problem,
+        }
+
+
+def register_status(
+    session: Session, at: datetime | None = None, stale_days: int = STALE_DAYS
+) -> list[RegisterStatus]:
+    """For standards, licences and the unsafe list (in that order): the import in force at ``at``
+    (default: now), the file it came from, when it was imported and how many days old it is then."""
+    at = as_utc(at) if at is not None else utcnow()
+    newest = (
+        select(RegisterVersion)
+        .where(RegisterVersion.created_at <= at)
+        .order_by(RegisterVersion.id.desc())
+        .limit(1)
+    )
+    current = session.scalars(newest).first()
+    statuses = []
+    for kind in KINDS:
+        source_id = getattr(current, _POINTERS[kind], None)
+        source = session.get(RegisterVersion, source_id) if source_id is not None else None
+        imported = as_utc(source.created_at) if source is not None else None
+        statuses.append(
+            RegisterStatus(
+                kind=kind,
+                in_force=current.id if current is not None else None,
+                version=source.id if source is not None else None,
+                source_name=source.source_name if source is not None else None,
+                source_sha256=source.source_sha256 if source is not None else None,
+                rows=source.row_count if source is not None else 0,
+                imported_at=imported,
+                age_days=None if imported is None else max(0, (at - imported).days),
+                stale_days=stale_days,
+            )
+        )
+    return statuses
+
+
+def problems(statuses: Sequence[RegisterStatus]) -> list[RegisterStatus]:
+    """The kinds an officer must be told about: missing or empty ones first, then stale ones."""
+    return sorted(
+        (s for s in statuses if s.problem), key=lambda s: (s.problem == "stale", KINDS.index(s.kind))
+    )
 
 
 def register_version(session: Session, until: datetime | None = None) -> int | None:

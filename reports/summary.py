@@ -27,6 +27,8 @@ class Summary:
     by_standard: Counter[str] = field(default_factory=Counter)
     by_site: Counter[str] = field(default_factory=Counter)
     by_seller: Counter[str] = field(default_factory=Counter)
+    by_register: Counter[int] = field(default_factory=Counter)
+    """How many of the day's verdicts were made under each register version."""
 
     @property
     def violations(self) -> list[Finding]:
@@ -67,6 +69,9 @@ def summarise(
     for finding in summary.violations:
         summary.by_standard[finding.tis_number or "?"] += 1
         summary.by_site[finding.site] += 1
+    summary.by_register.update(
+        finding.register_version for finding in findings if finding.register_version is not None
+    )
     summary.sellers = group_sellers(findings, days, zone)
     summary.by_seller.update({row.name: row.open for row in summary.sellers if row.open})
     return summary

@@ -1,7 +1,9 @@
 """Every phrase an officer reads in the reports: Thai first, English second, in one table.
 
 A verdict and its licence status become a plain sentence (:func:`explain`); section and field names
-come from :data:`LABELS`.
+come from :data:`LABELS`. The matcher's category score is said as how sure it is that a listing is a
+controlled product (:func:`certainty`), and a register that is missing, empty or old as a warning
+(:func:`register_notice`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ LABELS: dict[str, Phrase] = {
     "report": Phrase("รายงานการตรวจสินค้าออนไลน์ประจำวัน", "Daily online marketplace compliance report"),
     "date": Phrase("วันที่", "Date"),
     "generated": Phrase("สร้างเมื่อ", "Generated"),
-    "register_version": Phrase("ฉบับทะเบียนมาตรฐาน", "Register version"),
+    "register_version": Phrase("ฉบับทะเบียน", "Register version"),
     "summary": Phrase("สรุป", "Summary"),
     "listings": Phrase("ประกาศขายที่ตรวจ", "Listings checked"),
     "violations": Phrase("การละเมิดทั้งหมด", "All violations"),
@@ -53,7 +55,7 @@ LABELS: dict[str, Phrase] = {
     "verdict": Phrase("ผลการตรวจ", "Verdict"),
     "status": Phrase("สถานะ", "Status"),
     "why": Phrase("เหตุผล", "Why"),
-    "score": Phrase("คะแนนหมวดสินค้า", "Category score"),
+    "score": Phrase("ความมั่นใจว่าเป็นสินค้าควบคุม", "Certainty that it is a controlled product"),
     "first_seen": Phrase("พบครั้งแรก", "First seen"),
     "last_seen": Phrase("พบล่าสุด", "Last seen"),
     "observed_at": Phrase("เวลาที่ตรวจ", "Observed at"),
@@ -90,6 +92,19 @@ LABELS: dict[str, Phrase] = {
     "no_alerts": Phrase("ไม่มีการแจ้งเตือน", "No alerts"),
     "kind": Phrase("ประเภท", "Kind"),
     "message": Phrase("รายละเอียด", "Message"),
+    "standard_name": Phrase("ชื่อมาตรฐาน", "Standard name"),
+    "registers": Phrase("ทะเบียนที่ใช้ตรวจ", "Registers used"),
+    "register": Phrase("ทะเบียน", "Register"),
+    "version": Phrase("ฉบับที่", "Version"),
+    "source_file": Phrase("ไฟล์ที่นำเข้า", "File imported"),
+    "imported_at": Phrase("นำเข้าเมื่อ", "Imported"),
+    "age_days": Phrase("อายุ (วัน)", "Age (days)"),
+    "rows": Phrase("จำนวนรายการ", "Rows"),
+    "never_imported": Phrase("ยังไม่เคยนำเข้า", "never imported"),
+    "verdict_versions": Phrase("ผลการตรวจตัดสินภายใต้ทะเบียนฉบับที่", "Verdicts made under register version"),
+    "older_version": Phrase(
+        "เก่ากว่าฉบับที่ใช้อยู่ ยังไม่ได้ตรวจใหม่", "older than the register in force, not yet matched again"
+    ),
     "capped": Phrase(
         "หน้านี้แสดงไม่เกิน {cards} รายการต่อหมวด รายการทั้งหมดอยู่ใน report.xlsx, findings.csv และ findings.json",
         "This page shows at most {cards} listings per section; every one is in report.xlsx, findings.csv and "
@@ -210,7 +225,121 @@ ALERTS: dict[str, Phrase] = {
     "error_spike": Phrase("ข้อผิดพลาดเพิ่มขึ้นผิดปกติ", "Error rate spiked"),
 }
 
+REGISTERS: dict[str, Phrase] = {
+    "standards": Phrase("ทะเบียนมาตรฐานบังคับ", "standards register"),
+    "licences": Phrase("ทะเบียนใบอนุญาต", "licence register"),
+    "unsafe": Phrase("รายการสินค้าไม่ปลอดภัย", "known-unsafe list"),
+}
+
+# (register kind, problem) -> the warning an officer reads at the top of the report
+REGISTER_NOTICES: dict[tuple[str, str], Phrase] = {
+    ("standards", "missing"): Phrase(
+        "ยังไม่มีทะเบียนมาตรฐานบังคับ: ไม่มีประกาศขายใดถูกระบุว่าเป็นสินค้าควบคุม",
+        "The standards register was never imported: no listing could be recognised as a controlled product.",
+    ),
+    ("standards", "empty"): Phrase(
+        "ทะเบียนมาตรฐานบังคับที่นำเข้าไม่มีมาตรฐานเลย: ไม่มีประกาศขายใดถูกระบุว่าเป็นสินค้าควบคุม",
+        "The standards register holds no standards: no listing could be recognised as a controlled product.",
+    ),
+    ("licences", "missing"): Phrase(
+        "ยังไม่เคยนำเข้าทะเบียนใบอนุญาต: เลขที่ใบอนุญาตที่แสดงในประกาศขายจึงตรวจสอบไม่ได้",
+        "The licence register was never imported: licence numbers shown in listings could not be checked.",
+    ),
+    ("licences", "empty"): Phrase(
+        "ทะเบียนใบอนุญาตที่นำเข้าไม่มีใบอนุญาตเลย: เลขที่ใบอนุญาตที่แสดงในประกาศขายจึงตรวจสอบไม่ได้",
+        "The licence register holds no licences: licence numbers shown in listings could not be checked.",
+    ),
+    ("unsafe", "missing"): Phrase(
+        "ยังไม่เคยนำเข้ารายการสินค้าไม่ปลอดภัย: ไม่ได้ตรวจว่าสินค้าถูกเรียกคืน ถูกยึด หรือไม่ผ่านการทดสอบ",
+        "The known-unsafe list was never imported: listings were not checked against recalls, seizures and "
+        "failed tests.",
+    ),
+    ("unsafe", "empty"): Phrase(
+        "รายการสินค้าไม่ปลอดภัยที่นำเข้าว่างเปล่า: ไม่ได้ตรวจว่าสินค้าถูกเรียกคืน ถูกยึด หรือไม่ผ่านการทดสอบ",
+        "The known-unsafe list holds no products: listings were not checked against recalls, seizures and "
+        "failed tests.",
+    ),
+}
+STALE_NOTICE = Phrase(
+    "{kind}นำเข้าเมื่อ {days} วันก่อน (เกิน {limit} วัน) อาจไม่เป็นปัจจุบัน ควรนำเข้าฉบับใหม่",
+    "The {kind} was imported {days} days ago (more than {limit}): it may be out of date; import a newer one.",
+)
+
+CERTAINTY: dict[str, Phrase] = {
+    "high": Phrase("สูง", "high"),
+    "medium": Phrase("ปานกลาง", "medium"),
+    "low": Phrase("ต่ำ", "low"),
+}
+
+CATEGORY_SCORE_FEATURES = frozenset({"not_controlled", "uncertain_category", "number_without_product_words"})
+"""Reasons whose score is the listing's category score itself."""
+WEIGHED_FEATURES = frozenset(
+    {
+        "keyword_in_title",
+        "keyword_in_description",
+        "keyword_misspelt_in_title",
+        "named_first",
+        "tis_number_shown",
+        "look_alike_word",
+        "scope_doubt_word",
+    }
+)
+"""Reasons whose score is what their feature adds to (or takes off) the category score."""
+
 GONE = Phrase("ประกาศขายถูกลบหรือไม่พบแล้ว", "The listing was removed or is no longer found.")
+
+
+class Bands(NamedTuple):
+    """Where the matcher draws its lines on the category score (``[match]``): at ``controlled``
+    (min_category_score) and above a listing is a controlled product; from ``review``
+    (min_category_score - review_band) up to it, an officer looks; below ``review``, it is not one."""
+
+    controlled: float = 0.6
+    review: float = 0.6 - 0.15
+
+
+DEFAULT_BANDS = Bands()
+
+
+def certainty(score: float | None, bands: Bands = DEFAULT_BANDS) -> Phrase | None:
+    """How sure the matcher is that a listing is a controlled product, in a word: high, medium or low,
+    by the lines the matcher itself decides at."""
+    if score is None:
+        return None
+    if score >= bands.controlled:
+        return CERTAINTY["high"]
+    return CERTAINTY["medium"] if score >= bands.review else CERTAINTY["low"]
+
+
+def reason_score(feature: str, score: object, bands: Bands = DEFAULT_BANDS) -> Phrase | None:
+    """A reason's score in words: for the reasons that carry the category score, how sure the matcher
+    is; for the features it adds up, how much each adds or takes off; for others (licence checks,
+    whose score says nothing), None."""
+    if not isinstance(score, int | float) or isinstance(score, bool):
+        return None
+    if feature in CATEGORY_SCORE_FEATURES:
+        word = certainty(score, bands) or CERTAINTY["low"]
+        return Phrase(f"ความมั่นใจ{word.th} ({score:.2f})", f"certainty {word.en} ({score:.2f})")
+    if feature in WEIGHED_FEATURES and score:
+        if score > 0:
+            return Phrase(f"เพิ่มความมั่นใจ +{score:.2f}", f"adds {score:.2f} to the certainty")
+        return Phrase(f"ลดความมั่นใจ −{-score:.2f}", f"takes {-score:.2f} off the certainty")
+    return None
+
+
+def register_notice(kind: str, problem: str, days: int | None = None, limit: int | None = None) -> Phrase:
+    """The warning for a register that is missing, empty or stale (``days`` old, over ``limit``)."""
+    if problem == "stale":
+        name = REGISTERS.get(kind, Phrase(kind, kind))
+        return Phrase(
+            STALE_NOTICE.th.format(kind=name.th, days=days, limit=limit),
+            STALE_NOTICE.en.format(kind=name.en, days=days, limit=limit),
+        )
+    return REGISTER_NOTICES.get((kind, problem), Phrase(f"{kind}: {problem}", f"{kind}: {problem}"))
+
+
+def register_name(kind: str) -> Phrase:
+    return REGISTERS.get(kind, Phrase(kind, kind))
 
 
 def verdict_name(verdict: str | None) -> Phrase:

@@ -1,20 +1,26 @@
 """The daily report as an Excel workbook (xlsxwriter): summary, new, continuing, resolved, needs_review,
 sellers and health sheets.
 
-Every text cell is neutralised (:mod:`reports.cells`) and written with ``write_string``, so marketplace
-text is never read as a formula or a link; numbers and times are real numbers and dates. The findings
-sheets are the bulk of the work (every reported listing, one row each): each column has a fixed kind,
-so a row is written without looking at its values' types, and empty cells are not written at all.
+The first sheet warns when a register is missing, empty or stale and says which register versions were
+used and how old each is. Every text cell is neutralised (:mod:`reports.cells`) and written with
+``write_string``, so marketplace text is never read as a formula; a listing URL becomes a hyperlink only
+when it is http(s) and within Excel's limits, and its shown text is neutralised too. Numbers, shares and
+times are real numbers, percentages and dates (the column header names the time zone); cells of several
+lines wrap. The findings sheets are the bulk of the work (every reported listing, one row each): each
+column has a fixed kind, so a row is written without looking at its values' types, and empty cells are
+not written at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
@@ -24,12 +30,35 @@ from reports.alerts import Alert
 from reports.cells import XLSX_MAX_CHARS, neutralise
 from reports.findings import Finding
 from reports.health import COVERAGE_FIELDS, SiteHealth
-from reports.page import PageContext
+from reports.page import PageContext, verdict_versions, web_link
 from reports.summary import Summary
 
-Getter = Callable[[Finding], Any]
+Getter = Callable[[Finding, Mapping[str, str]], Any]
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0%"
+MAX_URL_CHARS = 2_079
+"""The longest hyperlink target Excel keeps; a longer listing URL is written as text."""
+HYPERLINKS_PER_SHEET = 65_530
+"""The most hyperlinks a worksheet holds; the URLs past them are written as text."""
+TIMED = frozenset({"first_seen", "first_violation", "run_started", "generated", "imported_at"})
+"""Columns of local times: their header names the time zone."""
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
+# the common case, a URL that needs nothing encoded: http(s), a host, then only characters that stay as
+# they are (no space, quote, angle bracket, backslash, percent sign, control or non-ASCII character)
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#][!#$&-;=?-\[\]_a-z~]*)?", re.ASCII)
+
+
+def link_target(url: str | None) -> str | None:
+    """The hyperlink target for a listing URL: an http(s) URL (:func:`reports.page.web_link`) with spaces,
+    quotes and non-ASCII characters percent-encoded, or None when it is not one or too long for Excel."""
+    if url is not None and len(url) <= MAX_URL_CHARS and _PLAIN_URL.fullmatch(url):
+        return url
+    href = web_link(url)
+    if href is None:
+        return None
+    target = quote(href, safe=_URL_SAFE)
+    return target if len(target) <= MAX_URL_CHARS else None
 
 
 @lru_cache(maxsize=256)
@@ -69,20 +98,27 @@ def _evidence(finding: Finding) -> str:
     return "\n".join(parts)
 
 
-# (label key, value, column width, kind: text | money | time). The sheet's name says the status; the
-# time a listing was last observed, its score and other fields are in findings.csv and findings.json.
+def _standard_name(finding: Finding, names: Mapping[str, str]) -> str | None:
+    return names.get(finding.tis_number) if finding.tis_number else None
+
+
+# (label key, value from the finding and the standards' Thai names, column width, kind: text | wrap |
+# money | time | url | number). The sheet's name says the status; the time a listing was last observed,
+# its score and other fields are in findings.csv and findings.json.
 FINDING_COLUMNS: list[tuple[str, Getter, int, str]] = [
-    ("verdict", lambda f: wording.verdict_name(f.verdict).both(), 22, "text"),
-    ("why", reasons_text, 60, "text"),
-    ("title", lambda f: f.title, 50, "text"),
-    ("seller", lambda f: f.seller, 24, "text"),
-    ("price", lambda f: f.price, 12, "money"),
-    ("site", lambda f: f.site, 14, "text"),
-    ("standard", lambda f: f.tis_number, 16, "text"),
-    ("licence_shown", _licence, 24, "text"),
-    ("first_seen", lambda f: f.first_seen, 17, "time"),
-    ("url", lambda f: f.url, 40, "text"),
-    ("evidence", _evidence, 40, "text"),
+    ("verdict", lambda f, _: wording.verdict_name(f.verdict).both(), 22, "text"),
+    ("why", lambda f, _: reasons_text(f), 60, "wrap"),
+    ("title", lambda f, _: f.title, 50, "wrap"),
+    ("seller", lambda f, _: f.seller, 24, "text"),
+    ("price", lambda f, _: f.price, 12, "money"),
+    ("site", lambda f, _: f.site, 14, "text"),
+    ("standard", lambda f, _: f.tis_number, 16, "text"),
+    ("standard_name", _standard_name, 36, "wrap"),
+    ("licence_shown", lambda f, _: _licence(f), 24, "text"),
+    ("first_seen", lambda f, _: f.first_seen, 17, "time"),
+    ("register_version", lambda f, _: f.register_version, 12, "number"),
+    ("url", lambda f, _: f.url, 40, "url"),
+    ("evidence", lambda f, _: _evidence(f), 40, "wrap"),
 ]
 
 
@@ -100,7 +136,7 @@ def write_workbook(summary: Summary, context: PageContext, out: Path) -> None:
         str(partial), {"constant_memory": streamed, "strings_to_formulas": False, "strings_to_urls": False}
     )
     try:
-        sheet = _Sheet(workbook, context.zone)
+        sheet = _Sheet(workbook, context.zone, context.standard_names)
         sheet.summary(summary, context)
         for name in ("new", "continuing", "resolved", "needs_review"):
             sheet.findings(name, getattr(summary, name))
@@ -115,15 +151,20 @@ def write_workbook(summary: Summary, context: PageContext, out: Path) -> None:
 class _Sheet:
     """Writes rows of cells in order (as constant-memory mode needs), choosing the cell type by value."""
 
-    def __init__(self, workbook: Any, zone: ZoneInfo) -> None:
+    def __init__(self, workbook: Any, zone: ZoneInfo, names: Mapping[str, str]) -> None:
         self.workbook = workbook
         self.zone = zone
-        self.bold = workbook.add_format(
-            {"bold": True, "bg_color": "#EEEEEE", "text_wrap": True, "valign": "top"}
-        )
-        self.time = workbook.add_format({"num_format": TIME_FORMAT})
-        self.money = workbook.add_format({"num_format": MONEY_FORMAT})
-        self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.names = names
+        top = {"valign": "top"}
+        self.bold = workbook.add_format({"bold": True, "bg_color": "#EEEEEE", "text_wrap": True, **top})
+        self.warning = workbook.add_format({"bold": True, "font_color": "#C0392B"})
+        self.caution = workbook.add_format({"font_color": "#B9770E"})
+        self.time = workbook.add_format({"num_format": TIME_FORMAT, **top})
+        self.money = workbook.add_format({"num_format": MONEY_FORMAT, **top})
+        self.percent = workbook.add_format({"num_format": PERCENT_FORMAT, **top})
+        self.wrap = workbook.add_format({"text_wrap": True, **top})
+        self.top = workbook.add_format(top)
+        self.link = workbook.add_format({"font_color": "#0B57D0", "underline": 1, **top})
 
     def write(self, worksheet: Any, row: int, column: int, value: Any, style: Any = None) -> None:
         if value is None or value == "":
@@ -138,49 +179,97 @@ class _Sheet:
         else:
             worksheet.write_string(row, column, neutralise(str(value), XLSX_MAX_CHARS), style)
 
-    def header(self, worksheet: Any, keys: Sequence[str], widths: Sequence[int]) -> None:
+    def heading(self, key: str) -> str:
+        """A column's header: Thai and English, and the time zone for times."""
+        label = wording.LABELS[key].both() if key in wording.LABELS else key
+        return f"{label} ({self.zone.key})" if key in TIMED else label
+
+    def header(
+        self, worksheet: Any, keys: Sequence[str], widths: Sequence[int], wrapped: Sequence[str] = ()
+    ) -> None:
+        """The header row (frozen), and each column's width; the ``wrapped`` columns wrap their text, the
+        others keep it on one line; all align to the top of the row."""
         for column, (key, width) in enumerate(zip(keys, widths, strict=True)):
-            worksheet.set_column(column, column, width)
-            label = wording.LABELS[key].both() if key in wording.LABELS else key
-            worksheet.write_string(0, column, label, self.bold)
+            worksheet.set_column(column, column, width, self.wrap if key in wrapped else self.top)
+            worksheet.write_string(0, column, self.heading(key), self.bold)
         worksheet.freeze_panes(1, 0)
 
     def summary(self, summary: Summary, context: PageContext) -> None:
+        """The first sheet: the warnings about the registers, the day, the registers used and their age,
+        the register versions of the day's verdicts, then the counts."""
         worksheet = self.workbook.add_worksheet("summary")
-        worksheet.set_column(0, 0, 48)
-        worksheet.set_column(1, 1, 16)
-        rows: list[tuple[Any, Any]] = [
-            (wording.LABELS["report"].both(), None),
-            (wording.LABELS["date"].both(), f"{context.day.isoformat()} ({context.zone.key})"),
-            (wording.LABELS["register_version"].both(), context.register_version),
-            (wording.LABELS["generated"].both(), context.generated_at),
-            (None, None),
+        for column, width in enumerate((48, 16, 36, 20, 12, 12)):
+            worksheet.set_column(column, column, width)
+        label = self.heading
+        row = 0
+        self.write(worksheet, row, 0, wording.LABELS["report"].both(), self.bold)
+        for problem, text in context.notices():
+            row += 1
+            style = self.caution if problem == "stale" else self.warning
+            worksheet.write_string(row, 0, f"⚠ {text.both()}", style)
+        rows: list[Sequence[Any]] = [
+            (label("date"), f"{context.day.isoformat()} ({context.zone.key})"),
+            (label("register_version"), context.register_version),
+            (label("generated"), context.generated_at),
         ]
-        rows += [(wording.LABELS[key].both(), count) for key, count in summary.counts.items()]
+        row = self._rows(worksheet, row + 1, rows)
+        keys = ("register", "version", "source_file", "imported_at", "age_days", "rows")
+        row = self._rows(worksheet, row + 1, [[label(key) for key in keys]], self.bold)
+        for status in context.registers:
+            name = wording.register_name(status.kind).both()
+            if status.version is None:
+                values: list[Any] = [name, wording.LABELS["never_imported"].both()]
+            else:
+                values = [name, status.version, status.source_name, status.imported_at]
+                values += [status.age_days, status.rows]
+            row = self._rows(worksheet, row, [values], self.caution if status.problem else None)
+        row = self._rows(worksheet, row + 1, [(label("verdict_versions"), label("count"))], self.bold)
+        older = wording.LABELS["older_version"].both()
+        for version, count, old in verdict_versions(summary, context.register_version):
+            row = self._rows(worksheet, row, [(version, count, older if old else None)])
+        row = self._rows(worksheet, row + 1, [(label(key), count) for key, count in summary.counts.items()])
         for title, counter in (("by_standard", summary.by_standard), ("by_site", summary.by_site)):
-            rows += [(None, None), (wording.LABELS[title].both(), wording.LABELS["count"].both())]
-            rows += sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-        for row, (name, value) in enumerate(rows):
-            self.write(worksheet, row, 0, name, self.bold if row == 0 else None)
-            self.write(worksheet, row, 1, value)
+            heading = [label(title), label("count")] + (
+                [label("standard_name")] if title == "by_standard" else []
+            )
+            row = self._rows(worksheet, row + 1, [heading], self.bold)
+            for name, count in sorted(counter.items(), key=lambda item: (-item[1], item[0])):
+                extra = [self.names.get(name)] if title == "by_standard" else []
+                row = self._rows(worksheet, row, [[name, count, *extra]])
+
+    def _rows(self, worksheet: Any, row: int, rows: Sequence[Sequence[Any]], style: Any = None) -> int:
+        """Write ``rows`` from ``row`` on; the row after them."""
+        for values in rows:
+            for column, value in enumerate(values):
+                self.write(worksheet, row, column, value, None if isinstance(value, datetime) else style)
+            row += 1
+        return row
 
     def findings(self, name: str, rows: Sequence[Finding]) -> None:
         worksheet = self.workbook.add_worksheet(name)
-        self.header(
-            worksheet, [key for key, *_ in FINDING_COLUMNS], [width for _, _, width, _ in FINDING_COLUMNS]
-        )
-        zone, limit = self.zone, XLSX_MAX_CHARS
+        keys = [key for key, *_ in FINDING_COLUMNS]
+        wrapped = [key for key, _, _, kind in FINDING_COLUMNS if kind == "wrap"]
+        self.header(worksheet, keys, [width for _, _, width, _ in FINDING_COLUMNS], wrapped)
+        zone, limit, names = self.zone, XLSX_MAX_CHARS, self.names
         text, number, when = worksheet.write_string, worksheet.write_number, worksheet.write_datetime
         columns = list(enumerate(FINDING_COLUMNS))
+        links = 0
         for row, finding in enumerate(rows, start=1):
             for column, (_, getter, _, kind) in columns:
-                value = getter(finding)
+                value = getter(finding, names)
                 if value is None or value == "":
                     continue
-                if kind == "text":
+                if kind in ("text", "wrap"):
                     text(row, column, neutralise(value, limit))
                 elif kind == "time":
                     when(row, column, value.astimezone(zone).replace(tzinfo=None), self.time)
+                elif kind == "url":
+                    target = link_target(value) if links < HYPERLINKS_PER_SHEET else None
+                    if target is None:
+                        text(row, column, neutralise(value, limit))
+                    else:
+                        worksheet.write_url(row, column, target, self.link, neutralise(value, limit))
+                        links += 1
                 else:
                     number(row, column, float(value), self.money if kind == "money" else None)
         if rows:
@@ -190,12 +279,14 @@ class _Sheet:
         worksheet = self.workbook.add_worksheet("sellers")
         keys = ["seller", "repeat", "sites", "open", "new", "resolved_today", "listings_ever", "days"]
         keys += ["first_violation", "standard", "seller_listings"]
-        self.header(worksheet, keys, [30, 14, 24, 12, 10, 12, 14, 12, 17, 30, 40])
+        widths = [30, 14, 24, 12, 10, 12, 14, 12, 17, 40, 40]
+        self.header(worksheet, keys, widths, wrapped=("standard", "seller_listings"))
         for row, seller in enumerate(summary.sellers, start=1):
             repeat = wording.LABELS["repeat"].both() if seller.repeat else ""
+            standards = [f"{n} {self.names[n]}" if n in self.names else n for n in seller.standards]
             values: list[Any] = [seller.name, repeat, ", ".join(seller.sites), seller.open, seller.new]
             values += [seller.resolved, seller.listings, seller.days, seller.first_violation]
-            values += [", ".join(seller.standards), "\n".join(seller.open_keys)]
+            values += ["\n".join(standards), "\n".join(seller.open_keys)]
             for column, value in enumerate(values):
                 self.write(worksheet, row, column, value)
         if summary.sellers:
@@ -210,9 +301,10 @@ class _Sheet:
         for row, site in enumerate(health, start=1):
             values: list[Any] = [site.site, site.started_at, site.status, site.pages, site.items]
             values += [site.errors, site.failed_urls]
-            values += [site.coverage.get(name) for name in COVERAGE_FIELDS]
             for column, value in enumerate(values):
                 self.write(worksheet, row, column, value)
+            for column, name in enumerate(COVERAGE_FIELDS, start=len(values)):
+                self.write(worksheet, row, column, site.coverage.get(name), self.percent)
         first = row + 2
         for column, key in enumerate(("alerts", "site", "message")):
             worksheet.write_string(first, column, wording.LABELS[key].both(), self.bold)

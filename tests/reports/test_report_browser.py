@@ -209,3 +209,42 @@ def test_the_report_reads_on_a_desktop_and_a_phone(
         assert watch.requests == [everyday_report.as_uri()]
     finally:
         context.close()
+
+
+# Emoji that the generic sans-serif family (DejaVu Sans) draws in black and white: they render in colour
+# only when the colour emoji font is installed and named in the page's font stack.
+EMOJI_TITLE = "⚡ ปลั๊กพ่วง 4 ช่อง ⚠ ⚡"
+
+
+def _saturated(path: Path) -> int:
+    """How many pixels of an image are strongly coloured (black text on white has none)."""
+    with Image.open(path) as image:
+        pixels = image.convert("RGB").get_flattened_data()
+    return sum(1 for red, green, blue in pixels if max(red, green, blue) - min(red, green, blue) > 60)
+
+
+def test_emoji_in_titles_render_in_colour(browser: Any, sqlite_store: Store, tmp_path: Path) -> None:
+    with sqlite_store.session() as session:
+        world = World(session)
+        world.observe(world.listing("emoji", title=EMOJI_TITLE), bkk(DAY1), "no_licence_shown")
+    html = build_daily_report(sqlite_store, tmp_path / "report", DAY1).html
+    context, page, watch = open_page(browser, html)
+    try:
+        title = page.locator(f"#{card_id('shop-a:emoji')} h3")
+        assert title.inner_text() == EMOJI_TITLE
+        shot = tmp_path / "title.png"
+        title.screenshot(path=str(shot))
+        assert _saturated(shot) > 150  # three emoji in colour; in black and white there would be none
+        cdp = context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+        node = cdp.send(
+            "DOM.querySelector", {"nodeId": root, "selector": f"#{card_id('shop-a:emoji')} h3 bdi"}
+        )
+        fonts = {font["familyName"]: font["glyphCount"] for font in cdp.send(
+            "CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]}  # fmt: skip
+        assert fonts.get("Noto Color Emoji") == 3, fonts  # every emoji drawn by the colour font
+        assert watch.requests == [html.as_uri()]  # the font is the machine's: nothing is downloaded
+    finally:
+        context.close()

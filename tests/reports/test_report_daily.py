@@ -171,7 +171,17 @@ def test_each_violation_shows_what_an_officer_needs(any_store: Store, tmp_path: 
         in card
     )
     assert "คำว่า “พาวเวอร์แบงค์” ในชื่อ (invalid_licence)" in card
-    assert "(keyword_in_title · 0.90)" in card
+    # the category score in words: how sure the matcher is, and what each feature added to it
+    assert (
+        '<span lang="th">ความมั่นใจว่าเป็นสินค้าควบคุม</span> · <span lang="en">Certainty that it is a '
+        'controlled product</span></dt><dd><span lang="th">สูง</span> · <span lang="en">high</span> '
+        "<small>(0.90)</small>" in card
+    )
+    assert (
+        '(keyword_in_title · <span lang="th">เพิ่มความมั่นใจ +0.90</span> · '
+        '<span lang="en">adds 0.90 to the certainty</span>)' in card
+    )
+    assert "คะแนน" not in card
     assert 'href="https://shop-a.test/p/fresh"' in card  # the listing
     assert "เปิดหน้าประกาศขาย" in card
     evidence = _card(html, "shop-a:cont")

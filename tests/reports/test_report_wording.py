@@ -108,3 +108,71 @@ def test_every_reason_the_matcher_gives_has_plain_words() -> None:
         phrase = wording.feature_name(feature)
         assert phrase.th != phrase.en, feature
     assert wording.feature_name("something_new") == wording.Phrase("something_new", "something_new")
+
+
+# (category score, how sure the matcher is, in English) at the default lines: controlled from 0.6, review
+# from 0.45 (min_category_score - review_band, computed as the matcher does)
+CERTAINTY_CASES = [(1.0, "high"), (0.6, "high"), (0.5999, "medium"), (0.45, "medium"), (0.4499, "low"),
+                   (0.0, "low")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("score", "expected"), CERTAINTY_CASES)
+def test_the_category_score_is_said_as_how_sure_the_matcher_is(score: float, expected: str) -> None:
+    phrase = wording.certainty(score)
+    assert phrase is not None
+    assert phrase.en == expected
+    assert phrase.th == {"high": "สูง", "medium": "ปานกลาง", "low": "ต่ำ"}[expected]
+
+
+def test_certainty_follows_the_matchers_own_lines() -> None:
+    from config import MatchConfig
+
+    match = MatchConfig(min_category_score=0.8, review_band=0.1)
+    bands = wording.Bands(match.min_category_score, match.min_category_score - match.review_band)
+    said = [wording.certainty(score, bands) for score in (0.8, 0.75, 0.65)]
+    assert [phrase.en if phrase else None for phrase in said] == ["high", "medium", "low"]
+    default = MatchConfig()
+    assert (
+        default.min_category_score,
+        default.min_category_score - default.review_band,
+    ) == wording.DEFAULT_BANDS
+    assert wording.certainty(None) is None
+
+
+# (feature, score, the score in words in English, or None when the score says nothing to an officer)
+REASON_SCORES = [
+    ("uncertain_category", 0.52, "certainty medium (0.52)"),
+    ("not_controlled", 0.1, "certainty low (0.10)"),
+    ("number_without_product_words", 0.15, "certainty low (0.15)"),
+    ("keyword_in_title", 0.8, "adds 0.80 to the certainty"),
+    ("look_alike_word", -1.0, "takes 1.00 off the certainty"),
+    ("licence_revoked", 1.0, None),
+    ("on_unsafe_list", 1.0, None),
+    ("keyword_in_title", "0.8", None),
+    ("keyword_in_title", True, None),
+    ("<b>f</b>", 1, None),
+]
+
+
+@pytest.mark.parametrize(("feature", "score", "expected"), REASON_SCORES)
+def test_a_reasons_score_in_words(feature: str, score: object, expected: str | None) -> None:
+    phrase = wording.reason_score(feature, score)
+    assert (phrase.en if phrase else None) == expected
+    if phrase is not None:
+        assert "ความมั่นใจ" in phrase.th
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem", "th", "en"),
+    [
+        ("licences", "missing", "ยังไม่เคยนำเข้าทะเบียนใบอนุญาต", "licence numbers shown in listings could not be checked"),
+        ("licences", "empty", "ไม่มีใบอนุญาตเลย", "licence numbers shown in listings could not be checked"),
+        ("unsafe", "missing", "ยังไม่เคยนำเข้ารายการสินค้าไม่ปลอดภัย", "known-unsafe list was never imported"),
+        ("standards", "missing", "ยังไม่มีทะเบียนมาตรฐานบังคับ", "no listing could be recognised"),
+        ("licences", "stale", "ทะเบียนใบอนุญาตนำเข้าเมื่อ 45 วันก่อน (เกิน 30 วัน)", "licence register was imported 45 days ago"),
+    ],
+)  # fmt: skip
+def test_register_notices_in_thai_and_english(kind: str, problem: str, th: str, en: str) -> None:
+    notice = wording.register_notice(kind, problem, 45, 30)
+    assert th in notice.th
+    assert en in notice.en
