@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from config import ConfigError, Settings, load_settings
-from store.clock import as_utc, utcnow
+from store.clock import as_utc
 from store.db import Store
 from store.status import DatabaseNotReady, database_problem, location_problem, safe_url
 
@@ -168,7 +168,7 @@ def info() -> None:
     from sqlalchemy import func, select
 
     from config import settings_file
-    from matchers.register import summary
+    from reports.register import register_status
     from store.models import Listing, Site
 
     settings = state.settings
@@ -186,7 +186,7 @@ def info() -> None:
     if problem is None:
         store = state.store()
         with store.session() as session:
-            register = summary(session)
+            register = register_status(session, stale_days=settings.report.register_stale_days)
             sites = session.scalar(select(func.count()).select_from(Site)) or 0
             rows = session.execute(
                 select(Listing.gone_at.is_(None), func.count()).group_by(Listing.gone_at.is_(None))
@@ -238,11 +238,14 @@ def register_import(
 def register_show() -> None:
     """Show the register in force — each kind's version, file, rows and age — and the last imports."""
     from matchers.register import summary
+    from reports.register import register_status
 
+    settings = state.settings
+    zone = ZoneInfo(settings.report.timezone)
     with state.store().session() as session:
+        statuses = register_status(session, stale_days=settings.report.register_stale_days)
         info = summary(session)
-    zone = ZoneInfo(state.settings.report.timezone)
-    console.print(register_table(info, zone))
+    console.print(register_table(statuses, zone))
     imports = listing_table("version", "kind", "file", "rows", "imported", "SHA-256",
                             title=f"imports, newest first; times in {zone.key}")  # fmt: skip
     for item in info["imports"]:
@@ -254,22 +257,25 @@ def register_show() -> None:
 KIND_NAMES = {"standards": "standards", "licences": "licences", "unsafe": "unsafe list"}
 
 
-def register_table(info: dict[str, Any], zone: ZoneInfo) -> Table:
-    """The register in force, a row per kind: what ``register show`` and ``info`` print."""
-    version = info["current_version"]
+def register_table(statuses: list[Any], zone: ZoneInfo) -> Table:
+    """The register in force, a row per kind (``reports.register.register_status``), with what an
+    officer must be told: never imported, empty, or older than ``report.register_stale_days``."""
+    version = statuses[0].in_force if statuses else None
     title = f"register in force: version {version}" if version is not None else "no register imported yet"
-    table = listing_table(
-        "kind", "rows", "version", "file", "imported", "age", title=f"{title}; times in {zone.key}"
-    )
-    now = utcnow()
-    for kind, source in info["kinds"].items():
-        if source is None:
-            missing = Text(f"not imported: tisiwatch register import FILE --kind {kind}", style="bold red")
-            table.add_row(KIND_NAMES[kind], "—", "—", missing, "", "")
+    table = listing_table("kind", "rows", "version", "file", "imported", "age",
+                          title=f"{title}; times in {zone.key}")  # fmt: skip
+    for status in statuses:
+        if status.version is None:
+            missing = Text(
+                f"not imported: tisiwatch register import FILE --kind {status.kind}", style="bold red"
+            )
+            table.add_row(KIND_NAMES[status.kind], "—", "—", missing, "", "")
             continue
-        age = (now - as_utc(source["imported_at"])).days
-        table.add_row(KIND_NAMES[kind], f"{source['rows']:,}", str(source["version"]), plain(source["source_name"]),
-                      local_time(source["imported_at"], zone), f"{age} day{'s' if age != 1 else ''}")  # fmt: skip
+        age = f"{status.age_days} day{'s' if status.age_days != 1 else ''}"
+        shown_age = Text(f"{age}, stale", style="bold yellow") if status.problem == "stale" else Text(age)
+        rows = Text("0, empty", style="bold red") if status.problem == "empty" else Text(f"{status.rows:,}")
+        table.add_row(KIND_NAMES[status.kind], rows, str(status.version), plain(status.source_name),
+                      local_time(status.imported_at, zone), shown_age)  # fmt: skip
     return table
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,10 @@ def test_register_import_adds_a_version_and_show_reports_it(
         == "unsafe list — — not imported: tisiwatch register import FILE --kind unsafe"
     )
     assert "imports, newest first; times in Asia/Bangkok" in shown.output
+    with store.session() as session:  # the licence register grows old: past report.register_stale_days
+        session.get_one(RegisterVersion, 2).created_at = datetime.now(UTC) - timedelta(days=40)
+    aged = runner.invoke(cli.app, [*options, "register", "show"])
+    assert "40 days, stale" in aged.output
 
 
 def test_runs_fit_80_columns_with_local_times(
