@@ -28,7 +28,17 @@ os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 class Commands(TyperGroup):
     """The command tree. An expected mistake — a database that is not there or not reachable, a file
     that cannot be read or written — ends in one line on standard error and exit code 1, never in a
-    traceback (``--verbose`` shows the traceback too). A bug still shows its traceback."""
+    traceback (``--verbose`` shows the traceback too). A bug still shows its traceback. Help shows no
+    type placeholder for a flag (Typer would write ``--recheck <bool>``): a flag takes no value."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_placeholders(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, TyperGroup):
+            _flags_without_placeholders(command.get_params(ctx))
+        return command
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -42,6 +52,16 @@ class Commands(TyperGroup):
             if state.verbose:
                 errors.print_exception()
             fail(message)
+
+
+def _flags_without_placeholders(params: list[Any]) -> list[Any]:
+    """Flags show no ``<bool>``; an argument shows its name (its metavar), not ``<path>`` beside it."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif param.param_type_name == "argument" and param.metavar:
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010  (this parameter only)
+    return params
 
 
 def expected_error(exc: Exception) -> str | None:
@@ -66,15 +86,24 @@ app = typer.Typer(
     add_completion=False,
 )
 register_app = typer.Typer(
-    help="Import and inspect the register (standards, licences, unsafe list).", no_args_is_help=True
+    cls=Commands,
+    help="Import and inspect the register (standards, licences, unsafe list).",
+    no_args_is_help=True,
 )
-report_app = typer.Typer(help="Write reports for enforcement officers.", no_args_is_help=True)
-export_app = typer.Typer(help="Export findings for analysts and case files for ETDA.", no_args_is_help=True)
-schedule_app = typer.Typer(help="Run the daily pipeline on a timetable (APScheduler).", no_args_is_help=True)
+report_app = typer.Typer(cls=Commands, help="Write reports for enforcement officers.", no_args_is_help=True)
+export_app = typer.Typer(
+    cls=Commands, help="Export findings for analysts and case files for ETDA.", no_args_is_help=True
+)
+schedule_app = typer.Typer(
+    cls=Commands, help="Run the daily pipeline on a timetable (APScheduler).", no_args_is_help=True
+)
 demo_app = typer.Typer(
-    help="Run tisiwatch end to end against local demo marketplaces.", invoke_without_command=True
+    cls=Commands,
+    help="Run tisiwatch end to end against local demo marketplaces.",
+    invoke_without_command=True,
 )
 keys_app = typer.Typer(
+    cls=Commands,
     help="Keys of ETDA case files: this installation's public key, and the keys verify trusts.",
     no_args_is_help=True,
 )
@@ -129,9 +158,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 @app.callback()
 def main_options(
-    config: Annotated[Path | None, typer.Option(help="Settings file (default: ./settings.toml).")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Working data directory.")] = None,
-    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy database URL.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Settings file (default: ./settings.toml).")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(metavar="DIR", help="Working data directory.")] = None,
+    database_url: Annotated[str | None, typer.Option(metavar="URL", help="SQLAlchemy database URL.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
     """Global options; they override settings.toml and TISIWATCH_* variables."""
@@ -205,9 +236,13 @@ def info() -> None:
 
 @register_app.command("import")
 def register_import(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX file of standards, licences or the unsafe list.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="CSV or XLSX file of standards, licences or the unsafe list."),
+    ],
     kind: Annotated[
-        str | None, typer.Option(help="standards | licences | unsafe (default: from the headers).")
+        str | None,
+        typer.Option(metavar="KIND", help="standards | licences | unsafe (default: from the headers)."),
     ] = None,
 ) -> None:
     """Import a register file as a new register version (all or nothing)."""
@@ -302,15 +337,21 @@ def plain(text: str | None, limit: int = 120) -> Text:
 
 @app.command()
 def crawl(
-    sites: Annotated[list[str], typer.Argument(help="Site profile names, e.g. demo-html.")],
+    sites: Annotated[list[str], typer.Argument(metavar="SITE", help="Site profile names, e.g. demo-html.")],
     query: Annotated[
         list[str] | None,
-        typer.Option("--query", "-q", help="Search words (default: the register's keywords)."),
+        typer.Option(
+            "--query", "-q", metavar="WORDS", help="Search words (default: the register's keywords)."
+        ),
     ] = None,
-    url: Annotated[list[str] | None, typer.Option("--url", help="Crawl these listing URLs only.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Stop after this many listings per site.")] = None,
+    url: Annotated[
+        list[str] | None, typer.Option("--url", metavar="URL", help="Crawl these listing URLs only.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(metavar="N", help="Stop after this many listings per site.")
+    ] = None,
     base_url: Annotated[
-        str | None, typer.Option(help="Point the (single) profile at another address.")
+        str | None, typer.Option(metavar="URL", help="Point the (single) profile at another address.")
     ] = None,
     recheck: Annotated[bool, typer.Option(help="Revisit the known listing URLs of the site.")] = False,
     no_evidence: Annotated[
@@ -319,7 +360,9 @@ def crawl(
     workers: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Crawl processes per site (default crawl.workers); more than one needs Redis."
+            min=1,
+            metavar="N",
+            help="Crawl processes per site (default crawl.workers); more than one needs Redis.",
         ),
     ] = None,
     resume: Annotated[
@@ -388,9 +431,9 @@ def crawl(
 
 @app.command()
 def runs(
-    limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20,
+    limit: Annotated[int, typer.Option(metavar="N", help="How many runs to show.")] = 20,
     run: Annotated[
-        int | None, typer.Option("--run", help="Show one run in detail, with its failed URLs.")
+        int | None, typer.Option("--run", metavar="N", help="Show one run in detail, with its failed URLs.")
     ] = None,
 ) -> None:
     """Show recent crawl runs (--run N: one run's health — pages, errors, coverage — and failed URLs)."""
@@ -495,9 +538,16 @@ def match(
 
 @report_app.command("daily")
 def report_daily(
-    out: Annotated[Path, typer.Option(help="Directory for report.html, report.xlsx, findings.csv/json.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR",
+            help="Directory for report.html, report.xlsx, findings.csv/json, e.g. ~/tisiwatch-reports/today (made if missing).",
+        ),
+    ],
     day: Annotated[
-        str | None, typer.Option("--date", help="Asia/Bangkok day, YYYY-MM-DD (default: today).")
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="Asia/Bangkok day, YYYY-MM-DD (default: today)."),
     ] = None,
 ) -> None:
     """Write the daily violation report for one Asia/Bangkok day."""
@@ -534,16 +584,24 @@ def _parse_day(text: str | None, option: str = "--date") -> date | None:
 
 @export_app.command("findings")
 def export_findings(
-    out: Annotated[Path, typer.Option(help="Output file.")],
-    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv | parquet")] = "jsonl",
+    out: Annotated[Path, typer.Option(metavar="FILE", help="Output file.")],
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="jsonl|csv|parquet", help="jsonl | csv | parquet")
+    ] = "jsonl",
     all_: Annotated[bool, typer.Option("--all", help="Every listing, not only violations.")] = False,
-    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    site: Annotated[str | None, typer.Option(metavar="SITE", help="Only this site.")] = None,
     standard: Annotated[
-        str | None, typer.Option(help="Only this TIS number, as written (2879-2560) or its base (2879).")
+        str | None,
+        typer.Option(metavar="TIS", help="Only this TIS number, as written (2879-2560) or its base (2879)."),
     ] = None,
-    verdict: Annotated[list[str] | None, typer.Option(help="Only this verdict (repeat for several).")] = None,
+    verdict: Annotated[
+        list[str] | None, typer.Option(metavar="VERDICT", help="Only this verdict (repeat for several).")
+    ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Only listings seen since this Asia/Bangkok day (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD", help="Only listings seen since this Asia/Bangkok day (YYYY-MM-DD)."
+        ),
     ] = None,
 ) -> None:
     """Export findings (the latest observation of each listing with its verdict)."""
@@ -571,9 +629,10 @@ def export_findings(
 
 @export_app.command("cases")
 def export_cases(
-    out: Annotated[Path, typer.Option(help="The case file to write (cases.zip).")],
+    out: Annotated[Path, typer.Option(metavar="FILE", help="The case file to write (cases.zip).")],
     since: Annotated[
-        str | None, typer.Option(help="Only cases seen since this Asia/Bangkok day (YYYY-MM-DD).")
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help="Only cases seen since this Asia/Bangkok day (YYYY-MM-DD)."),
     ] = None,
 ) -> None:
     """Export signed ETDA case files for violating listings."""
@@ -610,12 +669,15 @@ TRUSTED_KEYS_HELP = (
 
 @app.command()
 def verify(
-    file: Annotated[Path, typer.Argument(help="A cases-*.zip file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A cases-*.zip file.")],
     key: Annotated[
         Path | None,
-        typer.Option(help="The sender's public key (PEM) that the file must be signed with; only this key."),
+        typer.Option(
+            metavar="FILE",
+            help="The sender's public key (PEM) that the file must be signed with; only this key.",
+        ),
     ] = None,
-    trusted_keys: Annotated[Path | None, typer.Option(help=TRUSTED_KEYS_HELP)] = None,
+    trusted_keys: Annotated[Path | None, typer.Option(metavar="FILE", help=TRUSTED_KEYS_HELP)] = None,
 ) -> None:
     """Verify an ETDA case file: every hash, the signature, and that a trusted key signed it.
 
@@ -687,7 +749,9 @@ def keys_show(
 
 
 @keys_app.command("list")
-def keys_list(trusted_keys: Annotated[Path | None, typer.Option(help=TRUSTED_KEYS_HELP)] = None) -> None:
+def keys_list(
+    trusted_keys: Annotated[Path | None, typer.Option(metavar="FILE", help=TRUSTED_KEYS_HELP)] = None,
+) -> None:
     """The keys verify trusts to sign case files: the trusted-keys file's and this installation's."""
     from rich.text import Text
 
@@ -717,13 +781,18 @@ def keys_list(trusted_keys: Annotated[Path | None, typer.Option(help=TRUSTED_KEY
 
 @keys_app.command("trust")
 def keys_trust(
-    file: Annotated[Path, typer.Argument(help="The sender's Ed25519 public key (PEM), received from them.")],
-    name: Annotated[str, typer.Option(help="Whose key it is, as verify will say it: TISI.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The sender's Ed25519 public key (PEM), received from them."),
+    ],
+    name: Annotated[str, typer.Option(metavar="NAME", help="Whose key it is, as verify will say it: TISI.")],
     fingerprint: Annotated[
         str | None,
-        typer.Option(help="The fingerprint the sender gave you; the key is trusted only if it is this."),
+        typer.Option(
+            metavar="HEX", help="The fingerprint the sender gave you; the key is trusted only if it is this."
+        ),
     ] = None,
-    trusted_keys: Annotated[Path | None, typer.Option(help=TRUSTED_KEYS_HELP)] = None,
+    trusted_keys: Annotated[Path | None, typer.Option(metavar="FILE", help=TRUSTED_KEYS_HELP)] = None,
 ) -> None:
     """Trust a sender's public key: case files it signs then verify as signed by NAME."""
 
@@ -760,7 +829,11 @@ def keys_trust(
 def schedule_run(
     now: Annotated[
         list[str] | None,
-        typer.Option("--now", help="Also run this job right away (daily, recheck, register); repeatable."),
+        typer.Option(
+            "--now",
+            metavar="JOB",
+            help="Also run this job right away (daily, recheck, register); repeatable.",
+        ),
     ] = None,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C (under systemd: docs/operations.md)."""
@@ -815,7 +888,7 @@ def schedule_list() -> None:
 
 @schedule_app.command("trigger")
 def schedule_trigger(
-    job: Annotated[str, typer.Argument(help="Job id: daily, recheck or register.")],
+    job: Annotated[str, typer.Argument(metavar="JOB", help="Job id: daily, recheck or register.")],
 ) -> None:
     """Run one job now, in this process, recorded like a scheduled run (exit 1 if a step failed)."""
     from rich.markup import escape
@@ -845,9 +918,11 @@ def schedule_trigger(
 
 @schedule_app.command("history")
 def schedule_history(
-    limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20,
-    job: Annotated[str | None, typer.Option(help="Only this job.")] = None,
-    run: Annotated[int | None, typer.Option("--run", help="Show one run's steps in detail.")] = None,
+    limit: Annotated[int, typer.Option(metavar="N", help="How many runs to show.")] = 20,
+    job: Annotated[str | None, typer.Option(metavar="JOB", help="Only this job.")] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", metavar="N", help="Show one run's steps in detail.")
+    ] = None,
 ) -> None:
     """Show recent pipeline runs and the outcome of each step."""
     import json
@@ -908,11 +983,11 @@ def sites() -> None:
 @demo_app.callback()
 def demo(
     ctx: typer.Context,
-    workdir: Annotated[Path, typer.Option(help="Working directory (a fresh database each time).")] = Path(
-        "demo-run"
-    ),
-    size: Annotated[int, typer.Option(help="Listings per demo shop.")] = 40,
-    seed: Annotated[int, typer.Option(help="Seed of the generated listings.")] = 7,
+    workdir: Annotated[
+        Path, typer.Option(metavar="DIR", help="Working directory (a fresh database each time).")
+    ] = Path("demo-run"),
+    size: Annotated[int, typer.Option(metavar="N", help="Listings per demo shop.")] = 40,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the generated listings.")] = 7,
 ) -> None:
     """Start the demo shops, crawl them, match, write the daily report, stop the shops."""
     if ctx.invoked_subcommand is not None:
@@ -925,9 +1000,11 @@ def demo(
 
 @demo_app.command("serve")
 def demo_serve(
-    size: Annotated[int, typer.Option(help="Listings per demo shop.")] = 40,
-    seed: Annotated[int, typer.Option(help="Seed of the generated listings.")] = 7,
-    day: Annotated[int, typer.Option(help="Which day of the shops to serve (1 or 2).")] = 1,
+    size: Annotated[int, typer.Option(metavar="N", help="Listings per demo shop.")] = 40,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the generated listings.")] = 7,
+    day: Annotated[
+        int, typer.Option(metavar="YYYY-MM-DD", help="Which day of the shops to serve (1 or 2).")
+    ] = 1,
     any_port: Annotated[
         bool,
         typer.Option("--any-port", help="Serve on free ports, not at the addresses of the demo profiles."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,15 @@ def test_every_command_has_help_text(path: tuple[str, ...]) -> None:
     assert (command.help or "").strip(), f"tisiwatch {' '.join(path)} has no help text"
     result = runner.invoke(cli.app, [*path, "--help"])
     assert result.exit_code == 0
+    placeholders = re.findall(r"<[a-z][a-z\[\] ]*>", result.output)
+    assert not placeholders, f"type placeholders in the help of tisiwatch {' '.join(path)}: {placeholders}"
+
+
+def test_the_commands_help_shows_no_type_placeholders() -> None:
+    result = runner.invoke(cli.app, ["--help"])
+    assert result.exit_code == 0
+    assert "--verbose" in result.output
+    assert not re.findall(r"<[a-z][a-z\[\] ]*>", result.output)
 
 
 @pytest.fixture
