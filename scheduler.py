@@ -247,7 +247,10 @@ class Pipeline:
                     **{k: result.stats.get(k, 0) for k in ("items", "pages", "failed_urls")},
                 }
                 if result.status != "finished":
-                    problems[result.site] = f"run {result.run_id} {result.status}"
+                    why = result.stats.get("reason")
+                    problems[result.site] = f"run {result.run_id} {result.status}" + (
+                        f": {why}" if why else ""
+                    )
         stats = {"runs": runs, "problems": problems}
         said = "; ".join(p if p.startswith(f"{site}:") else f"{site}: {p}" for site, p in problems.items())
         if problems and self.stopping.is_set():

@@ -4,6 +4,7 @@ re-imported when their content changes; runs whose process died marked interrupt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,3 +216,24 @@ def test_a_run_whose_process_died_is_interrupted_and_its_crawls_are_continued_ne
         assert session.get_one(CrawlRun, other_id).status == "running"  # someone else's
         assert journal.resumable_sites(session, "daily", ["demo-html", "demo-api"], 3600) == {"demo-html"}
         assert journal.resumable_sites(session, "recheck", ["demo-html"], 3600) == set()
+
+
+def test_a_crawl_that_reached_no_page_fails_its_step_saying_why(
+    make_settings: Make, store: Store, tmp_path: Path
+) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    shipped = (Path(__file__).resolve().parents[2] / "crawler" / "sites" / "demo-html.toml").read_text(
+        "utf-8"
+    )
+    down = shipped.replace('base_url = "http://127.0.0.1:8701"', 'base_url = "http://127.0.0.1:1"')
+    down = re.sub(r"^search_url = .*\n", "", down, flags=re.M)  # by its sitemap: one request, refused
+    (profiles / "down-shop.toml").write_text(down, encoding="utf-8")
+    settings = make_settings(
+        crawl={"profiles_dir": str(profiles), "retries": 0}, sites={"enabled": ["down-shop"]}
+    )
+    outcome = Pipeline(settings, store).run("daily", "manual")
+    name, status, error = outcome.steps[0]
+    assert (name, status) == ("crawl", "failed")
+    assert error is not None
+    assert error.startswith("down-shop: run 1 failed: connection refused at http://127.0.0.1:1")
