@@ -158,10 +158,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 @app.callback()
 def main_options(
+    # readable=False: a file or folder that cannot be read is said in one line by the command itself
     config: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Settings file (default: ./settings.toml).")
+        Path | None,
+        typer.Option(metavar="FILE", readable=False, help="Settings file (default: ./settings.toml)."),
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option(metavar="DIR", help="Working data directory.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(metavar="DIR", readable=False, help="Working data directory.")
+    ] = None,
     database_url: Annotated[str | None, typer.Option(metavar="URL", help="SQLAlchemy database URL.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:

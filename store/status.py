@@ -130,6 +130,13 @@ def _state(revision: str | None) -> SchemaState:
 
 
 def _sqlite_file_problem(path: Path) -> str | None:
+    try:
+        return _sqlite_problem(path)
+    except OSError as exc:  # a folder on the way that may not be looked into
+        return f"cannot read the database {path}: {exc.strerror or exc} (its folder's permissions?)"
+
+
+def _sqlite_problem(path: Path) -> str | None:
     folder = path.parent
     if not folder.exists():
         return f"no database in {folder} (the folder does not exist): {INIT}"

@@ -4,9 +4,11 @@ missing, empty, holds an uninitialised database, or cannot be read."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -188,17 +190,39 @@ def test_a_file_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     assert str(blocked) in _one_error_line(result.output)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file: permissions cannot make it unreadable")
-def test_a_folder_without_permission_is_one_line(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    assert runner.invoke(cli.app, ["--data-dir", str(data_dir), "init"]).exit_code == 0
-    data_dir.chmod(0)
+def _as_a_user(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """`tisiwatch ARGS` as a user without special rights: as root (which reads any file), run as nobody."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TISIWATCH_")}
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0:
+        prefix = []
+    elif setpriv is not None:
+        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    else:
+        pytest.skip("running as root without setpriv: permissions cannot make a folder unreadable")
+    return subprocess.run([*prefix, sys.executable, "-m", "cli", *args], cwd=ROOT, env={**env, "HOME": "/"},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+@pytest.mark.parametrize("what", ["folder", "database"])
+def test_a_data_directory_without_permission_is_one_line(what: str) -> None:
+    top = Path(tempfile.mkdtemp(prefix="tisiwatch-test-"))  # not under pytest's private folder
     try:
-        result = runner.invoke(cli.app, ["--data-dir", str(data_dir), "runs"])
+        top.chmod(0o755)
+        data_dir = top / "data"
+        assert runner.invoke(cli.app, ["--data-dir", str(data_dir), "init"]).exit_code == 0
+        (data_dir if what == "folder" else data_dir / "tisiwatch.db").chmod(0)
+        done = _as_a_user(["--data-dir", str(data_dir), "runs"])
+        info = _as_a_user(["--data-dir", str(data_dir), "info"])
     finally:
-        data_dir.chmod(0o755)
-    assert result.exit_code == 1
-    _one_error_line(result.output)
+        (top / "data").chmod(0o755)  # a file without permissions in it is still removed by its owner
+        shutil.rmtree(top)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout == ""
+    line = _one_error_line(done.stderr)
+    assert line.startswith(f"error: cannot read the database {data_dir / 'tisiwatch.db'}")
+    assert info.returncode == 0
+    assert "cannot read the database" in info.stdout
 
 
 def test_the_real_command_prints_no_traceback(tmp_path: Path) -> None:
