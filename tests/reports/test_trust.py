@@ -17,7 +17,6 @@ from typer.testing import CliRunner, Result
 
 import cli
 from config import Settings, load_settings
-from reports.casefile import export_cases
 from reports.signing import KEY_DIR, PRIVATE_KEY, PUBLIC_KEY, fingerprint, load_public, public_pem
 from reports.trust import THIS_INSTALLATION, TrustedKey, TrustError, read_trusted, trust, trusted_keys
 from reports.verify import EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, verify_casefile
@@ -28,15 +27,6 @@ from tests.reports.test_verify import rewrite
 runner = CliRunner()
 Tisiwatch = Callable[..., Result]
 OTHER = Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def case_file(sqlite_store: Store, settings: Settings, tmp_path: Path) -> Path:
-    """A case file exported by TISI (whose data directory is ``settings.data_dir``)."""
-    scenario(sqlite_store, settings.data_dir)
-    out = tmp_path / "cases.zip"
-    export_cases(sqlite_store, settings, out=out)
-    return out
 
 
 @pytest.fixture

@@ -30,14 +30,6 @@ from tests.reports.test_casefile import scenario
 P1 = f"evidence/{case_id('shop-a:p1')}/"
 
 
-@pytest.fixture
-def case_file(sqlite_store: Store, settings: Settings, tmp_path: Path) -> Path:
-    scenario(sqlite_store, settings.data_dir)
-    out = tmp_path / "cases.zip"
-    export_cases(sqlite_store, settings, out=out)
-    return out
-
-
 def rewrite(
     source: Path,
     *,
