@@ -1000,6 +1000,12 @@ def demo(
 
     result = run_demo(workdir, size=size, seed=seed, console=console)
     console.print(f"\n[bold green]done.[/] report: {result.report_html}\nfindings: {result.findings_json}")
+    console.print(
+        f"the demo's data is in {result.workdir}: every tisiwatch command run there uses it "
+        "(try `tisiwatch info`; the README's tour goes on from there)",
+        markup=False,
+        highlight=False,
+    )
 
 
 @demo_app.command("serve")
