@@ -122,6 +122,10 @@ class State:
     """Options of the whole command, turned into settings once."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the options of an earlier invocation (tests invoke many in one process)."""
         self.config: Path | None = None
         self.overrides: dict[str, Any] = {}
         self.verbose = False
@@ -170,7 +174,7 @@ def main_options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
     """Global options; they override settings.toml and TISIWATCH_* variables."""
-    state.__init__()  # type: ignore[misc]  # each invocation starts afresh (tests invoke many in one process)
+    state.reset()  # each invocation starts afresh
     state.config = config
     if data_dir is not None:
         state.overrides["data_dir"] = str(data_dir)
@@ -219,7 +223,7 @@ def info() -> None:
     ]
     register = None
     if problem is None:
-        store = state.store()
+        store = state.store(ready=False)  # its readiness was asked just above
         with store.session() as session:
             register = register_status(session, stale_days=settings.report.register_stale_days)
             sites = session.scalar(select(func.count()).select_from(Site)) or 0
