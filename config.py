@@ -58,6 +58,13 @@ class CrawlConfig(_Section):
     """0 means no limit."""
     max_pages: int = Field(default=0, ge=0)
     evidence: bool = True
+    images: bool = True
+    """Fetch each listing's product images (up to ``max_images``) through the crawl, under the same
+    politeness as its pages, and keep them as WARC evidence; only where ``evidence`` is on."""
+    max_images: int = Field(default=3, ge=1, le=20)
+    """Product images fetched per listing, in the order the listing shows them."""
+    image_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    """A product image larger than this is not fetched (recorded as failed)."""
     redis_url: str = ""
     """A Redis server (``redis://host:6379/0``) through which crawl workers share one frontier."""
     redis_prefix: str = Field(default="tisiwatch", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -99,8 +106,10 @@ class MatchConfig(_Section):
     """Judge listings although no licence register or no unsafe list was ever imported (licences shown
     then go to officer review, and each verdict says what it was made without); off: match refuses."""
     read_images: bool = False
-    """Read product images (OCR, TISI QR code) of controlled listings whose text shows no licence."""
+    """Read product images (OCR, TISI QR code) of controlled listings whose text shows no licence:
+    the images the crawl kept as evidence (``crawl.images``), never fetched by the matcher."""
     max_images: int = Field(default=3, ge=1, le=20)
+    """Product images read per listing (of those the crawl kept: ``crawl.max_images``)."""
 
 
 class ReportConfig(_Section):

@@ -1,5 +1,5 @@
 """Evidence of every listing page as fetched: a WARC record of it, and a full-page screenshot where a
-browser rendered it. The files and how to read them back are in ``crawler.warc``.
+browser rendered it; and a WARC record of each product image the crawl fetched (``crawler.images``). The files and how to read them back are in ``crawler.warc``.
 
 ``EvidenceMiddleware`` is a downloader middleware at ``PRIORITY`` (540). Responses travel from the
 downloader down the priorities, so at 540 it sees only what RetryMiddleware (550) let through — the
@@ -53,6 +53,8 @@ RENDERED_BY = (
     "Chromium through scrapy-playwright: the document after rendering, not the bytes the server sent"
 )
 STATS = "tisiwatch/evidence"
+PRODUCT_IMAGE = "product_image"
+"""The request meta key of a product image fetched as evidence (``crawler.images``)."""
 
 
 def evidence_settings(data_dir: Path, run_id: int, worker: str | None = None) -> dict[str, Any]:
@@ -99,9 +101,9 @@ def _content_type(response: Response) -> str:
 
 
 class EvidenceMiddleware:
-    """Writes a WARC record of every listing response (``meta["listing"]``) and sets
-    ``meta["evidence"]``: ``warc_file``, ``warc_offset``, ``payload_sha256``, ``screenshot_file``,
-    ``screenshot_sha256``."""
+    """Writes a WARC record of every listing response (``meta["listing"]``) and product image
+    (``meta["product_image"]``, see ``crawler.images``) and sets ``meta["evidence"]``: ``warc_file``,
+    ``warc_offset``, ``warc_record_id``, ``payload_sha256``, ``screenshot_file``, ``screenshot_sha256``."""
 
     def __init__(self, crawler: Crawler, data_dir: Path, run_id: int, worker: str) -> None:
         self.crawler = crawler
@@ -128,7 +130,7 @@ class EvidenceMiddleware:
         return middleware
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if not request.meta.get("listing"):
+        if not (request.meta.get("listing") or request.meta.get(PRODUCT_IMAGE)):
             return response
         evidence: dict[str, Any] = {}
         rendered = "playwright" in response.flags
@@ -181,6 +183,7 @@ class EvidenceMiddleware:
         return {
             "warc_file": warc.relative,
             "warc_offset": offsets[0],
+            "warc_record_id": records[0].rec_headers.get_header("WARC-Record-ID"),
             "payload_sha256": sha256_hex(response.body),
         }
 
@@ -227,7 +230,7 @@ class EvidenceMiddleware:
                 "format": "WARC File Format 1.1",
                 "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
                 "isPartOf": f"tisiwatch crawl run {self.run_id}",
-                "description": "listing pages as fetched; bodies decoded (see Tisiwatch-Replaced-Headers); "
+                "description": "listing pages and their product images as fetched; bodies decoded (see Tisiwatch-Replaced-Headers); "
                 "browser pages as resource records of the rendered document",
                 "tisiwatch-run-id": str(self.run_id),
                 "tisiwatch-worker": self.worker,

@@ -78,6 +78,17 @@ def evidence(settings: Settings, profile: SiteProfile, job: dict[str, Any]) -> d
     }
 
 
+def images(settings: Settings) -> dict[str, Any]:
+    """Product images fetched with the listings and kept as WARC evidence (``crawler.images``), when
+    both images and evidence are on."""
+    crawl = settings.crawl
+    if not (crawl.images and crawl.evidence):
+        return {}
+    from crawler.images import image_settings
+
+    return image_settings(crawl.max_images, crawl.image_max_bytes)
+
+
 def scrapy_settings(
     settings: Settings, profile: SiteProfile, job: dict[str, Any], database_url: str, max_items: int
 ) -> dict[str, Any]:
@@ -105,6 +116,7 @@ def scrapy_settings(
         browser(settings, profile),
         worker_settings(settings, profile, job),
         evidence(settings, profile, job),
+        images(settings),
     ):
         for key, value in layer.items():
             if isinstance(value, dict) and isinstance(composed.get(key), dict):

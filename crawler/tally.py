@@ -18,7 +18,7 @@ from crawler.outcome import judged
 
 SUMMED = ("pages", "items", "gone", "dropped", "failed_urls", "retries", "retry_after_honoured")
 SUMMED_EXTRA = ("duplicates", "requests", "answered")
-COUNTERS = ("errors", "status_counts", "trap_drops", "covered", "resume_skipped", "failures", "cut")
+COUNTERS = ("errors", "status_counts", "trap_drops", "covered", "resume_skipped", "failures", "cut", "images")
 COVERAGE = ("title", "price", "seller", "licence_text")
 GOOD_ENDS = {"finished", "closespider_itemcount", "closespider_pagecount"}
 """Finish reasons of a crawl that did what it was asked."""
@@ -38,7 +38,9 @@ def worker_summary(
 ) -> dict[str, Any]:
     """One worker's entry: Scrapy's stats plus what the store pipeline counted; final once ``reason`` is
     known. ``requests`` counts the URLs asked for (not retries, not robots.txt), ``answered`` the pages
-    that answered 2xx (not robots.txt), ``failures`` the failed URLs by kind (``crawler.outcome``) and
+    that answered 2xx (not robots.txt); product images (``crawler.images``) are not pages, requests or
+    answers there but counted in ``images`` (``requests``, ``responses``, ``answered``, ``fetched``,
+    ``failed``); ``failures`` the failed URLs by kind (``crawler.outcome``) and
     ``failed_at`` where each kind first struck; ``log`` is the worker's log file in the data directory."""
 
     def group(prefix: str) -> dict[str, Any]:
@@ -49,8 +51,9 @@ def worker_summary(
 
     robots = stats.get("robotstxt/request_count", 0)
     items = counts.get("items", 0)
+    images = group("tisiwatch/images/")
     summary: dict[str, Any] = {
-        "pages": stats.get("response_received_count", 0),
+        "pages": max(stats.get("response_received_count", 0) - images.get("responses", 0), 0),
         "items": items,
         "gone": counts.get("gone", 0),
         "dropped": sum(v for k, v in stats.items() if k.startswith("tisiwatch/invalid/")),
@@ -64,8 +67,17 @@ def worker_summary(
         "trap_drops": group("tisiwatch/trap/"),
         "resume_skipped": group("tisiwatch/resume/"),
         "duplicates": counts.get("duplicates", 0),
-        "requests": max(stats.get("downloader/request_count", 0) - stats.get("retry/count", 0) - robots, 0),
-        "answered": ok("downloader/response_status_count/") - ok("robotstxt/response_status_count/"),
+        "requests": max(
+            stats.get("downloader/request_count", 0)
+            - stats.get("retry/count", 0)
+            - robots
+            - images.get("requests", 0),
+            0,
+        ),
+        "answered": ok("downloader/response_status_count/")
+        - ok("robotstxt/response_status_count/")
+        - images.get("answered", 0),
+        "images": images,
         "failures": group("tisiwatch/failed/"),
         "failed_at": group("tisiwatch/failed_at/"),
         "cut": group("tisiwatch/cut/"),

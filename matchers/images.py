@@ -1,13 +1,20 @@
 """Marks shown only in a picture: OCR (Tesseract ``tha+eng``) and the TISI QR code (zbar) of product images.
 
-Contract for the match stage, used only when ``match.read_images`` is true (default false):
-- For a controlled listing whose text shows no licence, ``readings = read_images(observation.images,
-  limit=match.max_images)`` (``fetch_images`` then ``read_image(data, url)``; a failed download is a
-  reading with ``error``). Nothing here raises for bad input: oversized, broken, non-image and
-  decompression-bomb files, a missing ``tesseract`` or ``libzbar0``, all give a reading with ``error``.
+The matcher never fetches an image: it reads the product images the crawl kept as evidence
+(``crawler.images``: each image's WARC ``response`` record, its file, offset and SHA-256 in the
+observation's ``image_evidence``). Contract for the match stage, used only when ``match.read_images``
+is true (default false):
+- For a controlled listing whose text shows no licence, ``readings = read_images(data_dir,
+  observation.images, observation.image_evidence, limit=match.max_images)``: each image's bytes are
+  the payload of its WARC record, checked against the SHA-256 recorded at the crawl, then
+  ``read_image(data, url, record)``. An image the crawl did not keep is a reading with the error
+  "image not in evidence" (and why, when the crawl said). Nothing here raises for bad input:
+  oversized, broken, non-image and decompression-bomb files, a missing or altered record, a missing
+  ``tesseract`` or ``libzbar0``, all give a reading with ``error``.
 - ``fields = listing_fields(...) + image_fields(readings)``; ``read_marks(fields)`` and
   ``read_licences(fields)`` read marks and licence numbers in OCR text exactly as in the title, with
-  ``where = "image <url>"``: the same verdict logic follows, and the reason says it was read from an image.
+  ``where = "image <url>"``: the same verdict logic follows, and the reason says it was read from an
+  image and cites its WARC record (:meth:`ImageRecord.cite`), kept in the reason's ``evidence``.
 - A reading's ``tisi_qr`` (record ids from ``https://appdb.tisi.go.th/Q/i.php?d=<10 digits>``) with no
   licence number read anywhere makes the verdict ``needs_review``, the reason naming ``tisi_qr_url(id)``.
   Any other QR payload is kept in ``qr`` as evidence, never trusted.
@@ -23,22 +30,21 @@ import os
 import re
 import shutil
 import subprocess
-import time
-import urllib.error
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from http.client import HTTPException, HTTPMessage
-from typing import IO
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
-from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from PIL import Image, ImageOps
 
 from matchers.marks import read_licences, read_marks
 from matchers.normalise import clean_text
+from store.evidence import parse_record, read_record
 
-MAX_BYTES = 8 * 1024 * 1024  # largest image file read or downloaded
+MAX_BYTES = 8 * 1024 * 1024  # largest image file read (the crawl's default crawl.image_max_bytes)
+NOT_IN_EVIDENCE = "image not in evidence"
 MAX_PIXELS = 40_000_000  # largest width × height decoded: a small file that claims more is a bomb
 OCR_LANGUAGES = "tha+eng"  # when this reads no mark and licence, Thai alone is tried too
 _FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
@@ -51,8 +57,32 @@ _TISI_QR = re.compile(r"https://appdb\.tisi\.go\.th/Q/i\.php\?d=(\d{10})")
 
 
 @dataclass(frozen=True)
+class ImageRecord:
+    """Where an image read is kept: the WARC record the crawl wrote of it, and its payload's SHA-256."""
+
+    warc_file: str
+    warc_offset: int
+    record_id: str | None
+    sha256: str
+
+    def cite(self) -> str:
+        """The record as a reason names it."""
+        record = f", record {self.record_id}" if self.record_id else ""
+        return f"WARC {self.warc_file} offset {self.warc_offset}{record}, sha256 {self.sha256}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "warc_file": self.warc_file,
+            "warc_offset": self.warc_offset,
+            "record_id": self.record_id,
+            "payload_sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
 class ImageReading:
-    """What one product image shows: OCR text, QR payloads, and the TISI licence-record ids among them."""
+    """What one product image shows: OCR text, QR payloads, and the TISI licence-record ids among them;
+    ``record``: the WARC record it was read from."""
 
     source: str
     sha256: str
@@ -60,6 +90,22 @@ class ImageReading:
     qr: tuple[str, ...] = ()
     tisi_qr: tuple[str, ...] = ()
     error: str | None = None
+    record: ImageRecord | None = None
+
+    def cite(self) -> str:
+        """The image as a reason names it: its URL and the record it was read from."""
+        if self.record is not None:
+            return f"{self.source} ({self.record.cite()})"
+        return f"{self.source} (sha256 {self.sha256})" if self.sha256 else self.source
+
+    def evidence(self) -> dict[str, Any]:
+        """The image as a reason keeps it: URL and record, or the error why it could not be read."""
+        found: dict[str, Any] = {"url": self.source}
+        if self.record is not None:
+            found.update(self.record.as_dict())
+        if self.error:
+            found["error"] = self.error
+        return found
 
 
 def tisi_qr_url(record_id: str) -> str:
@@ -159,15 +205,18 @@ def _read_text(page: Image.Image, timeout: float) -> str:
     return thai if _evidence(thai) > found else text
 
 
-def read_image(data: bytes, source: str, *, ocr: bool = True, timeout: float = 30.0) -> ImageReading:
-    """Read one image (bytes as downloaded from `source`): OCR text, QR payloads, TISI record ids."""
+def read_image(
+    data: bytes, source: str, record: ImageRecord | None = None, *, ocr: bool = True, timeout: float = 30.0
+) -> ImageReading:
+    """Read one image (bytes as fetched from `source`, kept in `record`): OCR text, QR payloads, TISI
+    record ids."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         image = _open(data)
     except ValueError as error:
-        return ImageReading(source, digest, error=str(error))
+        return ImageReading(source, digest, error=str(error), record=record)
     if min(image.size) < _MIN_SIDE:
-        return ImageReading(source, digest)
+        return ImageReading(source, digest, record=record)
     grey = ImageOps.grayscale(image)
     payloads, boxes, problem = _decode_qr(grey)
     problems = [problem] if problem else []
@@ -180,68 +229,58 @@ def read_image(data: bytes, source: str, *, ocr: bool = True, timeout: float = 3
         except (OSError, RuntimeError) as error:
             problems.append(f"OCR failed: {error}")
     qr = tuple(dict.fromkeys(payloads))
-    return ImageReading(source, digest, text, qr, tisi_record_ids(qr), "; ".join(problems) or None)
+    return ImageReading(source, digest, text, qr, tisi_record_ids(qr), "; ".join(problems) or None, record)
 
 
-class _HttpOnlyRedirects(HTTPRedirectHandler):
-    def redirect_request(
-        self, req: Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage, newurl: str
-    ) -> Request | None:
-        if urlsplit(newurl).scheme not in ("http", "https"):
-            raise urllib.error.URLError(f"redirect to a non-http(s) URL refused: {newurl[:80]}")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def _download(url: str, max_bytes: int, timeout: float) -> bytes:
-    deadline = time.monotonic() + timeout
-    request = Request(url, headers={"User-Agent": "tisiwatch", "Accept": "image/*"})
-    with build_opener(_HttpOnlyRedirects()).open(request, timeout=timeout) as response:  # proxies: env
-        length = response.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > max_bytes:
-            raise ValueError(f"image larger than {max_bytes} bytes ({length})")
-        chunks, size = [], 0
-        while chunk := response.read(65536):
-            size += len(chunk)
-            if size > max_bytes:
-                raise ValueError(f"image larger than {max_bytes} bytes")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"download took longer than {timeout:g} s")
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def fetch_images(
-    urls: Iterable[str], *, limit: int, max_bytes: int = MAX_BYTES, timeout: float = 20.0
-) -> list[tuple[str, bytes | None, str | None]]:
-    """Download up to `limit` image URLs (duplicates once): (url, bytes, None) or (url, None, why not).
-    Only http(s), also after a redirect: another scheme is refused (not counted against `limit`), and so
-    are a file over `max_bytes` and a download over `timeout` seconds."""
-    results: list[tuple[str, bytes | None, str | None]] = []
-    fetched = 0
-    for url in dict.fromkeys(urls):
-        if fetched >= limit:
-            break
-        if urlsplit(url).scheme not in ("http", "https"):
-            results.append((url, None, "not an http(s) URL"))
-            continue
-        fetched += 1
-        try:
-            results.append((url, _download(url, max_bytes, timeout), None))
-        except urllib.error.HTTPError as error:
-            results.append((url, None, f"HTTP {error.code}: {error.reason}"[:200]))
-        except (OSError, ValueError, HTTPException) as error:
-            results.append((url, None, str(getattr(error, "reason", None) or error)[:200]))
-    return results
+def stored_image(data_dir: Path, url: str, entry: Mapping[str, Any] | None) -> tuple[bytes, ImageRecord]:
+    """The bytes of the image the crawl kept of `url` (its ``image_evidence`` entry) and its record;
+    a ValueError naming why there are none: not kept, unreadable, or altered since the crawl."""
+    if entry is None:
+        raise ValueError(NOT_IN_EVIDENCE)
+    warc_file, offset, digest = entry.get("warc_file"), entry.get("warc_offset"), entry.get("payload_sha256")
+    if entry.get("error") or not isinstance(warc_file, str) or not isinstance(offset, int) or not digest:
+        raise ValueError(f"{NOT_IN_EVIDENCE} ({entry.get('error') or 'no WARC record was kept'})")
+    try:
+        headers, payload = parse_record(read_record(data_dir, warc_file, offset))
+    except OSError as error:
+        raise ValueError(f"{NOT_IN_EVIDENCE} ({warc_file}: {error.strerror or error})") from None
+    except ValueError as error:
+        raise ValueError(f"{NOT_IN_EVIDENCE} ({error})") from None
+    if headers.get_header("WARC-Type") != "response":
+        raise ValueError(f"{NOT_IN_EVIDENCE} ({warc_file} offset {offset} is no response record)")
+    record = ImageRecord(warc_file, offset, headers.get_header("WARC-Record-ID"), str(digest).lower())
+    if len(payload) > MAX_BYTES:
+        raise ValueError(f"image larger than {MAX_BYTES} bytes ({len(payload)})")
+    if hashlib.sha256(payload).hexdigest() != record.sha256:
+        raise ValueError(f"image in evidence altered: {record.cite()} no longer holds those bytes")
+    return payload, record
 
 
 def read_images(
-    urls: Iterable[str], *, limit: int, max_bytes: int = MAX_BYTES, timeout: float = 20.0
+    data_dir: Path,
+    urls: Iterable[str],
+    evidence: Sequence[Mapping[str, Any]] | None,
+    *,
+    limit: int,
+    timeout: float = 30.0,
 ) -> list[ImageReading]:
-    """`fetch_images` then `read_image` each; a failed download is a reading with its `error`."""
-    return [
-        read_image(data, url, timeout=timeout) if data is not None else ImageReading(url, "", error=why)
-        for url, data, why in fetch_images(urls, limit=limit, max_bytes=max_bytes, timeout=timeout)
-    ]
+    """Read up to `limit` of a listing's image URLs (duplicates once, http(s) only) from the evidence
+    the crawl kept (`evidence`: the observation's ``image_evidence``); never from the network. An image
+    not kept, or not readable from its record, is a reading with its `error`."""
+    kept = {entry.get("url"): entry for entry in evidence or () if isinstance(entry, Mapping)}
+    readings: list[ImageReading] = []
+    for url in dict.fromkeys(urls):
+        if len(readings) >= limit:
+            break
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        try:
+            data, record = stored_image(data_dir, url, kept.get(url))
+        except ValueError as error:
+            readings.append(ImageReading(url, "", error=str(error)))
+            continue
+        readings.append(read_image(data, url, record, timeout=timeout))
+    return readings
 
 
 def image_fields(readings: Iterable[ImageReading]) -> list[tuple[str, str]]:

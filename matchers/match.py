@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, func, insert, select
@@ -105,8 +106,10 @@ _READ = (
     Observation.brand,
     Observation.model,
     Observation.images,
+    Observation.image_evidence,
 )
-"""What the matcher reads of an observation (not its raw data or evidence)."""
+"""What the matcher reads of an observation (not its raw data; of its evidence, only where its product
+images are kept)."""
 
 
 def _pending(session: Session, version_id: int) -> Iterator[Sequence[Row[Any]]]:
@@ -172,12 +175,23 @@ def match_pending(
     if register.missing and not allowed:
         raise RegisterMissing(missing_message(register.missing))
     judge = build_judge(register, settings)
-    pictures = settings.match.max_images if settings.match.read_images else 0
+    pictures = Pictures(settings.data_dir, settings.match.max_images if settings.match.read_images else 0)
     _judge_pending(store, judge, register.version_id, pictures, summary)
     return summary
 
 
-def _judge_pending(store: Store, judge: Judge, version_id: int, pictures: int, summary: MatchSummary) -> None:
+@dataclass(frozen=True)
+class Pictures:
+    """Which product images the matcher reads: up to ``limit`` per listing (0: none), from the
+    evidence the crawl kept under ``data_dir``."""
+
+    data_dir: Path
+    limit: int = 0
+
+
+def _judge_pending(
+    store: Store, judge: Judge, version_id: int, pictures: Pictures, summary: MatchSummary
+) -> None:
     """The batches, tried again while the database connection is lost (a PostgreSQL restart), each
     try going on from what the last one committed; :class:`MatchError` when it stays lost."""
     for attempt in range(MATCH_TRIES):
@@ -199,7 +213,9 @@ def _judge_pending(store: Store, judge: Judge, version_id: int, pictures: int, s
             time.sleep(RETRY_WAIT_S * 2**attempt)
 
 
-def _judge_batches(store: Store, judge: Judge, version_id: int, pictures: int, summary: MatchSummary) -> None:
+def _judge_batches(
+    store: Store, judge: Judge, version_id: int, pictures: Pictures, summary: MatchSummary
+) -> None:
     """Judge the pending listings a batch at a time, each batch's verdicts one insert and one commit."""
     with store.session() as session:
         for batch in _pending(session, version_id):
@@ -212,10 +228,10 @@ def _judge_batches(store: Store, judge: Judge, version_id: int, pictures: int, s
 
 
 def _verdict_row(
-    judge: Judge, observation: Row[Any], version_id: int, read_images: int = 0
+    judge: Judge, observation: Row[Any], version_id: int, pictures: Pictures | None = None
 ) -> dict[str, Any]:
-    """The verdict row of one observation; ``read_images``: how many of its product images to read
-    when its text shows no licence (0: none)."""
+    """The verdict row of one observation; ``pictures``: which of its product images to read, from
+    the evidence, when its text shows no licence (None: none)."""
     facts = ListingFacts(
         title=observation.title,
         description=observation.description,
@@ -225,8 +241,10 @@ def _verdict_row(
         observed_on=local_day(observation.observed_at),
     )
     judgement = judge.judge(facts)
-    if read_images and judgement.verdict == "no_licence_shown" and observation.images:
-        readings = images.read_images(observation.images, limit=read_images)
+    if pictures and pictures.limit and judgement.verdict == "no_licence_shown" and observation.images:
+        readings = images.read_images(
+            pictures.data_dir, observation.images, observation.image_evidence, limit=pictures.limit
+        )
         judgement = judge.judge(facts, readings)
     return {
         "listing_id": observation.listing_id,

@@ -98,6 +98,7 @@ class Judge:
                 "feature": "licence_number_shown",
                 "score": 1.0,
                 "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({_place(licence.where, images)})",
+                **_evidence(_pictures(licence.where, images)),
             }
             for licence in shown
         ]
@@ -134,13 +135,15 @@ class Judge:
                 )
             )
             return Judgement("needs_review", None, tis, score, claimed, reasons)
-        if not shown and (qr := [i for reading in images for i in reading.tisi_qr]):
+        if not shown and (coded := [reading for reading in images if reading.tisi_qr]):
             reasons.append(
                 _reason(
                     "tisi_qr_in_image",
                     "มี QR ของ สมอ. ในรูป แต่ไม่มีเลขใบอนุญาตที่อ่านได้ ต้องให้เจ้าหน้าที่ตรวจ / "
-                    f"a TISI QR code in a picture, no readable licence number: officer review — {tisi_qr_url(qr[0])}",
+                    f"a TISI QR code in a picture, no readable licence number: officer review — "
+                    f"{tisi_qr_url(coded[0].tisi_qr[0])}, read from image {coded[0].cite()}",
                 )
+                | _evidence(coded)
             )
             return Judgement("needs_review", None, tis, score, None, reasons)
         if not shown:
@@ -150,6 +153,8 @@ class Judge:
                 else "ไม่แสดงเลขใบอนุญาต / no licence number shown"
             )
             reasons.append(_reason("no_licence_number", detail))
+            if images:
+                reasons.append(_images_read(images))
             return Judgement("no_licence_shown", None, tis, score, None, reasons)
         if self.without_licences:
             reasons.append(
@@ -168,6 +173,7 @@ class Judge:
                     "read_from_image",
                     "อ่านจากรูป อาจอ่านผิด ต้องให้เจ้าหน้าที่ตรวจ / read from a picture, OCR may have misread it: officer review",
                 )
+                | _evidence(_pictures(licence.where, images))
             )
             return Judgement("needs_review", None, tis, score, licence.text, reasons)
         verdict = "licensed" if check.status == "valid" else "invalid_licence"
@@ -243,12 +249,34 @@ def _number_only(candidate: Candidate) -> bool:
     return bool(candidate.fired) and all(f["feature"] == "tis_number_shown" for f in candidate.fired)
 
 
+def _pictures(where: str, images: Sequence[ImageReading]) -> list[ImageReading]:
+    """The image a text was read from (none when it was read from the listing's text)."""
+    return [reading for reading in images if f"image {reading.source}" == where][:1]
+
+
 def _place(where: str, images: Sequence[ImageReading]) -> str:
-    """Where a licence was read, for a reason: the image with its SHA-256 when it was a picture."""
+    """Where a licence was read, for a reason: a picture with the WARC record and SHA-256 it was read from."""
+    pictures = _pictures(where, images)
     if not where.startswith("image "):
         return where
-    digest = next((r.sha256 for r in images if f"image {r.source}" == where), "")
-    return f"อ่านจากรูป / read from image {where[6:]} (sha256 {digest[:16]}…)"
+    return f"อ่านจากรูป / read from image {pictures[0].cite() if pictures else where[6:]}"
+
+
+def _evidence(images: Sequence[ImageReading]) -> dict[str, Any]:
+    """The ``evidence`` a reason keeps of the images it rests on: URL, WARC record, SHA-256 (or error)."""
+    return {"evidence": [reading.evidence() for reading in images]} if images else {}
+
+
+def _images_read(images: Sequence[ImageReading]) -> dict[str, Any]:
+    """The product images read that showed no licence number, each cited, or why it could not be read."""
+    said = "; ".join(
+        f"{reading.source}: {reading.error}" if reading.error and reading.record is None else reading.cite()
+        for reading in images
+    )
+    return _reason(
+        "images_without_licence",
+        f"อ่านรูปสินค้าแล้ว ไม่พบเลขใบอนุญาต / product images read, no licence number in them — {said}",
+    ) | _evidence(images)
 
 
 def _reason(feature: str, detail: str, score: float = 1.0) -> dict[str, Any]:

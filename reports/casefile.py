@@ -7,6 +7,9 @@
                                          metadata, request), copied byte for byte from the crawl's WARC file
     evidence/<case_id>/listing.json      what was read from the page, and where the evidence came from
     evidence/<case_id>/screenshot.png    where a browser rendered the page
+    evidence/<case_id>/image-<n>.warc.gz the WARC records of each product image the verdict was read
+                                         from (its reasons' ``evidence``), copied byte for byte
+    evidence/<case_id>/image-<n>.<ext>   that image's bytes (png, jpg, gif, webp, bmp or bin)
     manifest.json                  format, generator, created_at, register version, every file's SHA-256
     manifest.sig                   the Ed25519 signature of manifest.json (64 raw bytes)
     public_key.pem                 the public half of the signing key (see :mod:`reports.signing`)
@@ -38,6 +41,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from reports.caseimages import case_images
 from reports.cells import cell
 from reports.export import csv_row, replacing
 from reports.findings import COLUMNS, VIOLATIONS, Finding, findings, iso
@@ -68,7 +72,8 @@ _DETAILS = (
     Observation.currency, Observation.availability, Observation.spec, Observation.images,
 )  # fmt: skip
 _NAMES = re.compile(
-    r"cases\.(csv|jsonl)|evidence/c-[0-9a-f]{16}/[a-z]+(\.[a-z]+)+|manifest\.(json|sig)|public_key\.pem"
+    r"cases\.(csv|jsonl)|evidence/c-[0-9a-f]{16}/[a-z]+(-[0-9]{1,2})?(\.[a-z]+)+|manifest\.(json|sig)"
+    r"|public_key\.pem"
 )
 # Characters JSON may carry raw but a reader should not see raw: DEL, C1 controls, bidirectional marks,
 # embeddings, overrides and isolates, line and paragraph separators. They are written as \u escapes.
@@ -266,10 +271,16 @@ def _write_case(writer: _Writer, case: Case, detail: dict[str, Any], data_dir: P
                 screenshot = evidence_path(data_dir, case.screenshot_file)
         except (OSError, ValueError) as exc:
             writer.problem(folder + SCREENSHOT, f"left out: {_reason(exc)}")
+    pictures = case_images(folder, case.finding.reasons, data_dir, writer.problem)
     files = [name for name, kept in ((CAPTURE, capture), (LISTING, True), (SCREENSHOT, screenshot)) if kept]
+    files += sorted(name for picture in pictures for name in (picture.capture_name, picture.file_name))
     if capture is not None:
         writer.add(folder + CAPTURE, [capture], compress=False)
+    for picture in pictures:
+        writer.add(folder + picture.capture_name, [picture.capture], compress=False)
+        writer.add(folder + picture.file_name, [picture.payload], compress=False)
     listing = _listing(case, detail, files)
+    listing["evidence"]["images"] = [picture.record() for picture in pictures]
     writer.add(folder + LISTING, [(dumps(listing, indent=1) + "\n").encode("utf-8")])
     if screenshot is not None:
         writer.add(

@@ -202,6 +202,9 @@ FEATURES: dict[str, Phrase] = {
     ),
     "tisi_qr_in_image": Phrase("มี QR ของ สมอ. ในรูป", "A TISI QR code in a picture"),
     "read_from_image": Phrase("อ่านจากรูปสินค้า อาจอ่านผิด", "Read from a product picture; may be misread"),
+    "images_without_licence": Phrase(
+        "อ่านรูปสินค้าแล้ว ไม่พบเลขใบอนุญาต", "Product pictures read: no licence number in them"
+    ),
     "licence_valid": Phrase("ใบอนุญาตใช้ได้", "The licence is valid"),
     "licence_not_found": Phrase("ไม่พบใบอนุญาตในทะเบียน", "The licence is not in the register"),
     "licence_revoked": Phrase("ใบอนุญาตถูกเพิกถอน", "The licence is revoked"),

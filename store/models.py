@@ -160,6 +160,11 @@ class Observation(Base):
     payload_sha256: Mapped[str | None] = mapped_column(String(64))
     screenshot_file: Mapped[str | None] = mapped_column(String(500))
     screenshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    image_evidence: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The product images the crawl fetched, in the listing's order: per image ``url`` and either
+    ``warc_file``, ``warc_offset`` (of its ``response`` record), ``record_id``, ``payload_sha256``,
+    ``status``, ``content_type``, or ``error`` (why it was not fetched). Null: no images were
+    fetched (images off, or stored before migration 0005)."""
     listing: Mapped[Listing] = relationship()
 
 

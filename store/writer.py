@@ -42,6 +42,7 @@ OBSERVATION_FIELDS = (
     "payload_sha256",
     "screenshot_file",
     "screenshot_sha256",
+    "image_evidence",
 )
 
 
@@ -72,6 +73,9 @@ class Sighting:
     payload_sha256: str | None = None
     screenshot_file: str | None = None
     screenshot_sha256: str | None = None
+    image_evidence: Sequence[Mapping[str, Any]] | None = None
+    """The product images fetched with the listing and their WARC records (``crawler.images``);
+    None when none were fetched. Evidence, not content: not in :meth:`content_hash`."""
     fetched_url: str | None = None
     """Where the listing was read (the page, or an API shop's JSON item): a re-check fetches it again.
     ``url`` is the page a person would open, which may differ."""

@@ -591,14 +591,18 @@ def test_a_crawl_of_the_demo_shops_keeps_evidence_of_every_listing(
         assert observation.screenshot_file is None
     files = {key.split(":", 1)[0]: observation.warc_file for key, observation in observations}
     assert len(set(files.values())) == 2  # one per site's run (and worker)
+    images = {entry["url"] for _, o in observations for entry in o.image_evidence or []}
+    assert images  # the product images are fetched with the pages (crawl.images, on by default)
     for site, warc_file in files.items():
-        statuses = Counter(
-            record.http_headers.get_statuscode()
+        responses = [
+            (record.rec_headers.get_header("WARC-Target-URI"), record.http_headers.get_statuscode())
             for record, _ in _records_at(data_dir / warc_file, 0)
             if record.rec_type == "response"
-        )
+        ]
+        statuses = Counter(status for uri, status in responses if uri not in images)
         # final answers only: the 503 and 429 the shops give once were retried, and not recorded
         assert statuses == {"200": by_site[site], "404": 1}, site
+        assert {uri for uri, _ in responses if uri in images} <= images
 
 
 @pytest.mark.browser

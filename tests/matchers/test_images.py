@@ -1,4 +1,5 @@
-"""Reading marks from product images: OCR and the TISI QR code on generated pictures, hostile files, downloads.
+"""Reading marks from product images: OCR and the TISI QR code on generated pictures, hostile files, and
+images read from the WARC records the crawl kept (never downloaded by the matcher).
 
 Tests that need the tesseract binary (with Thai) or libzbar skip, saying so, only where those are not
 installed; CI installs them (.ci/system-packages).
@@ -11,22 +12,20 @@ import io
 import shutil
 import struct
 import subprocess
-import threading
 import zlib
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from crawler.warc import Exchange, WarcFile, http_capture
 from demo.label import thai_font_file
 from matchers.images import (
     MAX_BYTES,
+    NOT_IN_EVIDENCE,
     ImageReading,
-    fetch_images,
     image_fields,
     read_image,
     read_images,
@@ -226,112 +225,81 @@ def test_without_tesseract_the_qr_is_still_read(monkeypatch: pytest.MonkeyPatch,
     assert "tesseract is not installed" in reading.error
 
 
-class _Images(BaseHTTPRequestHandler):
-    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
-
-    def do_GET(self) -> None:
-        status, headers, body = self.routes.get(self.path, (404, {}, b"not found"))
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if "Content-Length" not in headers and self.path != "/endless":
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.path == "/endless":  # no length: keeps sending until the client hangs up
-            try:
-                for _ in range(200):
-                    self.wfile.write(b"\x00" * 65536)
-            except OSError:
-                pass
-            return
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
+def stored(data_dir: Path, images: dict[str, bytes], run_id: int = 1) -> list[dict[str, Any]]:
+    """Keep `images` (url → bytes) as the crawl does: WARC response records; their image_evidence."""
+    warc = WarcFile.create(data_dir, run_id, "w0", {"software": "test"})
+    entries = []
+    for url, body in images.items():
+        records = http_capture(Exchange(url, 200, [("Content-Type", "image/png")], body))
+        [offset, _] = warc.write(records)
+        entries.append({
+            "url": url, "status": 200, "warc_file": warc.relative, "warc_offset": offset,
+            "record_id": records[0].rec_headers.get_header("WARC-Record-ID"),
+            "payload_sha256": hashlib.sha256(body).hexdigest(),
+        })  # fmt: skip
+    warc.close()
+    return entries
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    label = picture(["มอก. 2879-2560", "ใบอนุญาต ท1234-56/2879"], TISI)
-    _Images.routes = {
-        "/label.png": (200, {"Content-Type": "image/png"}, label),
-        "/moved": (302, {"Location": "/label.png"}, b""),
-        "/to-file": (302, {"Location": "file:///etc/passwd"}, b""),
-        "/to-ftp": (302, {"Location": "ftp://127.0.0.1/x.png"}, b""),
-        "/huge": (200, {"Content-Type": "image/png", "Content-Length": str(MAX_BYTES + 1)}, b""),
-        "/endless": (200, {"Content-Type": "image/png"}, b""),
-        "/page.html": (200, {"Content-Type": "text/html"}, b"<html>no</html>"),
-    }
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Images)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def test_only_http_urls_are_fetched() -> None:
-    urls = [
-        "file:///etc/passwd",
-        "ftp://127.0.0.1/a.png",
-        "data:image/png;base64,iVBORw0KGgo=",
-        "javascript:x",
-    ]
-    assert fetch_images(urls, limit=3) == [(url, None, "not an http(s) URL") for url in urls]
-
-
-def test_fetch_images_over_real_http(server: str) -> None:
-    urls = [
-        f"{server}/label.png",
-        f"{server}/label.png",  # duplicates are fetched once
-        "file:///etc/passwd",  # refused without counting against the limit
-        f"{server}/moved",
-        f"{server}/to-file",
-        f"{server}/to-ftp",
-        f"{server}/huge",
-        f"{server}/endless",
-        f"{server}/missing.png",
-        f"{server}/page.html",
-        f"{server}/not-reached.png",
-    ]
-    got = {
-        url: (data, why) for url, data, why in fetch_images(urls, limit=8, max_bytes=1_000_000, timeout=10)
-    }
-    assert list(got) == list(dict.fromkeys(urls))[:-1]
-    label = _Images.routes["/label.png"][2]
-    assert got[f"{server}/label.png"] == (label, None)
-    assert got[f"{server}/moved"] == (label, None)
-    assert got["file:///etc/passwd"] == (None, "not an http(s) URL")
-    for refused, why in [
-        ("/to-file", "file:///etc/passwd"),
-        ("/to-ftp", "ftp://127.0.0.1/x.png"),
-        ("/huge", "larger than"),
-        ("/endless", "larger than"),
-        ("/missing.png", "HTTP 404"),
-    ]:
-        data, reason = got[server + refused]
-        assert data is None
-        assert reason is not None
-        assert why in reason, refused
-    assert got[f"{server}/page.html"] == (b"<html>no</html>", None)  # read_image refuses it
+# URLs of a host that does not exist: the matcher never asks the network for them
+LABEL, PAGE, GONE = (
+    "http://shop.invalid/label.png",
+    "http://shop.invalid/page.html",
+    "http://shop.invalid/gone.png",
+)
 
 
 @needs_zbar
-def test_read_images_downloads_and_reads(server: str) -> None:
-    readings = read_images([f"{server}/label.png", f"{server}/missing.png", f"{server}/page.html"], limit=3)
-    assert [r.source for r in readings] == [
-        f"{server}/label.png",
-        f"{server}/missing.png",
-        f"{server}/page.html",
+def test_read_images_reads_the_records_the_crawl_kept_never_the_network(tmp_path: Path) -> None:
+    label = picture(["มอก. 2879-2560", "ใบอนุญาต ท1234-56/2879"], TISI)
+    evidence = stored(tmp_path, {LABEL: label, PAGE: b"<html>no</html>"})
+    evidence.append({"url": GONE, "status": 404, "error": "HTTP 404", "kind": "http_404"})
+    urls = [
+        "file:///etc/passwd",  # not http(s): skipped, not counted against the limit
+        LABEL,
+        LABEL,  # duplicates once
+        "http://shop.invalid/never-fetched.png",
+        GONE,
+        PAGE,
+        "http://shop.invalid/over-the-limit.png",
     ]
-    assert readings[0].tisi_qr == ("0123456789",)
-    assert readings[1] == ImageReading(f"{server}/missing.png", "", error="HTTP 404: Not Found")
-    assert readings[2].error is not None
-    assert "not a readable image" in readings[2].error
+    readings = read_images(tmp_path, urls, evidence, limit=4)
+    assert [r.source for r in readings] == [LABEL, "http://shop.invalid/never-fetched.png", GONE, PAGE]
+    first = readings[0]
+    assert first.tisi_qr == ("0123456789",)
+    assert first.sha256 == hashlib.sha256(label).hexdigest()
+    assert first.record is not None
+    assert first.record.as_dict() == {key: evidence[0][key] for key in first.record.as_dict()}
+    cited = first.cite()
+    assert f"WARC {evidence[0]['warc_file']} offset {evidence[0]['warc_offset']}" in cited
+    assert evidence[0]["record_id"] in cited
+    assert f"sha256 {first.sha256}" in cited
+    assert readings[1] == ImageReading("http://shop.invalid/never-fetched.png", "", error=NOT_IN_EVIDENCE)
+    assert readings[2].error == f"{NOT_IN_EVIDENCE} (HTTP 404)"
+    assert readings[3].error is not None
+    assert "not a readable image" in readings[3].error
+    assert readings[3].record is not None
+
+
+def test_an_image_whose_record_is_gone_or_altered_is_not_read(tmp_path: Path) -> None:
+    [entry] = stored(tmp_path, {LABEL: picture(["มอก. 2879-2560"])})
+    altered = {**entry, "payload_sha256": "0" * 64}
+    [reading] = read_images(tmp_path, [LABEL], [altered], limit=3)
+    assert reading.error is not None
+    assert reading.error.startswith("image in evidence altered")
+    assert (reading.text, reading.qr) == ("", ())
+    elsewhere = {**entry, "warc_offset": entry["warc_offset"] + 1}
+    [reading] = read_images(tmp_path, [LABEL], [elsewhere], limit=3)
+    assert reading.error is not None
+    assert reading.error.startswith(NOT_IN_EVIDENCE)
+    (tmp_path / entry["warc_file"]).unlink()
+    [reading] = read_images(tmp_path, [LABEL], [entry], limit=3)
+    assert reading.error == f"{NOT_IN_EVIDENCE} ({entry['warc_file']}: No such file or directory)"
+    outside = {**entry, "warc_file": "../../etc/passwd"}
+    [reading] = read_images(tmp_path, [LABEL], [outside], limit=3)
+    assert reading.error is not None
+    assert "not a relative path inside the data directory" in reading.error
+
+
+def test_old_observations_without_image_evidence_read_as_not_in_evidence(tmp_path: Path) -> None:
+    assert read_images(tmp_path, [LABEL], None, limit=3) == [ImageReading(LABEL, "", error=NOT_IN_EVIDENCE)]
