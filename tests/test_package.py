@@ -12,12 +12,24 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["cli", "config", "scheduler", "crawler", "matchers", "reports", "store", "demo"]
+
+
+def top_level() -> list[str]:
+    """What pyproject.toml installs at the top: its modules, and the packages its patterns find here."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    found = (pattern.rstrip("*") for pattern in setuptools["packages"]["find"]["include"])
+    return sorted(
+        {*setuptools["py-modules"], *(name for name in found if (ROOT / name / "__init__.py").is_file())}
+    )
+
+
+PACKAGES = top_level()
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "var", "demo-run"
 )
@@ -46,7 +58,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if done.returncode != 0:
         said = [line for line in (done.stdout + done.stderr).splitlines() if UNREACHABLE.search(line)]
         if said:
-            pytest.skip(f"pip cannot reach the package index to install the dependencies: {said[0].strip()}")
+            pytest.skip(f"pip cannot reach the package index to install the dependencies: …{said[0][-120:]}")
         pytest.fail(f"pip install . failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return venv / "bin"
 
@@ -108,6 +120,7 @@ def test_every_resource_of_the_packages_is_installed(installed: Path) -> None:
         for path in (ROOT / package).rglob("*")
         if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
     ]
+    assert {"crawler", "matchers", "reports", "store", "demo", "cli", "config"} <= set(PACKAGES)
     assert Path("matchers/standards.csv") in resources
     assert Path("reports/templates/report.html.j2") in resources
     missing = [str(path) for path in resources if not (site / path).is_file()]
