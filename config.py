@@ -21,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "settings.toml"
-"""The shipped settings file: every key with its default, as documentation. It is read only where it
-is the working directory's ``settings.toml`` (or named), never as a fallback from elsewhere."""
+"""The repository's settings file: every key with its default, as documentation. It is read only where
+it is the working directory's ``settings.toml`` (or named), never as a fallback from elsewhere, and it
+is not installed with the package: the defaults it documents are the models below, which are."""
 ENV_PREFIX = "TISIWATCH_"
 
 

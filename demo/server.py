@@ -16,6 +16,7 @@ import select
 import signal
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import urllib.request
@@ -202,8 +203,9 @@ def start_shops(
     for shop, port in (ports or {}).items():
         command += [f"--{shop}-port", str(port)]
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    root = Path(__file__).resolve().parent.parent  # the folder this `demo` package was imported from
+    if root != Path(sysconfig.get_path("purelib")).resolve():  # a source tree: the child imports it too
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", env=env
     )

@@ -39,8 +39,9 @@ __all__ = [
     "summary",
 ]
 
-DEFAULT_STANDARDS = Path(__file__).resolve().parent.parent / "data" / "standards.csv"
-"""The shipped register of compulsory standards, imported on first use."""
+DEFAULT_STANDARDS = Path(__file__).resolve().parent / "standards.csv"
+"""The shipped register of compulsory standards, imported on first use: package data of ``matchers``
+(in a checkout a symlink to ``data/standards.csv``, in an installed package a copy of it)."""
 CHUNK = 5000
 _MODELS: dict[str, Any] = {"standards": Standard, "licences": Licence, "unsafe": UnsafeEntry}
 _POINTERS = {"standards": "standards_from", "licences": "licences_from", "unsafe": "unsafe_from"}

@@ -10,6 +10,7 @@ from types import ModuleType
 
 import pytest
 
+import matchers
 from matchers.normalise import canonical_tis
 from matchers.register import DEFAULT_STANDARDS, ensure_default_register, import_register, load_register
 from store.db import Store
@@ -33,6 +34,14 @@ build_register = _builder()
 def _shipped() -> list[dict[str, str]]:
     with DEFAULT_STANDARDS.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_the_shipped_register_is_package_data_read_from_data() -> None:
+    """The importer reads the register from inside the matchers package (so an installed package has
+    it), and in the checkout that is data/standards.csv itself, not a copy that could drift from it."""
+    assert DEFAULT_STANDARDS.parent == Path(matchers.__file__).resolve().parent
+    assert DEFAULT_STANDARDS.is_symlink()
+    assert DEFAULT_STANDARDS.samefile(DATA / "standards.csv")
 
 
 def test_the_shipped_register_imports_cleanly(any_store: Store) -> None:
