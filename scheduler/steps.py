@@ -56,6 +56,16 @@ class StepResult(Generic[T]):
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def get(self) -> T:
+        """The stage's result; :class:`StepError` (its reason) when the step ended without one."""
+        if self.value is None:
+            raise StepError(self.error or f"{self.name}: {self.status}")
+        return self.value
+
+
+class StepError(RuntimeError):
+    """A step ended without a result for its caller to show (its message: why)."""
+
 
 def _no_note(stats: Mapping[str, Any]) -> None:
     """Where nothing records a step while it runs (a command, the demo)."""
