@@ -6,7 +6,7 @@ import logging
 import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -22,7 +22,11 @@ from store.clock import as_utc
 from store.db import Store
 from store.status import DatabaseNotReady, database_problem, location_problem, safe_url
 
+if TYPE_CHECKING:
+    from scheduler.steps import Step, StepContext, StepResult
+
 os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
+T = TypeVar("T")
 
 
 class Commands(TyperGroup):
@@ -68,7 +72,9 @@ def expected_error(exc: Exception) -> str | None:
     """The one line that says what went wrong, for an error a user can meet and fix; None for a bug."""
     from sqlalchemy.exc import OperationalError
 
-    if isinstance(exc, DatabaseNotReady):
+    from scheduler.steps import StepError
+
+    if isinstance(exc, DatabaseNotReady | StepError):
         return str(exc)
     if isinstance(exc, OperationalError):  # the server went away, the disk is full, the file is locked
         cause = str(exc.orig or exc).strip().splitlines()
@@ -158,6 +164,22 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``message`` (plain text: nothing in it is markup) as one error line and exit."""
     errors.print(Text.assemble(("error: ", "bold red"), message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def step_context() -> StepContext:
+    """Where a command runs a stage's step: the settings and the database of the command's options."""
+    from scheduler.steps import StepContext
+
+    return StepContext(state.settings, state.store())
+
+
+def run_step(step: Step[T], context: StepContext | None = None) -> StepResult[T]:
+    """Run a stage's step as the scheduler and the demo do (``scheduler.steps``). A failure the stage
+    expects, with nothing to show, ends the command in one line; any other error goes through to
+    :class:`Commands` (one line for what a user can fix, a traceback for a bug)."""
+    result = step.run(context or step_context())
+    result.get()  # nothing to show: the StepError's one line (expected_error)
+    return result
 
 
 @app.callback()
@@ -383,8 +405,7 @@ def crawl(
     """Crawl marketplaces and store every listing found."""
     from crawler.profile import ProfileError, load_profile
     from crawler.progress import CrawlProgress
-    from crawler.runner import CrawlRequestError
-    from crawler.runner import crawl as run_crawl
+    from scheduler.crawlstep import CrawlStep
 
     if no_evidence:
         state.overrides.setdefault("crawl", {})["evidence"] = False
@@ -397,23 +418,12 @@ def crawl(
         if len(profiles) != 1:
             fail("--base-url needs exactly one site")
         profiles = [profiles[0].with_base_url(base_url)]
-    store = state.store()
-    try:
-        with CrawlProgress(console) as progress:
-            results = run_crawl(
-                settings,
-                profiles,
-                queries=query,
-                urls=url or (),
-                max_items=limit,
-                recheck=recheck,
-                store=store,
-                on_progress=progress.update,
-                workers=workers,
-                resume=resume,
-            )
-    except CrawlRequestError as exc:
-        fail(str(exc))
+    context = step_context()
+    with CrawlProgress(console) as progress:
+        step = CrawlStep(profiles, queries=query, urls=url or (), max_items=limit, recheck=recheck,
+                         workers=workers, resume=resume, on_progress=progress.update)  # fmt: skip
+        crawled = run_step(step, context)
+    results = crawled.value or []
     for result in results:
         stats = result.stats
         console.print(
@@ -433,7 +443,7 @@ def crawl(
                 markup=False,
                 highlight=False,
             )
-    if any(result.status != "finished" for result in results):
+    if not crawled.ok:
         raise typer.Exit(1)
 
 
@@ -526,20 +536,16 @@ def match(
     ] = False,
 ) -> None:
     """Judge every listing not yet judged under the current register (and re-judge after an import)."""
-    from matchers.match import MatchError, RegisterMissing, match_pending, missing_message
+    from matchers.match import missing_message
+    from scheduler.steps import MatchStep
 
-    store = state.store()
-    try:
-        summary = match_pending(
-            store, state.settings, allow_missing_registers=allow_missing_registers or None
-        )
-    except (RegisterMissing, MatchError) as exc:
-        fail(str(exc))
+    matched = run_step(MatchStep(allow_missing_registers=allow_missing_registers or None))
+    summary = matched.get()
     if summary.missing:
         errors.print(
             f"warning: {missing_message(summary.missing)}", markup=False, highlight=False, soft_wrap=True
         )
-    console.print(f"judged {summary.judged} listings under register version {summary.register_version}")
+    console.print(matched.summary)
     for verdict, count in sorted(summary.by_verdict.items()):
         console.print(f"  {verdict}: {count}")
 
@@ -559,24 +565,11 @@ def report_daily(
     ] = None,
 ) -> None:
     """Write the daily violation report for one Asia/Bangkok day."""
-    from reports.daily import build_daily_report
+    from scheduler.reportstep import ReportStep
 
-    settings = state.settings
-    report = build_daily_report(
-        state.store(),
-        out,
-        _parse_day(day),
-        timezone=settings.report.timezone,
-        evidence_root=settings.data_dir,
-        settings=settings,
-    )
-    console.print(
-        f"report for {report.day}: {out / 'report.html'} — {report.new} new, {report.continuing} continuing, "
-        f"{report.resolved} resolved, {report.needs_review} to review",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
+    reported = run_step(ReportStep(out, _parse_day(day)))
+    report = reported.get()
+    console.print(reported.summary, markup=False, highlight=False, soft_wrap=True)
     for alert in report.alerts:
         errors.print(f"alert {alert.kind}: {alert.message}", markup=False, highlight=False, soft_wrap=True)
 
@@ -644,23 +637,20 @@ def export_cases(
     ] = None,
 ) -> None:
     """Export signed ETDA case files for violating listings."""
-    from reports.casefile import export_cases as run_export
-    from reports.signing import SigningKeyError
     from reports.trust import own_key_path
+    from scheduler.steps import CasesStep
 
     try:
         day = None if since is None else date.fromisoformat(since)
     except ValueError:
         fail(f"--since: {since!r} is not a date like 2026-11-25")
-    try:
-        summary = run_export(state.store(), state.settings, since=day, out=out)
-    except SigningKeyError as exc:
-        fail(str(exc))
+    exported = run_step(CasesStep(out, since=day))
+    summary = exported.get()
     for problem in summary.problems[:20]:
         errors.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
     if len(summary.problems) > 20:
         errors.print(f"warning: … and {len(summary.problems) - 20} more, all listed in manifest.json")
-    console.print(f"wrote {summary.cases} cases to {out}", markup=False, highlight=False, soft_wrap=True)
+    console.print(exported.summary, markup=False, highlight=False, soft_wrap=True)
     console.print(f"signing key fingerprint (SHA-256): {summary.key_fingerprint}", highlight=False)
     console.print(
         f"public key to hand to ETDA: {own_key_path(state.settings)} (see tisiwatch keys show)",
@@ -1002,7 +992,7 @@ def demo(
         return
     from demo.run import run_demo
 
-    result = run_demo(workdir, size=size, seed=seed, console=console)
+    result = run_demo(workdir, size=size, seed=seed, console=console, settings=state.settings)
     console.print(f"\n[bold green]done.[/] report: {result.report_html}\nfindings: {result.findings_json}")
     console.print(
         f"the demo's data is in {result.workdir}: every tisiwatch command run there uses it "

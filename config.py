@@ -187,8 +187,8 @@ def _weekday(text: str) -> int:
 
 
 class ScheduleConfig(_Section):
-    """The scheduler's timetable (``scheduler.py``): standard cron expressions (minute hour day month
-    weekday, 0 or 7 = Sunday) in ``timezone``; "" switches a job off."""
+    """The scheduler's timetable (``scheduler/plan.py``, ``scheduler/service.py``): standard cron
+    expressions (minute hour day month weekday, 0 or 7 = Sunday) in ``timezone``; "" switches a job off."""
 
     timezone: str = "Asia/Bangkok"
     daily: str = "0 6 * * *"

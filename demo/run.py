@@ -2,7 +2,9 @@
 
 Starts the three shops, creates a fresh database in the working directory, loads the default register
 and the demo licences and unsafe list, crawls the shops, matches, writes the daily report, and stops
-the shops. It calls the same stage functions as the CLI and the scheduler.
+the shops. It runs the same steps as the CLI and the scheduler (``scheduler.steps``), with the user's
+settings (``--config``, ``TISIWATCH_CONFIG`` or ./settings.toml: alert thresholds, match weights …)
+except for the data directory and the database, which are the demo's own.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from rich.console import Console
 from config import Settings, load_settings
 from crawler.profile import load_profile
 from crawler.progress import CrawlProgress
-from crawler.runner import CrawlResult, crawl
+from crawler.runner import CrawlResult
 from demo.server import ShopsHandle, start_shops
 from demo.writer import write_registers
-from matchers.match import MatchSummary, match_pending
+from matchers.match import MatchSummary
 from matchers.register import ensure_default_register, import_register
-from reports.daily import build_daily_report
+from reports.daily import DailyReport
+from scheduler.crawlstep import CrawlStep
+from scheduler.reportstep import ReportStep
+from scheduler.steps import MatchStep, StepContext
 from store.db import Store
 
 MARKER = ".tisiwatch-demo"
@@ -42,6 +47,7 @@ class DemoResult:
     workdir: Path
     crawls: list[CrawlResult]
     matched: MatchSummary
+    report: DailyReport
     report_html: Path
     findings_json: Path
 
@@ -86,18 +92,28 @@ def _start_shops(settings: Settings, seed: int, size: int, console: Console) -> 
         return start_shops(seed=seed, size=size, day=1)
 
 
-def demo_settings(workdir: Path) -> Settings:
-    """The user's settings, with the data directory and a fresh SQLite database in ``workdir``."""
-    return load_settings(
-        overrides={"data_dir": str(workdir), "database": {"url": f"sqlite:///{workdir / 'tisiwatch.db'}"}}
-    )
+def demo_settings(workdir: Path, user: Settings | None = None) -> Settings:
+    """The user's settings (default: as ``load_settings`` finds them), with the data directory and a
+    fresh SQLite database in ``workdir``."""
+    user = user or load_settings()
+    database = user.database.model_copy(update={"url": f"sqlite:///{workdir / 'tisiwatch.db'}"})
+    return user.model_copy(update={"data_dir": workdir, "database": database})
 
 
-def run_demo(workdir: Path, *, size: int = 40, seed: int = 7, console: Console | None = None) -> DemoResult:
+def run_demo(
+    workdir: Path,
+    *,
+    size: int = 40,
+    seed: int = 7,
+    console: Console | None = None,
+    settings: Settings | None = None,
+) -> DemoResult:
+    """The demo in ``workdir``, with the user's ``settings`` (see :func:`demo_settings`)."""
     console = console or Console()
     workdir = fresh_workdir(workdir)
-    settings = demo_settings(workdir)
+    settings = demo_settings(workdir, settings)
     store = Store(settings.database_url, settings.database.busy_timeout_ms)
+    context = StepContext(settings, store)
     with console.status("preparing the database and the register"):
         store.migrate()
         ensure_default_register(store)
@@ -114,22 +130,20 @@ def run_demo(workdir: Path, *, size: int = 40, seed: int = 7, console: Console |
         # no search words: each shop is enumerated (sitemap, "all items", home page) so that the demo
         # shows every kind of verdict; `tisiwatch crawl` searches with the register's keywords
         with CrawlProgress(console) as progress:
-            results = crawl(settings, profiles, queries=[], store=store, on_progress=progress.update)
+            crawled = CrawlStep(profiles, queries=[], on_progress=progress.update).run(context)
+    results = crawled.get()
     for result in results:
         console.print(
             f"crawl {result.site}: {result.status}, {result.stats.get('items', 0)} listings, "
             f"{result.stats.get('failed_urls', 0)} failed URLs"
         )
     with console.status("matching listings against the register"):
-        matched = match_pending(store, settings)
+        matched = MatchStep().run(context).get()
     console.print(
         f"matched {matched.judged} listings: "
         + ", ".join(f"{k} {v}" for k, v in sorted(matched.by_verdict.items()))
     )
     with console.status("writing the daily report"):
-        report_dir = workdir / "report"
-        build_daily_report(
-            store, report_dir, timezone=settings.report.timezone, evidence_root=workdir, settings=settings
-        )
+        report = ReportStep(workdir / "report").run(context).get()
     store.dispose()
-    return DemoResult(workdir, results, matched, report_dir / "report.html", report_dir / "findings.json")
+    return DemoResult(workdir, results, matched, report, report.html, report.json)

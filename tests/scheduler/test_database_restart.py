@@ -19,9 +19,11 @@ import pytest
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
-import scheduler as scheduler_module
+import scheduler.service
 from config import Settings
-from scheduler import Pipeline, Scheduler
+from scheduler import Scheduler
+from scheduler.registerstep import RegisterStep
+from scheduler.steps import StepContext, StepResult
 from store.db import Store
 from store.lock import LockHeld
 from store.models import PipelineRun
@@ -103,12 +105,12 @@ def test_a_scheduler_whose_lock_another_took_ends_its_running_step_and_starts_no
     no job is handed out any more."""
     in_step, go_on = threading.Event(), threading.Event()
 
-    def register(self: Pipeline, context: Any) -> dict[str, Any]:
+    def register(self: RegisterStep, context: StepContext) -> StepResult[Any]:
         in_step.set()
         go_on.wait(60)
-        return {"imported": 1}
+        return self.done("imported 1 of 1 register files", {"imported": 1}, {})
 
-    monkeypatch.setattr(Pipeline, "register", register)
+    monkeypatch.setattr(RegisterStep, "perform", register)
     first = Scheduler(pg_settings(), postgres_store)
     first.start(now=["register"])
     try:
@@ -156,7 +158,7 @@ def test_a_lock_that_cannot_be_taken_again_while_the_database_is_unreachable_sto
     pg_settings: Callable[..., Settings], postgres_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The database refuses connections (as while a server is down) for longer than the tries."""
-    monkeypatch.setattr(scheduler_module, "LOCK_TRIES", 2)  # 1 s between the tries
+    monkeypatch.setattr(scheduler.service, "LOCK_TRIES", 2)  # 1 s between the tries
     name = postgres_store.url.rsplit("/", 1)[-1]
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     first = Scheduler(pg_settings(), postgres_store)

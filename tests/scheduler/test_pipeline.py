@@ -115,7 +115,7 @@ def test_a_failed_step_is_recorded_and_the_later_steps_and_runs_still_happen(
     assert "chmod 600" in cases_step.error
     assert one.error is not None
     assert one.error.startswith("crawl: ")
-    assert "cases: SigningKeyError" in one.error
+    assert "cases: keys/casefile-ed25519.pem: the signing key can be read or written by others" in one.error
     history = runner.invoke(cli.app, [*options, "schedule", "history", "--job", "daily"])
     assert "crawl failed · match ok · report ok · cases failed" in history.output
     assert "chmod 600" in history.output
