@@ -35,8 +35,8 @@ from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from PIL import Image, ImageOps
 
+from core.text import clean_text
 from matchers.marks import read_licences, read_marks
-from matchers.normalise import clean_text
 
 MAX_BYTES = 8 * 1024 * 1024  # largest image file read or downloaded
 MAX_PIXELS = 40_000_000  # largest width × height decoded: a small file that claims more is a bomb
