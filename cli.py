@@ -254,9 +254,9 @@ def register_import(
     ] = None,
 ) -> None:
     """Import a register file as a new register version (all or nothing)."""
+    from core.text import escaped as shown
     from matchers.register import RegisterError, import_register
     from matchers.registercolumn import KINDS
-    from matchers.registerfile import shown
 
     if kind is not None and kind not in KINDS:
         fail(f"--kind: {shown(repr(kind))} is not one of {', '.join(KINDS)}")
@@ -337,10 +337,10 @@ def local_time(moment: datetime | None, zone: ZoneInfo, seconds: bool = False) -
 
 def plain(text: str | None, limit: int = 120) -> Text:
     """Text from a file or a marketplace as a table cell: no markup, control characters escaped, cut."""
-    from matchers.registerfile import shown
+    from core.text import escaped
 
-    escaped = shown(text or "")
-    return Text(escaped if len(escaped) <= limit else escaped[: limit - 1] + "…")
+    shown = escaped(text or "")
+    return Text(shown if len(shown) <= limit else shown[: limit - 1] + "…")
 
 
 @app.command()
@@ -613,7 +613,8 @@ def export_findings(
     ] = None,
 ) -> None:
     """Export findings (the latest observation of each listing with its verdict)."""
-    from reports.export import FORMATS, VERDICTS
+    from core.verdicts import VERDICTS
+    from reports.export import FORMATS
     from reports.export import export_findings as run_export
 
     if fmt not in FORMATS:
@@ -698,14 +699,14 @@ def verify(
     3 SIGNER NOT CHECKED: every hash and the signature hold, but no key is trusted to check who signed it.
     """
 
-    from reports.archive import shown
+    from core.text import escaped
     from reports.trust import TrustedKey, TrustError, key_file
     from reports.trust import trusted_keys as keys_trusted
     from reports.verify import summary, verify_casefile
 
     try:
         if key is not None:
-            trusted = [TrustedKey(f"the key in {shown(key.name, 64)}", key_file(key))]
+            trusted = [TrustedKey(f"the key in {escaped(key.name, 64)}", key_file(key))]
         else:
             trusted = keys_trusted(state.settings, trusted_keys)
     except TrustError as exc:

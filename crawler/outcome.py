@@ -31,7 +31,7 @@ from scrapy.exceptions import (
 from twisted.internet import error as tx
 from twisted.web.client import ResponseFailed
 
-from crawler.limits import escaped
+from core.text import escaped
 
 TLS_MARKS = ("SSL", "TLS", "certificate", "ERR_CERT_")
 KINDS: dict[str, tuple[tuple[type[BaseException], ...], tuple[str, ...]]] = {

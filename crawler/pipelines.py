@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
+from core.text import escaped
 from crawler.items import FailedUrl, Sighting
-from crawler.limits import MAX_URL, escaped, fit, problem_with, url_problem
+from crawler.limits import MAX_URL, fit, problem_with, url_problem
 from crawler.outcome import origin
 from crawler.tally import closing, status_after, worker_summary
 from store.db import Store
