@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from config import Settings
+from core.verdicts import NO_LICENCE_SHOWN
 from matchers import images
 from matchers.classify import Classifier
 from matchers.register import Register, load_register
@@ -225,7 +226,7 @@ def _verdict_row(
         observed_on=local_day(observation.observed_at),
     )
     judgement = judge.judge(facts)
-    if read_images and judgement.verdict == "no_licence_shown" and observation.images:
+    if read_images and judgement.verdict == NO_LICENCE_SHOWN and observation.images:
         readings = images.read_images(observation.images, limit=read_images)
         judgement = judge.judge(facts, readings)
     return {

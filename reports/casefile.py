@@ -38,9 +38,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from core.verdicts import VIOLATIONS
 from reports.cells import cell
 from reports.export import csv_row, replacing
-from reports.findings import COLUMNS, VIOLATIONS, Finding, findings, iso
+from reports.findings import COLUMNS, Finding, findings, iso
 from reports.signing import ALGORITHM, fingerprint, public_pem, signing_key
 from store.clock import utcnow
 from store.db import Store
