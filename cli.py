@@ -148,7 +148,7 @@ class State:
         problem = database_problem(url) if ready else location_problem(url)
         if problem is not None:
             fail(problem)
-        return Store(url, settings.database.busy_timeout_ms, settings.database.echo)
+        return Store.from_settings(settings)
 
 
 state = State()

@@ -213,7 +213,7 @@ def eval_judge(eval_dir: Path, settings_file: Path | None = None) -> tuple[Judge
     project's, as ``load_settings`` finds them; never the environment's), and that register."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(settings_file, overrides={"data_dir": tmp}, environ={})
-        store = Store(settings.database_url)
+        store = Store.from_settings(settings)
         try:
             register = load_eval_register(store, eval_dir)
         finally:

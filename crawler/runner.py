@@ -104,7 +104,7 @@ def crawl(
         raise CrawlRequestError(
             f"{count} crawl workers need crawl.redis_url: they share one frontier in Redis"
         )
-    store = store or Store(settings.database_url, settings.database.busy_timeout_ms)
+    store = store or Store.from_settings(settings)
     profiles = [
         s if isinstance(s, SiteProfile) else load_profile(s, settings.crawl.profiles_dir) for s in sites
     ]

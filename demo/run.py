@@ -97,7 +97,7 @@ def run_demo(workdir: Path, *, size: int = 40, seed: int = 7, console: Console |
     console = console or Console()
     workdir = fresh_workdir(workdir)
     settings = demo_settings(workdir)
-    store = Store(settings.database_url, settings.database.busy_timeout_ms)
+    store = Store.from_settings(settings)
     with console.status("preparing the database and the register"):
         store.migrate()
         ensure_default_register(store)
