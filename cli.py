@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from config import ConfigError, Settings, load_settings
+from core.runstats import COVERAGE_FIELDS, RunStats
 from store.clock import as_utc
 from store.db import Store
 from store.status import DatabaseNotReady, database_problem, location_problem, safe_url
@@ -415,19 +416,18 @@ def crawl(
     except CrawlRequestError as exc:
         fail(str(exc))
     for result in results:
-        stats = result.stats
+        stats = RunStats.from_json(result.stats)
+        failed = stats.failed_urls or 0
         console.print(
             f"{result.site}: run {result.run_id}{' (resumed)' if result.resumed else ''} {result.status} — "
-            f"{stats.get('items', 0)} listings, {stats.get('pages', 0)} pages, "
-            f"{stats.get('failed_urls', 0)} failed URLs",
+            f"{stats.items or 0} listings, {stats.pages or 0} pages, {failed} failed URLs",
             markup=False,
             highlight=False,
         )
-        failed = int(stats.get("failed_urls") or 0)
-        if result.status == "failed" and stats.get("reason"):
-            console.print(f"  {stats['reason']}", markup=False, highlight=False, soft_wrap=True)
+        if result.status == "failed" and stats.reason:
+            console.print(f"  {stats.reason}", markup=False, highlight=False, soft_wrap=True)
         elif failed:
-            asked = max(int(stats.get("requests") or 0), failed)
+            asked = max(stats.requests or 0, failed)
             console.print(
                 f"  {failed} of {asked} URLs failed — see `tisiwatch runs --run {result.run_id}`",
                 markup=False,
@@ -460,10 +460,10 @@ def runs(
         title = f"crawl runs, newest first; times in {zone.key} (--run N: one run in detail)"
         table = listing_table("run", "site", "mode", "started", "status", "listings", "failed", title=title)
         for crawl_run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)):
-            stats = crawl_run.stats or {}
+            stats = RunStats.from_json(crawl_run.stats)
             table.add_row(str(crawl_run.id), plain(crawl_run.site.name, 24), crawl_run.mode,
                           local_time(crawl_run.started_at, zone), crawl_run.status,
-                          f"{stats.get('items', 0):,}", f"{stats.get('failed_urls', 0):,}")  # fmt: skip
+                          f"{stats.items or 0:,}", f"{stats.failed_urls or 0:,}")  # fmt: skip
         console.print(table)
 
 
@@ -474,30 +474,28 @@ def show_run(session: Any, crawl_run: Any, zone: ZoneInfo) -> None:
     from crawler.outcome import run_notes
     from store.models import CrawlFailure
 
-    stats = crawl_run.stats or {}
+    stored = crawl_run.stats or {}
+    stats = RunStats.from_json(stored)
     took = ""
     if crawl_run.finished_at is not None:
         took = (
             f", took {(as_utc(crawl_run.finished_at) - as_utc(crawl_run.started_at)).total_seconds():.0f} s"
         )
-    errors_ = stats.get("errors") or {}
-    coverage = stats.get("coverage") or {}
+    coverage = stats.coverage
     lines = [
         f"run {crawl_run.id} · {crawl_run.site.name} · {crawl_run.mode} · {crawl_run.status}",
         f"started   {local_time(crawl_run.started_at, zone, True)} ({zone.key})",
         f"ended     {local_time(crawl_run.finished_at, zone, True)}{took}",
-        f"pages {stats.get('pages', 0):,} · listings {stats.get('items', 0):,} · gone {stats.get('gone', 0):,}"
-        f" · failed URLs {stats.get('failed_urls', 0):,} · retries {stats.get('retries', 0):,}",
-        "errors    " + (", ".join(f"{name} {count:,}" for name, count in sorted(errors_.items())) or "none"),
+        f"pages {stats.pages or 0:,} · listings {stats.items or 0:,} · gone {stats.gone or 0:,}"
+        f" · failed URLs {stats.failed_urls or 0:,} · retries {stored.get('retries', 0):,}",
+        "errors    "
+        + (", ".join(f"{name} {count:,}" for name, count in sorted(stats.errors.items())) or "none"),
         "coverage  "
-        + " · ".join(
-            f"{name.replace('_', ' ')} {coverage.get(name, 0):.0%}"
-            for name in ("title", "price", "seller", "licence_text")
-        ),
+        + " · ".join(f"{name.replace('_', ' ')} {coverage[name] or 0:.0%}" for name in COVERAGE_FIELDS),
     ]
     for line in lines:
         console.print(plain(line, 400))
-    for note in run_notes(stats, state.settings.data_dir):  # why it failed, failures by kind, its logs
+    for note in run_notes(stored, state.settings.data_dir):  # why it failed, failures by kind, its logs
         console.print(plain(note, 2000), soft_wrap=True)
     total = session.scalar(
         select(func.count()).select_from(CrawlFailure).where(CrawlFailure.run_id == crawl_run.id)

@@ -14,12 +14,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from core.runstats import COVERAGE_FIELDS, RunStats, coverage_of
 from crawler.outcome import judged
 
 SUMMED = ("pages", "items", "gone", "dropped", "failed_urls", "retries", "retry_after_honoured")
 SUMMED_EXTRA = ("duplicates", "requests", "answered")
 COUNTERS = ("errors", "status_counts", "trap_drops", "covered", "resume_skipped", "failures", "cut")
-COVERAGE = ("title", "price", "seller", "licence_text")
 GOOD_ENDS = {"finished", "closespider_itemcount", "closespider_pagecount"}
 """Finish reasons of a crawl that did what it was asked."""
 PAUSED_ENDS = {"shutdown"}
@@ -48,24 +48,25 @@ def worker_summary(
         return sum(int(v) for k, v in group(prefix).items() if k.isdigit() and 200 <= int(k) < 300)
 
     robots = stats.get("robotstxt/request_count", 0)
-    items = counts.get("items", 0)
-    summary: dict[str, Any] = {
+    counted = {
         "pages": stats.get("response_received_count", 0),
-        "items": items,
+        "items": counts.get("items", 0),
         "gone": counts.get("gone", 0),
-        "dropped": sum(v for k, v in stats.items() if k.startswith("tisiwatch/invalid/")),
         "failed_urls": stats.get("tisiwatch/failed_urls", 0),
-        "errors": {**group("downloader/exception_type_count/"), **group("spider_exceptions/")},
+        "requests": max(stats.get("downloader/request_count", 0) - stats.get("retry/count", 0) - robots, 0),
+        "answered": ok("downloader/response_status_count/") - ok("robotstxt/response_status_count/"),
+    }
+    errors = {**group("downloader/exception_type_count/"), **group("spider_exceptions/")}
+    typed = RunStats.counted(counted, {name: counts.get(name, 0) for name in COVERAGE_FIELDS}, errors)
+    summary: dict[str, Any] = {
+        **typed.to_json(),
+        "dropped": sum(v for k, v in stats.items() if k.startswith("tisiwatch/invalid/")),
         "status_counts": group("downloader/response_status_count/"),
-        "covered": {name: counts.get(name, 0) for name in COVERAGE},
-        "coverage": _coverage({name: counts.get(name, 0) for name in COVERAGE}, items),
         "retries": stats.get("retry/count", 0),
         "retry_after_honoured": stats.get("tisiwatch/retry_after_honoured", 0),
         "trap_drops": group("tisiwatch/trap/"),
         "resume_skipped": group("tisiwatch/resume/"),
         "duplicates": counts.get("duplicates", 0),
-        "requests": max(stats.get("downloader/request_count", 0) - stats.get("retry/count", 0) - robots, 0),
-        "answered": ok("downloader/response_status_count/") - ok("robotstxt/response_status_count/"),
         "failures": group("tisiwatch/failed/"),
         "failed_at": group("tisiwatch/failed_at/"),
         "cut": group("tisiwatch/cut/"),
@@ -93,7 +94,7 @@ def run_totals(workers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         for kind, place in (entry.get("failed_at") or {}).items():
             places.setdefault(kind, place)
     totals["failed_at"] = places
-    totals["coverage"] = _coverage(totals["covered"], totals["items"])
+    totals["coverage"] = coverage_of(totals["covered"], totals["items"])
     return totals
 
 
@@ -111,7 +112,3 @@ def closing(current: Mapping[str, Any], finish_reason: str, status: str) -> tupl
     """The status and stats a run is closed with, when its crawl ended with ``status``: its totals
     (:func:`closing_stats`), judged — a run that got nothing back has failed (``crawler.outcome``)."""
     return judged(status, closing_stats(current, finish_reason, resumable=status == "interrupted"))
-
-
-def _coverage(covered: Mapping[str, int], items: int) -> dict[str, float]:
-    return {name: round(covered.get(name, 0) / items, 4) if items else 0.0 for name in COVERAGE}

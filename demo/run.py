@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from config import Settings, load_settings
+from core.runstats import RunStats
 from crawler.profile import load_profile
 from crawler.progress import CrawlProgress
 from crawler.runner import CrawlResult, crawl
@@ -116,9 +117,10 @@ def run_demo(workdir: Path, *, size: int = 40, seed: int = 7, console: Console |
         with CrawlProgress(console) as progress:
             results = crawl(settings, profiles, queries=[], store=store, on_progress=progress.update)
     for result in results:
+        stats = RunStats.from_json(result.stats)
         console.print(
-            f"crawl {result.site}: {result.status}, {result.stats.get('items', 0)} listings, "
-            f"{result.stats.get('failed_urls', 0)} failed URLs"
+            f"crawl {result.site}: {result.status}, {stats.items or 0} listings, "
+            f"{stats.failed_urls or 0} failed URLs"
         )
     with console.status("matching listings against the register"):
         matched = match_pending(store, settings)
