@@ -1,8 +1,9 @@
 """What the reports read from the register: the version in force, the standards' names, and for each kind
 of register (standards, licences, the unsafe list) which import it comes from and how old that is.
 
-:func:`register_status` is the one place that says which register versions are in force and how old
-each is; the daily report and ``tisiwatch register show`` both call it.
+:func:`register_status` says which register versions are in force (read through ``store.register``)
+and how old each is, as officers are told it; the daily report and ``tisiwatch register show`` both
+call it.
 """
 
 from __future__ import annotations
