@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from config import ConfigError, Settings, load_settings
+from core.runstats import COVERAGE_FIELDS, RunStats
 from store.clock import as_utc
 from store.db import Store
 from store.status import DatabaseNotReady, database_problem, location_problem, safe_url
@@ -154,7 +155,7 @@ class State:
         problem = database_problem(url) if ready else location_problem(url)
         if problem is not None:
             fail(problem)
-        return Store(url, settings.database.busy_timeout_ms, settings.database.echo)
+        return Store.from_settings(settings)
 
 
 state = State()
@@ -276,9 +277,9 @@ def register_import(
     ] = None,
 ) -> None:
     """Import a register file as a new register version (all or nothing)."""
+    from core.text import escaped as shown
     from matchers.register import RegisterError, import_register
     from matchers.registercolumn import KINDS
-    from matchers.registerfile import shown
 
     if kind is not None and kind not in KINDS:
         fail(f"--kind: {shown(repr(kind))} is not one of {', '.join(KINDS)}")
@@ -359,10 +360,10 @@ def local_time(moment: datetime | None, zone: ZoneInfo, seconds: bool = False) -
 
 def plain(text: str | None, limit: int = 120) -> Text:
     """Text from a file or a marketplace as a table cell: no markup, control characters escaped, cut."""
-    from matchers.registerfile import shown
+    from core.text import escaped
 
-    escaped = shown(text or "")
-    return Text(escaped if len(escaped) <= limit else escaped[: limit - 1] + "…")
+    shown = escaped(text or "")
+    return Text(shown if len(shown) <= limit else shown[: limit - 1] + "…")
 
 
 @app.command()
@@ -425,19 +426,18 @@ def crawl(
         crawled = run_step(step, context)
     results = crawled.value or []
     for result in results:
-        stats = result.stats
+        stats = RunStats.from_json(result.stats)
+        failed = stats.failed_urls or 0
         console.print(
             f"{result.site}: run {result.run_id}{' (resumed)' if result.resumed else ''} {result.status} — "
-            f"{stats.get('items', 0)} listings, {stats.get('pages', 0)} pages, "
-            f"{stats.get('failed_urls', 0)} failed URLs",
+            f"{stats.items or 0} listings, {stats.pages or 0} pages, {failed} failed URLs",
             markup=False,
             highlight=False,
         )
-        failed = int(stats.get("failed_urls") or 0)
-        if result.status == "failed" and stats.get("reason"):
-            console.print(f"  {stats['reason']}", markup=False, highlight=False, soft_wrap=True)
+        if result.status == "failed" and stats.reason:
+            console.print(f"  {stats.reason}", markup=False, highlight=False, soft_wrap=True)
         elif failed:
-            asked = max(int(stats.get("requests") or 0), failed)
+            asked = max(stats.requests or 0, failed)
             console.print(
                 f"  {failed} of {asked} URLs failed — see `tisiwatch runs --run {result.run_id}`",
                 markup=False,
@@ -470,10 +470,10 @@ def runs(
         title = f"crawl runs, newest first; times in {zone.key} (--run N: one run in detail)"
         table = listing_table("run", "site", "mode", "started", "status", "listings", "failed", title=title)
         for crawl_run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)):
-            stats = crawl_run.stats or {}
+            stats = RunStats.from_json(crawl_run.stats)
             table.add_row(str(crawl_run.id), plain(crawl_run.site.name, 24), crawl_run.mode,
                           local_time(crawl_run.started_at, zone), crawl_run.status,
-                          f"{stats.get('items', 0):,}", f"{stats.get('failed_urls', 0):,}")  # fmt: skip
+                          f"{stats.items or 0:,}", f"{stats.failed_urls or 0:,}")  # fmt: skip
         console.print(table)
 
 
@@ -484,30 +484,28 @@ def show_run(session: Any, crawl_run: Any, zone: ZoneInfo) -> None:
     from crawler.outcome import run_notes
     from store.models import CrawlFailure
 
-    stats = crawl_run.stats or {}
+    stored = crawl_run.stats or {}
+    stats = RunStats.from_json(stored)
     took = ""
     if crawl_run.finished_at is not None:
         took = (
             f", took {(as_utc(crawl_run.finished_at) - as_utc(crawl_run.started_at)).total_seconds():.0f} s"
         )
-    errors_ = stats.get("errors") or {}
-    coverage = stats.get("coverage") or {}
+    coverage = stats.coverage
     lines = [
         f"run {crawl_run.id} · {crawl_run.site.name} · {crawl_run.mode} · {crawl_run.status}",
         f"started   {local_time(crawl_run.started_at, zone, True)} ({zone.key})",
         f"ended     {local_time(crawl_run.finished_at, zone, True)}{took}",
-        f"pages {stats.get('pages', 0):,} · listings {stats.get('items', 0):,} · gone {stats.get('gone', 0):,}"
-        f" · failed URLs {stats.get('failed_urls', 0):,} · retries {stats.get('retries', 0):,}",
-        "errors    " + (", ".join(f"{name} {count:,}" for name, count in sorted(errors_.items())) or "none"),
+        f"pages {stats.pages or 0:,} · listings {stats.items or 0:,} · gone {stats.gone or 0:,}"
+        f" · failed URLs {stats.failed_urls or 0:,} · retries {stored.get('retries', 0):,}",
+        "errors    "
+        + (", ".join(f"{name} {count:,}" for name, count in sorted(stats.errors.items())) or "none"),
         "coverage  "
-        + " · ".join(
-            f"{name.replace('_', ' ')} {coverage.get(name, 0):.0%}"
-            for name in ("title", "price", "seller", "licence_text")
-        ),
+        + " · ".join(f"{name.replace('_', ' ')} {coverage[name] or 0:.0%}" for name in COVERAGE_FIELDS),
     ]
     for line in lines:
         console.print(plain(line, 400))
-    for note in run_notes(stats, state.settings.data_dir):  # why it failed, failures by kind, its logs
+    for note in run_notes(stored, state.settings.data_dir):  # why it failed, failures by kind, its logs
         console.print(plain(note, 2000), soft_wrap=True)
     total = session.scalar(
         select(func.count()).select_from(CrawlFailure).where(CrawlFailure.run_id == crawl_run.id)
@@ -606,7 +604,8 @@ def export_findings(
     ] = None,
 ) -> None:
     """Export findings (the latest observation of each listing with its verdict)."""
-    from reports.export import FORMATS, VERDICTS
+    from core.verdicts import VERDICTS
+    from reports.export import FORMATS
     from reports.export import export_findings as run_export
 
     if fmt not in FORMATS:
@@ -688,14 +687,14 @@ def verify(
     3 SIGNER NOT CHECKED: every hash and the signature hold, but no key is trusted to check who signed it.
     """
 
-    from reports.archive import shown
+    from core.text import escaped
     from reports.trust import TrustedKey, TrustError, key_file
     from reports.trust import trusted_keys as keys_trusted
     from reports.verify import summary, verify_casefile
 
     try:
         if key is not None:
-            trusted = [TrustedKey(f"the key in {shown(key.name, 64)}", key_file(key))]
+            trusted = [TrustedKey(f"the key in {escaped(key.name, 64)}", key_file(key))]
         else:
             trusted = keys_trusted(state.settings, trusted_keys)
     except TrustError as exc:

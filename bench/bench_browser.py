@@ -108,7 +108,7 @@ def run_crawl(base_url: str, urls: list[str], concurrency: int) -> dict[str, Any
         profile = load_profile(PROFILE).with_base_url(base_url)
         politeness = profile.politeness.model_copy(update={"concurrency": concurrency})
         profile = profile.model_copy(update={"politeness": politeness})
-        store = Store(settings.database_url)
+        store = Store.from_settings(settings)
         store.migrate()
         first: list[float] = []
 

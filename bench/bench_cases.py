@@ -162,7 +162,7 @@ def run(count: int, page_kb: int, shot_share: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         settings = load_settings(overrides={"data_dir": str(data_dir)}, environ={})
-        store = Store(settings.database_url)
+        store = Store.from_settings(settings)
         started = time.perf_counter()
         build(data_dir, store, count, page_kb, shot_share)
         built = time.perf_counter() - started

@@ -40,7 +40,7 @@ def child(mode: str, base_url: str, data_dir: str) -> dict[str, Any]:
 
     settings = load_settings(overrides={"data_dir": data_dir}, environ={})
     profile = load_profile("demo-html").with_base_url(base_url)
-    store = Store(settings.database_url)
+    store = Store.from_settings(settings)
     store.migrate()
     with store.session() as session:
         site = ensure_site(session, profile.name, profile.kind, profile.base_url)

@@ -34,6 +34,8 @@ from rapidfuzz import process
 from bench.bench_register import write_licences
 from bench.harness import DOC, ROOT, machine, write_section
 from config import load_settings
+from core.numbers import canonical_licence
+from core.text import _SPECIAL, clean_text
 from demo.generator import generate
 from demo.listing import DemoListing
 from demo.writer import write_registers
@@ -46,15 +48,7 @@ from matchers.marks import (
     read_marks,
 )
 from matchers.match import build_judge
-from matchers.normalise import (
-    _MISORDER,
-    _SPECIAL,
-    canonical_licence,
-    clean_text,
-    compact_text,
-    fold,
-    thai_normalise,
-)
+from matchers.normalise import _MISORDER, compact_text, fold, thai_normalise
 from matchers.register import Register, ensure_default_register, import_register, load_register
 from matchers.verdict import Judge, ListingFacts
 from store.db import Store

@@ -132,7 +132,7 @@ def measured_crawl(
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(overrides={"data_dir": tmp, **settings_overrides}, environ={})
         profile = load_profile(PROFILE).with_base_url(base_url)
-        store = Store(settings.database_url)
+        store = Store.from_settings(settings)
         store.migrate()
         sampler = Sampler(interval)
         thread = threading.Thread(target=sampler.run, name="rss-sampler", daemon=True)

@@ -36,7 +36,7 @@ def run(base_url: str, workers: int) -> dict[str, Any]:
         overrides = {"data_dir": tmp, "database": {"url": url},
                      "crawl": {"redis_url": REDIS, "redis_prefix": f"bench{os.getpid()}", "workers": workers}}  # fmt: skip
         settings = load_settings(overrides=overrides, environ={})
-        store = Store(url)
+        store = Store.from_settings(settings)
         store.migrate()
         profile = load_profile("demo-html").with_base_url(base_url)
         started = time.perf_counter()

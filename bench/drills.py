@@ -85,7 +85,7 @@ def initialised(env: dict[str, str], shops: ShopsHandle) -> Store:
     """The drill's database, as `tisiwatch init` and `register import` leave it: migrated, the default
     register loaded, and the licence register and unsafe list of the shops imported."""
     settings = load_settings(environ=env)
-    store = Store(settings.database_url)
+    store = Store.from_settings(settings)
     store.migrate()
     ensure_default_register(store)
     for kind, path in write_registers(settings.data_dir / "registers", shops.seed, shops.size).items():
@@ -233,7 +233,7 @@ def fault_drill(workdir: Path, size: int = 30, rate: float = 0.3, timeout_s: flo
         settings = load_settings(
             overrides={"data_dir": str(workdir), "crawl": {"timeout_s": timeout_s}}, environ={}
         )
-        store = Store(settings.database_url)
+        store = Store.from_settings(settings)
         store.migrate()
         html = load_profile("demo-html").with_base_url(shops.urls["html"])
         categories = sorted(
@@ -320,7 +320,7 @@ def postgres_drill(workdir: Path, database_url: str, disrupt: Callable[[], str],
         overrides = {"data_dir": str(workdir), "database": {"url": database_url},
                      "crawl": {"delay_s": delay_s, "retries": 2}}  # fmt: skip
         settings = load_settings(overrides=overrides, environ={})
-        store = Store(database_url)
+        store = Store.from_settings(settings)
         store.migrate()
         profile = load_profile("demo-html").with_base_url(shops.urls["html"])
         outcome: dict[str, Any] = {}

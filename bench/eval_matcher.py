@@ -28,6 +28,15 @@ from typing import Any
 
 from bench.harness import DOC, ROOT, machine, write_section
 from config import load_settings
+from core.verdicts import (
+    INVALID_LICENCE,
+    LICENSED,
+    NEEDS_REVIEW,
+    NO_LICENCE_SHOWN,
+    NOT_CONTROLLED,
+    UNSAFE,
+    VIOLATIONS,
+)
 from matchers.match import build_judge
 from matchers.register import Register, ensure_default_register, import_register, load_register
 from matchers.verdict import MATCHER_VERSION, Judge, ListingFacts
@@ -35,8 +44,8 @@ from store.db import Store
 
 SECTION = "## Matcher evaluation"
 EVAL_DIR = ROOT / "tests" / "matchers" / "eval"
-VERDICTS = ("not_controlled", "licensed", "no_licence_shown", "invalid_licence", "unsafe", "needs_review")
-VIOLATIONS = frozenset({"no_licence_shown", "invalid_licence", "unsafe"})
+VERDICTS = (NOT_CONTROLLED, LICENSED, NO_LICENCE_SHOWN, INVALID_LICENCE, UNSAFE, NEEDS_REVIEW)
+"""Every verdict, in the order the confusion table shows them."""
 GOALS = {
     "precision": (">=", 0.97),
     "recall": (">=", 0.97),
@@ -124,7 +133,7 @@ def licence_status_accuracy(pairs: Sequence[tuple[Outcome, Outcome]]) -> tuple[f
 
 def review_rate(pairs: Sequence[tuple[Outcome, Outcome]]) -> float:
     """Share of listings the matcher sent to needs_review."""
-    return ratio(sum(1 for _, g in pairs if g.verdict == "needs_review"), len(pairs), empty=0.0)
+    return ratio(sum(1 for _, g in pairs if g.verdict == NEEDS_REVIEW), len(pairs), empty=0.0)
 
 
 def confusion(pairs: Iterable[tuple[Outcome, Outcome]]) -> Counter[tuple[str, str]]:
@@ -213,7 +222,7 @@ def eval_judge(eval_dir: Path, settings_file: Path | None = None) -> tuple[Judge
     project's, as ``load_settings`` finds them; never the environment's), and that register."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(settings_file, overrides={"data_dir": tmp}, environ={})
-        store = Store(settings.database_url)
+        store = Store.from_settings(settings)
         try:
             register = load_eval_register(store, eval_dir)
         finally:

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from core.text import escaped
 from store.writer import Sighting
 
 MAX_ID = 200
@@ -96,11 +97,6 @@ def fit(item: Sighting) -> Sighting:
     if not changes and raw == item.raw:
         return item
     return dataclasses.replace(item, raw=raw, **changes)
-
-
-def escaped(text: str) -> str:
-    """``text`` with control and other invisible characters written as escapes (``\\x1b``)."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _fit_spec(spec: Mapping[str, str]) -> dict[str, str] | None:

@@ -31,7 +31,8 @@ from scrapy.exceptions import (
 from twisted.internet import error as tx
 from twisted.web.client import ResponseFailed
 
-from crawler.limits import escaped
+from core.runstats import RunStats
+from core.text import escaped
 
 TLS_MARKS = ("SSL", "TLS", "certificate", "ERR_CERT_")
 KINDS: dict[str, tuple[tuple[type[BaseException], ...], tuple[str, ...]]] = {
@@ -134,9 +135,10 @@ def judged(status: str, stats: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """
     closing = dict(stats)
     if status == "finished":
-        nothing_back = _int(stats, "pages") == 0
-        all_failed = _int(stats, "failed_urls") > 0 and _int(stats, "answered") == 0
-        if _int(stats, "items") + _int(stats, "gone") == 0 and (nothing_back or all_failed):
+        run = RunStats.from_json(stats)
+        nothing_back = not run.pages
+        all_failed = bool(run.failed_urls) and not run.answered
+        if not run.items and not run.gone and (nothing_back or all_failed):
             return "failed", {**closing, "reason": why(stats)}
     elif status == "failed" and not closing.get("reason"):
         closing["reason"] = str(closing.get("error") or f"the crawl ended: {closing.get('finish_reason')}")
@@ -147,7 +149,7 @@ def why(stats: Mapping[str, Any]) -> str:
     """One line on why nothing came back: the most common kind of failure, and where."""
     failures = Counter({str(k): int(v) for k, v in (stats.get("failures") or {}).items()})
     if not failures:
-        return NOTHING_TO_REQUEST if _int(stats, "pages") == 0 else "every request failed"
+        return NOTHING_TO_REQUEST if not RunStats.from_json(stats).pages else "every request failed"
     (kind, count), total = failures.most_common(1)[0], sum(failures.values())
     place = str((stats.get("failed_at") or {}).get(kind) or "the site")
     host = urlsplit(place).hostname or place
@@ -170,8 +172,3 @@ def run_notes(stats: Mapping[str, Any], data_dir: Path) -> list[str]:
         if isinstance(entry, Mapping) and entry.get("log"):
             notes.append(f"log of {name}: {data_dir / str(entry['log'])}")
     return notes
-
-
-def _int(stats: Mapping[str, Any], key: str) -> int:
-    value = stats.get(key)
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0

@@ -20,9 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
+from core.text import escaped
 from crawler.items import FailedUrl, Sighting
-from crawler.limits import MAX_URL, escaped, fit, problem_with, url_problem
+from crawler.limits import MAX_URL, fit, problem_with, url_problem
 from crawler.outcome import origin
+from crawler.settings import worker_store
 from crawler.tally import closing, status_after, worker_summary
 from store.db import Store
 from store.models import Listing, Observation, Site
@@ -81,7 +83,7 @@ class StorePipeline:
     def __init__(
         self,
         crawler: Crawler,
-        database_url: str,
+        store: Store,
         run_id: int,
         site_id: int,
         batch_size: int,
@@ -91,7 +93,7 @@ class StorePipeline:
         flush_interval_s: float = 1.0,
     ) -> None:
         self.crawler = crawler
-        self.store = Store(database_url)
+        self.store = store
         self.run_id = run_id
         self.site_id = site_id
         self.batch_size = batch_size
@@ -108,7 +110,7 @@ class StorePipeline:
         settings = crawler.settings
         pipeline = cls(
             crawler,
-            settings.get("TISIWATCH_DATABASE_URL"),
+            worker_store(settings),
             settings.getint("TISIWATCH_RUN_ID"),
             settings.getint("TISIWATCH_SITE_ID"),
             settings.getint("TISIWATCH_BATCH_SIZE", 200),

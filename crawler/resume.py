@@ -41,7 +41,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.db import Store
+from crawler.settings import worker_store
 from store.models import CrawlFailure, CrawlRun, Listing, Observation
 
 RESUMABLE = ("running", "interrupted")
@@ -124,7 +124,7 @@ class ResumeGuardMiddleware(BaseSpiderMiddleware):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        store = Store(settings.get("TISIWATCH_DATABASE_URL"))
+        store = worker_store(settings)
         try:
             with store.session() as session:
                 record = RunRecord.load(session, settings.getint("TISIWATCH_RUN_ID"))

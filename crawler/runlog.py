@@ -25,8 +25,8 @@ from scrapy.http import Response
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.python.failure import Failure
 
+from core.text import escaped
 from crawler.items import FailedUrl, Sighting
-from crawler.limits import escaped
 from crawler.outcome import is_expected
 
 ITEM_CHARS = 300

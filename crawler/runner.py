@@ -23,7 +23,8 @@ from crawler.resume import Plan, RunRecord, reopen, resumable_run
 from crawler.scaleout import run_workers, settle_run, worker_name
 from crawler.tally import closing
 from store.db import Store
-from store.models import CrawlRun, Listing, RegisterVersion, Site, Standard
+from store.models import CrawlRun, Listing, Site
+from store.register import standard_keywords
 from store.writer import ensure_site, finish_run, start_run
 
 log = logging.getLogger(__name__)
@@ -61,18 +62,9 @@ class CrawlResult:
 
 
 def register_keywords(store: Store) -> list[str]:
-    """The search words of every standard in the current register (Thai first, then English)."""
+    """The search words of every standard in the register in force (Thai first, then English)."""
     with store.session() as session:
-        version = session.scalar(select(RegisterVersion).order_by(RegisterVersion.id.desc()).limit(1))
-        if version is None or version.standards_from is None:
-            return []
-        rows = session.execute(
-            select(Standard.keywords_th, Standard.keywords_en).where(
-                Standard.version_id == version.standards_from
-            )
-        )
-        words = [word for th, en in rows for word in [*th, *en]]
-    return list(dict.fromkeys(words))
+        return standard_keywords(session)
 
 
 def crawl(
@@ -104,7 +96,7 @@ def crawl(
         raise CrawlRequestError(
             f"{count} crawl workers need crawl.redis_url: they share one frontier in Redis"
         )
-    store = store or Store(settings.database_url, settings.database.busy_timeout_ms)
+    store = store or Store.from_settings(settings)
     profiles = [
         s if isinstance(s, SiteProfile) else load_profile(s, settings.crawl.profiles_dir) for s in sites
     ]

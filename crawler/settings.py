@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from config import Settings
+from scrapy.settings import BaseSettings
+
+from config import DatabaseConfig, Settings
 from crawler.profile import SiteProfile
 from crawler.runlog import log_file
 from crawler.scaleout import worker_settings
+from store.db import Store
 
 SPIDERS = {
     "html": "crawler.spiders.html.HtmlSpider",
@@ -89,6 +92,27 @@ def images(settings: Settings) -> dict[str, Any]:
     return image_settings(crawl.max_images, crawl.image_max_bytes)
 
 
+def database(settings: Settings, database_url: str) -> dict[str, Any]:
+    """The store a worker writes to, opened as every other process opens it (``Store.from_settings``):
+    its URL, busy timeout and echo."""
+    return {
+        "TISIWATCH_DATABASE_URL": database_url,
+        "TISIWATCH_DATABASE_BUSY_TIMEOUT_MS": settings.database.busy_timeout_ms,
+        "TISIWATCH_DATABASE_ECHO": settings.database.echo,
+    }
+
+
+def worker_store(settings: BaseSettings) -> Store:
+    """The store named by a crawler's Scrapy settings (:func:`database`); a setting left out has the
+    default of ``[database]``."""
+    default = DatabaseConfig()
+    return Store(
+        settings.get("TISIWATCH_DATABASE_URL"),
+        settings.getint("TISIWATCH_DATABASE_BUSY_TIMEOUT_MS", default.busy_timeout_ms),
+        settings.getbool("TISIWATCH_DATABASE_ECHO", default.echo),
+    )
+
+
 def scrapy_settings(
     settings: Settings, profile: SiteProfile, job: dict[str, Any], database_url: str, max_items: int
 ) -> dict[str, Any]:
@@ -107,7 +131,7 @@ def scrapy_settings(
             "crawler.pipelines.StorePipeline": 800,
         },
         "EXTENSIONS": {"crawler.progress.ProgressExtension": 500},
-        "TISIWATCH_DATABASE_URL": database_url,
+        **database(settings, database_url),
         "TISIWATCH_RUN_ID": job["run_id"],
         "TISIWATCH_SITE_ID": job["site_id"],
     }

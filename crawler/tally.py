@@ -14,12 +14,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from core.runstats import COVERAGE_FIELDS, RunStats, coverage_of
 from crawler.outcome import judged
 
 SUMMED = ("pages", "items", "gone", "dropped", "failed_urls", "retries", "retry_after_honoured")
 SUMMED_EXTRA = ("duplicates", "requests", "answered")
 COUNTERS = ("errors", "status_counts", "trap_drops", "covered", "resume_skipped", "failures", "cut", "images")
-COVERAGE = ("title", "price", "seller", "licence_text")
 GOOD_ENDS = {"finished", "closespider_itemcount", "closespider_pagecount"}
 """Finish reasons of a crawl that did what it was asked."""
 PAUSED_ENDS = {"shutdown"}
@@ -38,9 +38,7 @@ def worker_summary(
 ) -> dict[str, Any]:
     """One worker's entry: Scrapy's stats plus what the store pipeline counted; final once ``reason`` is
     known. ``requests`` counts the URLs asked for (not retries, not robots.txt), ``answered`` the pages
-    that answered 2xx (not robots.txt); product images (``crawler.images``) are not pages, requests or
-    answers there but counted in ``images`` (``requests``, ``responses``, ``answered``, ``fetched``,
-    ``failed``); ``failures`` the failed URLs by kind (``crawler.outcome``) and
+    that answered 2xx (not robots.txt), ``failures`` the failed URLs by kind (``crawler.outcome``) and
     ``failed_at`` where each kind first struck; ``log`` is the worker's log file in the data directory."""
 
     def group(prefix: str) -> dict[str, Any]:
@@ -50,23 +48,12 @@ def worker_summary(
         return sum(int(v) for k, v in group(prefix).items() if k.isdigit() and 200 <= int(k) < 300)
 
     robots = stats.get("robotstxt/request_count", 0)
-    items = counts.get("items", 0)
-    images = group("tisiwatch/images/")
-    summary: dict[str, Any] = {
+    images = group("tisiwatch/images/")  # product images (crawler.images) are not pages
+    counted = {
         "pages": max(stats.get("response_received_count", 0) - images.get("responses", 0), 0),
-        "items": items,
+        "items": counts.get("items", 0),
         "gone": counts.get("gone", 0),
-        "dropped": sum(v for k, v in stats.items() if k.startswith("tisiwatch/invalid/")),
         "failed_urls": stats.get("tisiwatch/failed_urls", 0),
-        "errors": {**group("downloader/exception_type_count/"), **group("spider_exceptions/")},
-        "status_counts": group("downloader/response_status_count/"),
-        "covered": {name: counts.get(name, 0) for name in COVERAGE},
-        "coverage": _coverage({name: counts.get(name, 0) for name in COVERAGE}, items),
-        "retries": stats.get("retry/count", 0),
-        "retry_after_honoured": stats.get("tisiwatch/retry_after_honoured", 0),
-        "trap_drops": group("tisiwatch/trap/"),
-        "resume_skipped": group("tisiwatch/resume/"),
-        "duplicates": counts.get("duplicates", 0),
         "requests": max(
             stats.get("downloader/request_count", 0)
             - stats.get("retry/count", 0)
@@ -77,10 +64,22 @@ def worker_summary(
         "answered": ok("downloader/response_status_count/")
         - ok("robotstxt/response_status_count/")
         - images.get("answered", 0),
-        "images": images,
+    }
+    errors = {**group("downloader/exception_type_count/"), **group("spider_exceptions/")}
+    typed = RunStats.counted(counted, {name: counts.get(name, 0) for name in COVERAGE_FIELDS}, errors)
+    summary: dict[str, Any] = {
+        **typed.to_json(),
+        "dropped": sum(v for k, v in stats.items() if k.startswith("tisiwatch/invalid/")),
+        "status_counts": group("downloader/response_status_count/"),
+        "retries": stats.get("retry/count", 0),
+        "retry_after_honoured": stats.get("tisiwatch/retry_after_honoured", 0),
+        "trap_drops": group("tisiwatch/trap/"),
+        "resume_skipped": group("tisiwatch/resume/"),
+        "duplicates": counts.get("duplicates", 0),
         "failures": group("tisiwatch/failed/"),
         "failed_at": group("tisiwatch/failed_at/"),
         "cut": group("tisiwatch/cut/"),
+        "images": images,
         "final": reason is not None,
     }
     if log_file:
@@ -105,7 +104,7 @@ def run_totals(workers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         for kind, place in (entry.get("failed_at") or {}).items():
             places.setdefault(kind, place)
     totals["failed_at"] = places
-    totals["coverage"] = _coverage(totals["covered"], totals["items"])
+    totals["coverage"] = coverage_of(totals["covered"], totals["items"])
     return totals
 
 
@@ -123,7 +122,3 @@ def closing(current: Mapping[str, Any], finish_reason: str, status: str) -> tupl
     """The status and stats a run is closed with, when its crawl ended with ``status``: its totals
     (:func:`closing_stats`), judged — a run that got nothing back has failed (``crawler.outcome``)."""
     return judged(status, closing_stats(current, finish_reason, resumable=status == "interrupted"))
-
-
-def _coverage(covered: Mapping[str, int], items: int) -> dict[str, float]:
-    return {name: round(covered.get(name, 0) / items, 4) if items else 0.0 for name in COVERAGE}

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from matchers.normalise import canonical_tis, clean_text
+from core.numbers import canonical_tis
+from core.text import clean_text
 
 HERE = Path(__file__).resolve().parent
 KEYWORDS = HERE / "keywords.toml"

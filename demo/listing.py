@@ -16,14 +16,6 @@ from dataclasses import dataclass
 
 SHOPS: tuple[str, ...] = ("html", "api", "browser")
 
-VERDICTS: tuple[str, ...] = (
-    "not_controlled",
-    "licensed",
-    "no_licence_shown",
-    "invalid_licence",
-    "unsafe",
-    "needs_review",
-)
 
 LICENCE_STATUSES: tuple[str, ...] = (
     "valid",

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from config import Settings, load_settings
+from core.runstats import RunStats
 from crawler.profile import load_profile
 from crawler.progress import CrawlProgress
 from crawler.runner import CrawlResult
@@ -112,7 +113,7 @@ def run_demo(
     console = console or Console()
     workdir = fresh_workdir(workdir)
     settings = demo_settings(workdir, settings)
-    store = Store(settings.database_url, settings.database.busy_timeout_ms)
+    store = Store.from_settings(settings)
     context = StepContext(settings, store)
     with console.status("preparing the database and the register"):
         store.migrate()
@@ -133,9 +134,10 @@ def run_demo(
             crawled = CrawlStep(profiles, queries=[], on_progress=progress.update).run(context)
     results = crawled.get()
     for result in results:
+        stats = RunStats.from_json(result.stats)
         console.print(
-            f"crawl {result.site}: {result.status}, {result.stats.get('items', 0)} listings, "
-            f"{result.stats.get('failed_urls', 0)} failed URLs"
+            f"crawl {result.site}: {result.status}, {stats.items or 0} listings, "
+            f"{stats.failed_urls or 0} failed URLs"
         )
     with console.status("matching listings against the register"):
         matched = MatchStep().run(context).get()

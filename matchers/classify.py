@@ -22,9 +22,11 @@ import ahocorasick
 from rapidfuzz import fuzz, process
 
 from config import MatchConfig
+from core.numbers import parse_tis
+from core.text import CACHED_LENGTH
 from matchers.features import FEATURES, ListingText, Near, StandardTerms
 from matchers.marks import Mark
-from matchers.normalise import CACHED_LENGTH, Segmenter, fold, parse_tis, thai_normalise
+from matchers.normalise import Segmenter, fold, thai_normalise
 
 MAX_TITLE = 1_000
 """Characters of a title read; marketplaces cap titles far below this, hostile pages do not."""

@@ -39,8 +39,8 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps
 
+from core.text import clean_text
 from matchers.marks import read_licences, read_marks
-from matchers.normalise import clean_text
 from store.evidence import parse_record, read_record
 
 MAX_BYTES = 8 * 1024 * 1024  # largest image file read (the crawl's default crawl.image_max_bytes)

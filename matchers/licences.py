@@ -13,7 +13,8 @@ from typing import Protocol
 
 from rapidfuzz import fuzz
 
-from matchers.normalise import brand_key, parse_tis
+from core.numbers import parse_tis
+from matchers.normalise import brand_key
 
 STATUS_TH = {"revoked": "ถูกเพิกถอน", "suspended": "ถูกพักใช้", "expired": "หมดอายุ"}
 

@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from matchers.normalise import TisNumber, canonical_licence, clean_text, parse_tis
+from core.numbers import TisNumber, canonical_licence, parse_tis
+from core.text import clean_text
 
 # Python's engine jumps straight between the few places a pattern can start (``ม``, ``T``, ``t``;
 # ``ท``, ``น``; ``ใ``, ``L``, ``l``) only when the pattern starts with one character set, or with

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from config import Settings
+from core.verdicts import NO_LICENCE_SHOWN
 from matchers import images
 from matchers.classify import Classifier
 from matchers.register import Register, load_register
@@ -241,7 +242,7 @@ def _verdict_row(
         observed_on=local_day(observation.observed_at),
     )
     judgement = judge.judge(facts)
-    if pictures and pictures.limit and judgement.verdict == "no_licence_shown" and observation.images:
+    if pictures and pictures.limit and judgement.verdict == NO_LICENCE_SHOWN and observation.images:
         readings = images.read_images(
             pictures.data_dir, observation.images, observation.image_evidence, limit=pictures.limit
         )

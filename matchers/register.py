@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from matchers.registercheck import read_register
 from matchers.registercolumn import KINDS
 from matchers.registerfile import MAX_FILE_BYTES, MAX_ROWS, MAX_XLSX_BYTES, Problem, RegisterError
-from store.clock import as_utc
 from store.db import Store
 from store.models import Licence, RegisterVersion, Standard, UnsafeEntry
+from store.register import POINTERS, RegisterImport, in_force, latest_imports, register_import, sources
 
 __all__ = [
     "DEFAULT_STANDARDS",
@@ -32,7 +32,6 @@ __all__ = [
     "RegisterError",
     "StandardEntry",
     "UnsafeItem",
-    "current_version",
     "ensure_default_register",
     "import_register",
     "load_register",
@@ -44,7 +43,6 @@ DEFAULT_STANDARDS = Path(__file__).resolve().parent / "standards.csv"
 (in a checkout a symlink to ``data/standards.csv``, in an installed package a copy of it)."""
 CHUNK = 5000
 _MODELS: dict[str, Any] = {"standards": Standard, "licences": Licence, "unsafe": UnsafeEntry}
-_POINTERS = {"standards": "standards_from", "licences": "licences_from", "unsafe": "unsafe_from"}
 
 
 @dataclass(frozen=True)
@@ -137,17 +135,20 @@ def import_register(
     (a file that cannot be read, or is over a limit, too)."""
     checked = read_register(Path(path), kind, max_bytes, max_xlsx_bytes=max_xlsx_bytes, max_rows=max_rows)
     with store.session() as session:
-        previous = current_version(session)
+        previous = in_force(session)
         version = RegisterVersion(
             kind=checked.kind,
             source_name=checked.name,
             source_sha256=checked.sha256,
             row_count=len(checked.records),
-            **{pointer: getattr(previous, pointer, None) for pointer in _POINTERS.values()},
+            **{
+                column: None if previous is None else previous.source(kind)
+                for kind, column in POINTERS.items()
+            },
         )
         session.add(version)
         session.flush()
-        setattr(version, _POINTERS[checked.kind], version.id)
+        setattr(version, POINTERS[checked.kind], version.id)
         table = _MODELS[checked.kind].__table__  # Core bulk insert: no ORM bookkeeping per row
         for start in range(0, len(checked.records), CHUNK):
             chunk = checked.records[start : start + CHUNK]
@@ -157,27 +158,19 @@ def import_register(
     return version
 
 
-def current_version(session: Session) -> RegisterVersion | None:
-    """The newest register version, or None before the first import."""
-    newest = select(RegisterVersion).order_by(RegisterVersion.id.desc()).limit(1)
-    return session.scalars(newest).first()
-
-
 def load_register(session: Session, version_id: int | None = None) -> Register:
     """The register of one version (None: the current one) as plain frozen dataclasses."""
-    version = current_version(session) if version_id is None else session.get(RegisterVersion, version_id)
+    version = in_force(session) if version_id is None else register_import(session, version_id)
     if version is None:
         if version_id is not None:
             raise LookupError(f"no register version {version_id}")
         return Register(version_id=None, standards=[], licences={}, unsafe=[], imported=frozenset())
     return Register(
-        version_id=version.id,
-        standards=_standards(session, version.standards_from),
-        licences=_licences(session, version.licences_from),
-        unsafe=_unsafe(session, version.unsafe_from),
-        imported=frozenset(
-            kind for kind, pointer in _POINTERS.items() if getattr(version, pointer) is not None
-        ),
+        version_id=version.version,
+        standards=_standards(session, version.source("standards")),
+        licences=_licences(session, version.source("licences")),
+        unsafe=_unsafe(session, version.source("unsafe")),
+        imported=version.imported,
     )
 
 
@@ -226,31 +219,25 @@ def _unsafe(session: Session, version_id: int | None) -> list[UnsafeItem]:
     return [UnsafeItem(*row) for row in session.execute(query)]
 
 
-def _describe(version: RegisterVersion) -> dict[str, Any]:
+def _describe(version: RegisterImport) -> dict[str, Any]:
     return {
-        "version": version.id,
+        "version": version.version,
         "kind": version.kind,
         "source_name": version.source_name,
         "source_sha256": version.source_sha256,
-        "rows": version.row_count,
-        "imported_at": as_utc(version.created_at),
+        "rows": version.rows,
+        "imported_at": version.imported_at,
     }
 
 
 def summary(session: Session, last: int = 10) -> dict[str, Any]:
     """What ``tisiwatch register show`` prints: the current version, where each kind comes from, the
     last imports (newest first)."""
-    version = current_version(session)
-    kinds: dict[str, dict[str, Any] | None] = {}
-    for kind, pointer in _POINTERS.items():
-        source_id = getattr(version, pointer, None)
-        source = session.get(RegisterVersion, source_id) if source_id is not None else None
-        kinds[kind] = None if source is None else _describe(source)
-    newest = select(RegisterVersion).order_by(RegisterVersion.id.desc()).limit(last)
+    version = in_force(session)
     return {
-        "current_version": version.id if version is not None else None,
-        "kinds": kinds,
-        "imports": [_describe(item) for item in session.scalars(newest)],
+        "current_version": version.version if version is not None else None,
+        "kinds": {kind: None if s is None else _describe(s) for kind, s in sources(session, version).items()},
+        "imports": [_describe(item) for item in latest_imports(session, last)],
     }
 
 

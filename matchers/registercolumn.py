@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from matchers.normalise import brand_key, canonical_licence, clean_text, model_key, parse_tis
+from core.numbers import canonical_licence, parse_tis
+from core.text import clean_text
+from matchers.normalise import brand_key, model_key
 from matchers.registerfile import Cell
 
 KINDS = ("standards", "licences", "unsafe")

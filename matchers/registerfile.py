@@ -4,7 +4,7 @@ A problem is reported as ``file:row:column: what is wrong``: ``file`` is the fil
 row number a spreadsheet shows (the header is row 1), ``column`` the header as written in the file
 (or the column letter where there is no header). Problems with the whole file have no column:
 ``licences.csv:1: empty file``. File names, headers and cells come from outside: a problem is printed
-with their control and direction characters escaped (:func:`shown`), so that a file name with a line
+with their control and direction characters escaped (``core.text.escaped``), so that a file name with a line
 break cannot forge a line and a header with an ANSI escape cannot clear the terminal.
 
 A file is read as it is checked — rows are not gathered first — within :class:`Limits` set well above
@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 import stat
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from core.text import escaped
 from matchers.registerxlsx import MAX_XLSX_BYTES, XlsxError, size_text, xlsx_rows
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -48,22 +48,6 @@ class Limits:
     rows: int = MAX_ROWS
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-"""C0 and C1 controls, DEL, the bidirectional marks, embeddings, overrides and isolates, and the line
-and paragraph separators: what can move the cursor, clear a terminal, break a line or reorder text."""
-
-
-def shown(text: str) -> str:
-    """Text from a file as it may be printed: control and direction characters as ``\\x1b`` or
-    ``\\u202e``, everything else (Thai too) as it is."""
-    return _CONTROL.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a register file, located as a spreadsheet user would find it."""
@@ -75,7 +59,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.row}:{self.column}" if self.column else f"{self.file}:{self.row}"
-        return shown(f"{where}: {self.message}")
+        return escaped(f"{where}: {self.message}")
 
 
 class RegisterError(ValueError):

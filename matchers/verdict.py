@@ -13,12 +13,13 @@ from datetime import date
 from typing import Any
 
 from config import MatchConfig
+from core.text import clean_text
+from core.verdicts import INVALID_LICENCE, LICENSED, NEEDS_REVIEW, NO_LICENCE_SHOWN, NOT_CONTROLLED, UNSAFE
 from matchers.classify import Candidate, Classifier
 from matchers.features import ListingText, look_alike_word
 from matchers.images import ImageReading, image_fields, tisi_qr_url
 from matchers.licences import LicenceCheck, LicenceRecord, check_licence
 from matchers.marks import LicenceText, listing_fields, read_licences, read_marks
-from matchers.normalise import clean_text
 from matchers.unsafe import UnsafeHit, UnsafeList
 
 MATCHER_VERSION = "token-3"
@@ -115,7 +116,7 @@ class Judge:
                 )
             )
             tis = hit.tis_number or (best.entry.tis_number if best else None)
-            return Judgement("unsafe", None, tis, score, claimed, reasons)
+            return Judgement(UNSAFE, None, tis, score, claimed, reasons)
         if best is not None and _number_only(best):
             return self._number_only(listing, best, shown, reasons)
         if best is None or score < self.config.min_category_score - self.config.review_band:
@@ -123,7 +124,7 @@ class Judge:
             reasons.append(
                 _reason("not_controlled", "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard", score)
             )
-            return Judgement("not_controlled", None, None, score, None, reasons)
+            return Judgement(NOT_CONTROLLED, None, None, score, None, reasons)
         reasons[:0] = best.fired
         tis = best.entry.tis_number
         if score < self.config.min_category_score or (_doubt(best) and not self._valid(listing, tis, shown)):
@@ -134,7 +135,7 @@ class Judge:
                     score,
                 )
             )
-            return Judgement("needs_review", None, tis, score, claimed, reasons)
+            return Judgement(NEEDS_REVIEW, None, tis, score, claimed, reasons)
         if not shown and (coded := [reading for reading in images if reading.tisi_qr]):
             reasons.append(
                 _reason(
@@ -145,7 +146,7 @@ class Judge:
                 )
                 | _evidence(coded)
             )
-            return Judgement("needs_review", None, tis, score, None, reasons)
+            return Judgement(NEEDS_REVIEW, None, tis, score, None, reasons)
         if not shown:
             detail = (
                 "แสดงเครื่องหมาย มอก. แต่ไม่มีเลขใบอนุญาต / TIS mark claimed, no licence number"
@@ -155,7 +156,7 @@ class Judge:
             reasons.append(_reason("no_licence_number", detail))
             if images:
                 reasons.append(_images_read(images))
-            return Judgement("no_licence_shown", None, tis, score, None, reasons)
+            return Judgement(NO_LICENCE_SHOWN, None, tis, score, None, reasons)
         if self.without_licences:
             reasons.append(
                 _reason(
@@ -164,7 +165,7 @@ class Judge:
                     "the licence shown could not be checked: no licence register was imported; officer review",
                 )
             )
-            return Judgement("needs_review", None, tis, score, shown[0].text, reasons)
+            return Judgement(NEEDS_REVIEW, None, tis, score, shown[0].text, reasons)
         licence, check = self._check(listing, tis, shown)
         reasons.append(_reason(f"licence_{check.status}", check.detail))
         if check.status == "not_found" and licence.where.startswith("image "):
@@ -175,8 +176,8 @@ class Judge:
                 )
                 | _evidence(_pictures(licence.where, images))
             )
-            return Judgement("needs_review", None, tis, score, licence.text, reasons)
-        verdict = "licensed" if check.status == "valid" else "invalid_licence"
+            return Judgement(NEEDS_REVIEW, None, tis, score, licence.text, reasons)
+        verdict = LICENSED if check.status == "valid" else INVALID_LICENCE
         return Judgement(verdict, check.status, tis, score, licence.text, reasons)
 
     def _check(
@@ -225,7 +226,7 @@ class Judge:
             licence, check = self._check(listing, tis, shown)
             if check.status == "valid":
                 reasons.append(_reason("licence_valid", check.detail))
-                return Judgement("licensed", "valid", tis, best.score, licence.text, reasons)
+                return Judgement(LICENSED, "valid", tis, best.score, licence.text, reasons)
         reasons.append(
             _reason(
                 "number_without_product_words",
@@ -233,7 +234,7 @@ class Judge:
                 best.score,
             )
         )
-        return Judgement("needs_review", None, tis, best.score, shown[0].text if shown else None, reasons)
+        return Judgement(NEEDS_REVIEW, None, tis, best.score, shown[0].text if shown else None, reasons)
 
 
 _CLOSENESS = ["valid", "wrong_brand", "expired", "suspended", "revoked", "wrong_standard", "not_found"]

@@ -23,7 +23,7 @@ import smtplib
 import statistics
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from reports.health import COVERAGE_FIELDS, coverage_fraction
+from core.runstats import COVERAGE_FIELDS, RunStats
 from store.clock import as_utc, day_bounds
 from store.models import CrawlRun, Site
 
@@ -121,30 +121,11 @@ def _judge(site: str, latest: _Run, earlier: Sequence[_Run], settings: Settings)
 
 def _read(started: datetime, stats: Any) -> _Run:
     """What an alert needs from a run's stats, tolerating missing or odd values."""
-    stats = stats if isinstance(stats, Mapping) else {}
-    coverage = stats.get("coverage")
-    coverage = coverage if isinstance(coverage, Mapping) else {}
-    pages, failed = _number(stats.get("pages")), _number(stats.get("failed_urls"))
-    errors = _number(stats.get("errors"))
-    attempts = (pages or 0) + (errors or 0)
-    rate = None if attempts == 0 else min(1.0, ((errors or 0) + (failed or 0)) / attempts)
-    return _Run(
-        started_at=started,
-        items=int(_number(stats.get("items")) or 0),
-        coverage={name: coverage_fraction(coverage.get(name)) for name in COVERAGE_FIELDS},
-        error_rate=rate,
-    )
-
-
-def _number(value: Any) -> float | None:
-    """A count from a number, or the sum of a mapping's numbers (errors by kind)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, Mapping):
-        return float(sum(v for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool)))
-    return None
+    run = RunStats.from_json(stats)
+    errors = run.error_count or 0
+    attempts = (run.pages or 0) + errors
+    rate = None if attempts == 0 else min(1.0, (errors + (run.failed_urls or 0)) / attempts)
+    return _Run(started_at=started, items=run.items or 0, coverage=run.coverage, error_rate=rate)
 
 
 def send_alerts(alerts: Sequence[Alert], settings: Settings) -> None:

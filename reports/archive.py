@@ -5,7 +5,7 @@ or appear twice; symbolic links; folder entries (a name ending in ``/``) that ho
 overlap (the trick of the largest zip bombs), declare more than :class:`Limits` allow, or use a
 compression method other than stored or deflate (deflate expands 1,032:1 at most, and zipfile reads no
 entry past the size it declares: it stops there and checks the CRC). Whatever the archive names is
-shown with invisible characters escaped (:func:`shown`).
+shown with invisible characters escaped (``core.text.escaped``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
+from core.text import CONTROL
+
 _METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}  # deflate expands 1,032:1 at most; others more
 _LOCAL_HEADER = 30  # bytes before the name in a ZIP local file header
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +34,6 @@ class Limits:
     manifest_bytes: int = 256 << 20
 
 
-def shown(name: str, limit: int = 200) -> str:
-    """A name from the archive as it may be printed: invisible characters as ``\\u`` escapes, cut short."""
-    text = _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04x}", name)
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
 def unsafe_name(name: str) -> str | None:
     """Why an entry name may not be used, or None."""
     pure = PurePosixPath(name)
@@ -46,7 +41,7 @@ def unsafe_name(name: str) -> str | None:
         return "an entry without a name"
     if "\\" in name:
         return "a backslash in the name"
-    if _INVISIBLE.search(name):
+    if CONTROL.search(name):
         return "control or direction characters in the name"
     if pure.is_absolute() or PureWindowsPath(name).drive or re.match(r"[A-Za-z]:", name):
         return "an absolute path"

@@ -37,19 +37,21 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from core.verdicts import VIOLATIONS
 from reports.caseimages import case_images
 from reports.cells import cell
 from reports.export import csv_row, replacing
-from reports.findings import COLUMNS, VIOLATIONS, Finding, findings, iso
+from reports.findings import COLUMNS, Finding, findings, iso
 from reports.signing import ALGORITHM, fingerprint, public_pem, signing_key
 from store.clock import utcnow
 from store.db import Store
 from store.evidence import CHUNK, evidence_path, read_capture_and_payload, verify_file
-from store.models import Listing, Observation, RegisterVersion
+from store.models import Listing, Observation
+from store.register import in_force
 
 FORMAT = "tisiwatch-etda-cases"
 FORMAT_VERSION = 1
@@ -137,7 +139,8 @@ def export_cases(
     key = signing_key(settings.data_dir)
     with store.sessions() as session:
         cases = select_cases(session, since, settings.report.timezone)
-        register_version = session.scalar(select(func.max(RegisterVersion.id)))
+        current = in_force(session)
+        register_version = None if current is None else current.version
         with replacing(out, "wb") as stream, zipfile.ZipFile(stream, "w") as archive:
             writer = _Writer(archive)
             writer.add(CASES_CSV, _csv_chunks(cases), unknown_size=True)

@@ -23,15 +23,15 @@ from typing import IO, Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.verdicts import VIOLATIONS
 from reports.cells import cell, neutralise
-from reports.findings import COLUMNS, COMPLIANT, NEEDS_REVIEW, VIOLATIONS, Finding, findings
+from reports.findings import COLUMNS, Finding, findings
 from store.db import Store
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
 _OURS = frozenset({"observed_at", "verdict", "licence_status", "status", "first_seen", "last_seen"})
 """Columns whose text tisiwatch writes itself (timestamps and names from fixed lists)."""
-VERDICTS: tuple[str, ...] = (*VIOLATIONS, NEEDS_REVIEW, *COMPLIANT)
 
 _TEXT = pa.string()
 _TIME = pa.timestamp("us", tz="UTC")

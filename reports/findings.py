@@ -34,12 +34,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from core.verdicts import COMPLIANT, VIOLATIONS
 from store.clock import BANGKOK, as_utc, day_bounds, local_day, utcnow
 from store.models import Listing, Observation, Site, Verdict
 
-VIOLATIONS = ("unsafe", "invalid_licence", "no_licence_shown")  # most serious first
-COMPLIANT = ("licensed", "not_controlled")
-NEEDS_REVIEW = "needs_review"
 STATUSES = ("new", "continuing", "resolved")
 
 COLUMNS = (

@@ -1,22 +1,20 @@
 """Crawl health: per site, the latest crawl run's pages, items, errors and field coverage.
 
-Run stats are whatever the crawler recorded; missing or odd keys are tolerated (shown as unknown).
-``errors`` may be a number or a mapping of error kinds to counts; coverage values are fractions 0–1.
+Run stats are read as ``core.runstats.RunStats``: missing or odd keys are tolerated (shown as unknown),
+``errors`` may be a number or a mapping of error kinds to counts, and coverage is a fraction 0–1
+(a run stored with percentages is read as fractions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.runstats import RunStats
 from store.models import CrawlFailure, CrawlRun, Site
-
-COVERAGE_FIELDS = ("title", "price", "seller", "licence_text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,40 +57,19 @@ def crawl_health(session: Session, until: datetime | None = None) -> list[SiteHe
         .order_by(Site.name)
     )
     result = []
-    for name, started, finished, status, stats, failed in session.execute(query):
-        stats = stats if isinstance(stats, Mapping) else {}
-        coverage = stats.get("coverage")
-        coverage = coverage if isinstance(coverage, Mapping) else {}
+    for name, started, finished, status, stored, failed in session.execute(query):
+        stats = RunStats.from_json(stored)
         result.append(
             SiteHealth(
                 site=name,
                 started_at=started,
                 finished_at=finished,
                 status=status,
-                pages=_count(stats.get("pages")),
-                items=_count(stats.get("items")),
-                errors=_count(stats.get("errors")),
+                pages=stats.pages,
+                items=stats.items,
+                errors=stats.error_count,
                 failed_urls=int(failed),
-                coverage={key: coverage_fraction(coverage.get(key)) for key in COVERAGE_FIELDS},
+                coverage=stats.coverage,
             )
         )
     return result
-
-
-def _count(value: Any) -> int | None:
-    """A count from a number, or the sum of a mapping's numbers (errors by kind)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    if isinstance(value, Mapping):
-        return sum(int(v) for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool))
-    return None
-
-
-def coverage_fraction(value: Any) -> float | None:
-    """A coverage fraction 0–1 (a percentage above 1 is scaled down)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    fraction = float(value) / 100 if value > 1 else float(value)
-    return fraction if 0 <= fraction <= 1 else None

@@ -1,8 +1,9 @@
 """What the reports read from the register: the version in force, the standards' names, and for each kind
 of register (standards, licences, the unsafe list) which import it comes from and how old that is.
 
-:func:`register_status` is the one place that says which register versions are in force and how old
-each is; the daily report and ``tisiwatch register show`` both call it.
+:func:`register_status` says which register versions are in force (read through ``store.register``)
+and how old each is, as officers are told it; the daily report and ``tisiwatch register show`` both
+call it.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import ReportConfig
 from store.clock import as_utc, utcnow
-from store.models import RegisterVersion, Standard
+from store.models import Standard
+from store.register import KINDS, in_force, register_import, sources
 
-KINDS = ("standards", "licences", "unsafe")
-_POINTERS = {"standards": "standards_from", "licences": "licences_from", "unsafe": "unsafe_from"}
 STALE_DAYS = ReportConfig().register_stale_days
 """A register imported more than this many days ago counts as stale (``[report] register_stale_days``)."""
 
@@ -77,26 +77,18 @@ def register_status(
     """For standards, licences and the unsafe list (in that order): the import in force at ``at``
     (default: now), the file it came from, when it was imported and how many days old it is then."""
     at = as_utc(at) if at is not None else utcnow()
-    newest = (
-        select(RegisterVersion)
-        .where(RegisterVersion.created_at <= at)
-        .order_by(RegisterVersion.id.desc())
-        .limit(1)
-    )
-    current = session.scalars(newest).first()
+    current = in_force(session, at)
     statuses = []
-    for kind in KINDS:
-        source_id = getattr(current, _POINTERS[kind], None)
-        source = session.get(RegisterVersion, source_id) if source_id is not None else None
-        imported = as_utc(source.created_at) if source is not None else None
+    for kind, source in sources(session, current).items():
+        imported = source.imported_at if source is not None else None
         statuses.append(
             RegisterStatus(
                 kind=kind,
-                in_force=current.id if current is not None else None,
-                version=source.id if source is not None else None,
+                in_force=current.version if current is not None else None,
+                version=source.version if source is not None else None,
                 source_name=source.source_name if source is not None else None,
                 source_sha256=source.source_sha256 if source is not None else None,
-                rows=source.row_count if source is not None else 0,
+                rows=source.rows if source is not None else 0,
                 imported_at=imported,
                 age_days=None if imported is None else max(0, (at - imported).days),
                 stale_days=stale_days,
@@ -112,20 +104,12 @@ def problems(statuses: Sequence[RegisterStatus]) -> list[RegisterStatus]:
     )
 
 
-def register_version(session: Session, until: datetime | None = None) -> int | None:
-    """The newest register version created before ``until`` (None: the newest of all)."""
-    query = select(func.max(RegisterVersion.id))
-    if until is not None:
-        query = query.where(RegisterVersion.created_at < until)
-    return session.scalar(query)
-
-
 def standard_names(session: Session, version: int | None) -> dict[str, str]:
     """TIS number (as written and canonical) -> Thai name, for the standards of ``version``."""
     if version is None:
         return {}
-    row = session.get(RegisterVersion, version)
-    source = row.standards_from if row is not None and row.standards_from is not None else version
+    row = register_import(session, version)
+    source = row.source("standards") if row is not None and row.source("standards") is not None else version
     names: dict[str, str] = {}
     query = select(Standard.tis_number, Standard.tis_canonical, Standard.name_th).where(
         Standard.version_id == source

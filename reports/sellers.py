@@ -1,7 +1,7 @@
 """Sellers across sites and days: whose listings break the law, how often, since when.
 
-A seller is grouped by name (:func:`seller_key`: NFC, invisible characters dropped, spaces collapsed,
-casefolded), across sites. Its history runs up to the end of the report's day: the listings ever found
+A seller is grouped by name (``core.sellers.seller_key``: NFC, invisible characters dropped — the
+same ones the matcher drops —, spaces collapsed, casefolded), across sites. Its history runs up to the end of the report's day: the listings ever found
 violating (each finding's ``first_violation``), and the local days on which the seller was seen
 violating (:func:`violation_days`: one row per seller and day, so its size does not grow with the
 number of listings). A *repeat offender* has more than one violating listing (on one site or several)
@@ -11,40 +11,24 @@ violations, the most resolved today, the most violating listings.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-from reports.findings import VIOLATIONS, Finding, chosen_verdict
+from core.sellers import seller_key, seller_name
+from core.verdicts import VIOLATIONS
+from reports.findings import Finding, chosen_verdict
 from store.clock import local_day, utcnow
 from store.models import Listing, Observation, Verdict
 
 OPEN_KEYS = 50
 """At most this many open listings are named per seller (the counts are always whole)."""
-_SPACES = re.compile(r"\s+")
-_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
-
-
-@lru_cache(maxsize=65_536)
-def tidy(name: str) -> str:
-    """A seller name as shown: NFC, no invisible characters, spaces collapsed."""
-    name = _INVISIBLE.sub("", unicodedata.normalize("NFC", name))
-    return _SPACES.sub(" ", name).strip()
-
-
-@lru_cache(maxsize=65_536)
-def seller_key(name: str) -> str:
-    """A seller name normalised for grouping: :func:`tidy`, casefolded."""
-    return tidy(name).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +53,7 @@ class SellerRow:
 
 
 def violation_days(session: Session, cutoff: datetime | None, zone: ZoneInfo) -> dict[str, frozenset[date]]:
-    """Per seller (:func:`seller_key`), the local days before ``cutoff`` with a violating observation of
+    """Per seller (``seller_key``), the local days before ``cutoff`` with a violating observation of
     one of its listings (the seller as that observation names it, else as the listing does)."""
     seen = (
         select(
@@ -140,7 +124,7 @@ def group_sellers(
 
 
 def _row(members: Sequence[Finding], days: frozenset[date] | None, zone: ZoneInfo | None) -> SellerRow:
-    names = Counter(tidy(finding.seller or "") for finding in members)
+    names = Counter(seller_name(finding.seller or "") for finding in members)
     opened = [finding for finding in members if finding.status in ("new", "continuing")]
     if days is None:
         days = frozenset(local_day(f.observed_at, zone) if zone else f.observed_at.date() for f in members)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from reports.findings import COMPLIANT, NEEDS_REVIEW, VIOLATIONS, Finding
-from reports.sellers import SellerRow, group_sellers, seller_key
-
-SEVERITY = {verdict: rank for rank, verdict in enumerate(VIOLATIONS)}
+from core.sellers import seller_key
+from core.verdicts import COMPLIANT, NEEDS_REVIEW, severity
+from reports.findings import Finding
+from reports.sellers import SellerRow, group_sellers
 
 
 @dataclass(slots=True)
@@ -78,5 +78,5 @@ def summarise(
 
 
 def _order(finding: Finding) -> tuple[int, str, str, str]:
-    rank = SEVERITY.get(finding.verdict or "", len(SEVERITY))
+    rank = severity(finding.verdict or "")
     return rank, seller_key(finding.seller or "\uffff"), finding.site, finding.listing_key

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reports.archive import Limits, safe_entries, shown, unsafe_name
+from core.text import escaped
+from reports.archive import Limits, safe_entries, unsafe_name
 from reports.casefile import FORMAT, FORMAT_VERSION, MANIFEST, PUBLIC_KEY, SIGNATURE
 from reports.signing import fingerprint, load_public, signature_holds
 from reports.trust import TrustedKey
@@ -77,7 +78,7 @@ class Verification:
         return EXIT_OK if self.signed_by is not None else EXIT_UNCHECKED
 
     def add(self, name: str, problem: str) -> None:
-        self.problems.append(Problem(shown(name), problem))
+        self.problems.append(Problem(escaped(name, 200), problem))
 
 
 def verify_casefile(
@@ -126,7 +127,7 @@ def _root(names: list[str], result: Verification) -> str | None:
         return None
     folders = sorted(set(depths[min(depths)]))
     if len(folders) > 1:
-        several = ", ".join(shown(folder, 60) for folder in folders[:5])
+        several = ", ".join(escaped(folder, 60) for folder in folders[:5])
         result.add(
             MANIFEST,
             f"missing at the top of the archive and found in more than one folder ({several}): "
@@ -175,13 +176,13 @@ def _manifest(body: bytes, result: Verification) -> dict[str, Any] | None:
         result.add(result.root + MANIFEST, f"not a manifest of format {FORMAT!r}")
         return None
     if manifest.get("format_version") != FORMAT_VERSION:
-        version = shown(repr(manifest.get("format_version")), 40)
+        version = escaped(repr(manifest.get("format_version")), 40)
         result.add(
             result.root + MANIFEST, f"format version {version}; this tisiwatch reads version {FORMAT_VERSION}"
         )
         return None
     result.cases = manifest["cases"] if isinstance(manifest.get("cases"), int) else None
-    result.created_at = shown(str(manifest.get("created_at")), 40)
+    result.created_at = escaped(str(manifest.get("created_at")), 40)
     return manifest
 
 
@@ -200,7 +201,7 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
             case _:
                 result.add(
                     result.root + MANIFEST,
-                    f"a file entry that is not a path, SHA-256 and size: {shown(repr(item), 80)}",
+                    f"a file entry that is not a path, SHA-256 and size: {escaped(repr(item), 80)}",
                 )
                 return None
         reason = unsafe_name(path) or ("listed twice" if path in listed else None)
@@ -209,7 +210,7 @@ def _listed(manifest: dict[str, Any], result: Verification) -> dict[str, tuple[s
         if path in {MANIFEST, SIGNATURE, PUBLIC_KEY}:
             reason = "the manifest cannot list itself, its signature or its key"
         if reason is not None:
-            result.add(result.root + MANIFEST, f"lists {shown(path)!r}: {reason}")
+            result.add(result.root + MANIFEST, f"lists {escaped(path, 200)!r}: {reason}")
             return None
         listed[path] = (digest, size)
     result.files = len(listed)
@@ -240,11 +241,11 @@ def _signature(
         return
     named = ((manifest or {}).get("signature") or {}).get("key_fingerprint")
     if isinstance(named, str) and named != signer:
-        result.add(result.root + PUBLIC_KEY, f"is not the key the manifest names ({shown(named, 70)})")
+        result.add(result.root + PUBLIC_KEY, f"is not the key the manifest names ({escaped(named, 70)})")
     if trusted:
         result.signed_by = next((known for known in trusted if known.fingerprint == signer), None)
         if result.signed_by is None:
-            keys = "; ".join(f"{shown(known.name, 64)} {known.fingerprint}" for known in trusted)
+            keys = "; ".join(f"{escaped(known.name, 64)} {known.fingerprint}" for known in trusted)
             result.add(
                 result.root + PUBLIC_KEY, f"signed by key {signer}, which is not a trusted key ({keys})"
             )
@@ -281,7 +282,7 @@ def _files(
         if (digest.hexdigest(), size) != listed[path]:
             result.add(name, "altered: its SHA-256 is not the one in the manifest")
     for path in sorted(set(listed) - {name[len(root) :] for name in entries if name.startswith(root)}):
-        if shown(root + path) not in refused:
+        if escaped(root + path, 200) not in refused:
             result.add(root + path, "missing: listed in the manifest, not in the archive")
 
 
@@ -291,12 +292,12 @@ def summary(result: Verification) -> list[str]:
     if result.problems:
         return [f"FAILED {problem}" for problem in result.problems]
     holds = (
-        f"{shown(result.path.name)}: {result.cases} cases, {result.files} files; "
+        f"{escaped(result.path.name, 200)}: {result.cases} cases, {result.files} files; "
         "every hash and the signature hold"
     )
     if result.signed_by is not None:
         lines = [
-            f"OK {holds}; signed by {shown(result.signed_by.name, 64)} (fingerprint {result.key_fingerprint})"
+            f"OK {holds}; signed by {escaped(result.signed_by.name, 64)} (fingerprint {result.key_fingerprint})"
         ]
     else:
         lines = [
@@ -309,6 +310,6 @@ def summary(result: Verification) -> list[str]:
         ]
     if result.root:
         lines.append(
-            f"(the case file is in the folder {shown(result.root, 80)} of the archive: it was unpacked and zipped again)"
+            f"(the case file is in the folder {escaped(result.root, 80)} of the archive: it was unpacked and zipped again)"
         )
     return lines

@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 import xlsxwriter
 
+from core.runstats import COVERAGE_FIELDS
 from reports import wording
 from reports.alerts import Alert
 from reports.cells import XLSX_MAX_CHARS, neutralise
 from reports.findings import Finding
-from reports.health import COVERAGE_FIELDS, SiteHealth
+from reports.health import SiteHealth
 from reports.page import PageContext, verdict_versions, web_link
 from reports.summary import Summary
 

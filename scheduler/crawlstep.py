@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from sqlalchemy import func, select
 
+from core.runstats import RunStats
 from scheduler.steps import Step, StepContext, StepFailed, StepInterrupted, StepResult, log
 from store import journal
 from store.models import CrawlRun
@@ -83,14 +84,17 @@ class CrawlStep(Step[list["CrawlResult"]]):
                 problems.update({p.name: f"{type(exc).__name__}: {exc}" for p in group})
         runs: dict[str, dict[str, Any]] = {}
         for result in results:
+            stats = RunStats.from_json(result.stats)
             runs[result.site] = {
                 "run": result.run_id,
                 "status": result.status,
                 "resumed": result.resumed,
-                **{k: result.stats.get(k, 0) for k in ("items", "pages", "failed_urls")},
+                "items": stats.items or 0,
+                "pages": stats.pages or 0,
+                "failed_urls": stats.failed_urls or 0,
             }
             if result.status != "finished":
-                why = result.stats.get("reason")
+                why = stats.reason
                 problems[result.site] = f"run {result.run_id} {result.status}" + (f": {why}" if why else "")
         counts = {"runs": runs, "problems": problems}
         said = "; ".join(p if p.startswith(f"{site}:") else f"{site}: {p}" for site, p in problems.items())
@@ -98,5 +102,5 @@ class CrawlStep(Step[list["CrawlResult"]]):
             raise StepInterrupted(f"stopped: {said}", counts, results)
         if problems:
             raise StepFailed(said, counts, results)
-        items = sum(int(result.stats.get("items") or 0) for result in results)
+        items = sum(RunStats.from_json(result.stats).items or 0 for result in results)
         return self.done(f"crawled {len(results)} sites: {items} listings", counts, results)

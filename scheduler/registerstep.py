@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy.exc import OperationalError
 
+from core.text import escaped
 from scheduler.steps import Step, StepContext, StepFailed, StepResult, StepSkipped, log
 from store import journal
 
@@ -27,7 +28,6 @@ class RegisterStep(Step[dict[str, dict[str, Any]]]):
 
     def perform(self, context: StepContext) -> StepResult[dict[str, dict[str, Any]]]:
         from matchers.register import RegisterError, import_register
-        from matchers.registerfile import shown
 
         if not self.files:
             raise StepSkipped("no register files are configured (schedule.register_files)")
@@ -42,7 +42,7 @@ class RegisterStep(Step[dict[str, dict[str, Any]]]):
                 with path.open("rb") as file:
                     digest = hashlib.file_digest(file, "sha256").hexdigest()
             except OSError as exc:
-                problems.append(f"{shown(name)}: cannot be read ({exc.strerror})")
+                problems.append(f"{escaped(name)}: cannot be read ({exc.strerror})")
                 results[name] = {"result": "unreadable", "reason": exc.strerror}
                 continue
             if digest in in_force:
@@ -54,13 +54,13 @@ class RegisterStep(Step[dict[str, dict[str, Any]]]):
             try:
                 version = import_register(context.store, path)
             except RegisterError as exc:
-                problems.append(f"{shown(name)} rejected, nothing imported: {exc}")
+                problems.append(f"{escaped(name)} rejected, nothing imported: {exc}")
                 results[name] = {"result": "rejected", "sha256": digest, "reason": str(exc)[:2000]}
                 continue
             except Exception as exc:  # one file's failure never stops the others
-                log.exception("%s: import of %s failed", context.who, shown(name))
-                reason = shown(f"{type(exc).__name__}: {exc}")[:2000]
-                problems.append(f"{shown(name)} failed, nothing imported: {reason}")
+                log.exception("%s: import of %s failed", context.who, escaped(name))
+                reason = escaped(f"{type(exc).__name__}: {exc}")[:2000]
+                problems.append(f"{escaped(name)} failed, nothing imported: {reason}")
                 results[name] = {"result": "failed", "reason": reason}
                 if not database_down(exc):  # the file's fault: held back like a rejected file
                     results[name]["sha256"] = digest

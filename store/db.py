@@ -1,15 +1,21 @@
-"""Engine and sessions: a SQLite file (WAL, busy timeout) by default, PostgreSQL by URL."""
+"""Engine and sessions: a SQLite file (WAL, busy timeout) by default, PostgreSQL by URL.
+
+Every process opens the store from its settings with :meth:`Store.from_settings`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from config import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -68,6 +74,13 @@ class Store:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms, echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store the settings name, opened as every process opens it: the database URL, its busy
+        timeout and echo (``[database]``). A crawl worker gets the same through its Scrapy settings
+        (``crawler.settings.worker_store``)."""
+        return cls(settings.database_url, settings.database.busy_timeout_ms, settings.database.echo)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from store.clock import utcnow
-from store.models import CrawlRun, PipelineRun, PipelineStep, RegisterVersion, Site
+from store.models import CrawlRun, PipelineRun, PipelineStep, Site
+from store.register import in_force_hashes
 
 RUN_ENDS = ("finished", "failed", "interrupted")
 STEP_ENDS = ("ok", "failed", "skipped", "interrupted")
@@ -137,15 +138,7 @@ def register_hashes(session: Session, look_back: int = 50) -> tuple[set[str], di
     scheduled register file that the register step refused, by its name: the SHA-256 refused and why.
     The refusals are those of the latest register step that recorded its files (one that failed as a
     whole records none), among the last ``look_back``."""
-    current = session.scalar(select(RegisterVersion).order_by(RegisterVersion.id.desc()).limit(1))
-    pointers = [] if current is None else [current.standards_from, current.licences_from, current.unsafe_from]
-    in_force = set(
-        session.scalars(
-            select(RegisterVersion.source_sha256).where(
-                RegisterVersion.id.in_([p for p in pointers if p is not None])
-            )
-        )
-    )
+    in_force = in_force_hashes(session)
     steps = session.scalars(
         select(PipelineStep)
         .where(PipelineStep.name == "register", PipelineStep.status.in_(("ok", "failed")))

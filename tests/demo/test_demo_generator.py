@@ -7,10 +7,11 @@ from collections import Counter
 
 import pytest
 
+from core.verdicts import VERDICTS
 from demo import SHOPS, DemoListing, generate, generate_days
 from demo.catalogue import KINDS, LOOKALIKES_REQUIRED, STANDARDS
 from demo.generator import REQUIRED
-from demo.listing import LICENCE_STATUSES, TRICKS, VERDICTS
+from demo.listing import LICENCE_STATUSES, TRICKS
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

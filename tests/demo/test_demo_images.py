@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from core.numbers import canonical_tis
 from demo import DemoListing, generate, write_registers
 from demo.label import label_png
 from demo.listing import SHOPS
 from demo.server import ShopsHandle
 from matchers.images import image_fields, read_image
 from matchers.marks import listing_fields, read_licences, read_marks
-from matchers.normalise import canonical_tis
 from tests.matchers.test_images import needs_tesseract, needs_zbar
 
 Get = Callable[[str], Any]

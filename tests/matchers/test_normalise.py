@@ -7,20 +7,16 @@ import random
 import pytest
 from pythainlp.util import normalize as pythainlp_normalize
 
+from core.numbers import TisNumber, canonical_licence, canonical_tis, parse_tis, tis_base
+from core.text import clean_text
 from matchers import normalise
 from matchers.normalise import (
     Segmenter,
-    TisNumber,
     brand_key,
-    canonical_licence,
-    canonical_tis,
-    clean_text,
     compact_text,
     fold,
     model_key,
-    parse_tis,
     thai_normalise,
-    tis_base,
 )
 
 ZWSP, ZWJ, BOM, SHY, LRM, RLO, WJ, LRI = (

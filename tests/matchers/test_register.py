@@ -13,13 +13,13 @@ from matchers.register import (
     LicenceEntry,
     Register,
     StandardEntry,
-    current_version,
     import_register,
     load_register,
     summary,
 )
 from store.db import Store
 from store.models import Licence, RegisterVersion
+from store.register import in_force
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -105,9 +105,9 @@ def test_each_version_points_to_the_newest_import_of_each_kind(any_store: Store)
         (second.id, licences.id, unsafe.id),
     ]
     with any_store.session() as session:
-        current = current_version(session)
+        current = in_force(session)
         assert current is not None
-        assert current.id == second.id
+        assert current.version == second.id
         at_first = load_register(session, first.id)
         at_licences = load_register(session, licences.id)
         now = load_register(session)
@@ -136,7 +136,7 @@ def test_a_new_licence_import_replaces_the_licence_register(sqlite_store: Store,
 
 def test_before_any_import_the_register_is_empty(any_store: Store) -> None:
     with any_store.session() as session:
-        assert current_version(session) is None
+        assert in_force(session) is None
         empty = Register(version_id=None, standards=[], licences={}, unsafe=[], imported=frozenset())
         assert load_register(session) == empty
         assert empty.missing == ["licences", "unsafe"]

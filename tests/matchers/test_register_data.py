@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 import matchers
-from matchers.normalise import canonical_tis
+from core.numbers import canonical_tis
 from matchers.register import DEFAULT_STANDARDS, ensure_default_register, import_register, load_register
 from store.db import Store
 

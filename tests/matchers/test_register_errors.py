@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from matchers.register import RegisterError, current_version, import_register
+from matchers.register import RegisterError, import_register
 from store.db import Store
 from store.models import Licence, RegisterVersion, Standard, UnsafeEntry
+from store.register import in_force
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEADER = "licence_no,tis_number,licensee,brands,status,issued,expires\n"
@@ -160,12 +161,12 @@ CASES = [
 
 def counts(store: Store) -> tuple[int | None, ...]:
     with store.session() as session:
-        version = current_version(session)
+        version = in_force(session)
         rows = tuple(
             session.scalar(select(func.count()).select_from(model))
             for model in (RegisterVersion, Standard, Licence, UnsafeEntry)
         )
-    return (version.id if version else None, *rows)
+    return (version.version if version else None, *rows)
 
 
 @pytest.fixture

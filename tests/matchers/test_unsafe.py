@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matchers.normalise import clean_text
+from core.text import clean_text
 from matchers.unsafe import UnsafeList
 
 ENTRIES = [

@@ -13,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
+from core.verdicts import VIOLATIONS
 from reports.cells import neutralise
-from reports.findings import COLUMNS, VIOLATIONS, findings
+from reports.findings import COLUMNS, findings
 from store.db import Store
 from tests.reports.report_builders import DAY1, DAY2, World, bkk, two_days
 

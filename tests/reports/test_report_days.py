@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from config import Settings, load_settings
+from core.verdicts import VIOLATIONS
 from crawler.profile import load_profile
 from crawler.runner import crawl
 from demo.generator import generate
@@ -29,7 +30,6 @@ from demo.writer import write_registers
 from matchers.match import match_pending
 from matchers.register import ensure_default_register, import_register
 from reports.daily import DailyReport, build_daily_report
-from reports.findings import VIOLATIONS
 from reports.page import card_id
 from store.clock import utcnow
 from store.db import Store

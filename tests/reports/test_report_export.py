@@ -9,9 +9,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from core.verdicts import VIOLATIONS
 from reports.cells import neutralise
 from reports.export import export_findings
-from reports.findings import COLUMNS, VIOLATIONS, findings
+from reports.findings import COLUMNS, findings
 from store.db import Store
 from tests.reports.report_builders import DAY1, World, bkk, two_days
 

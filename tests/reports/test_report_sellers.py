@@ -9,9 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from core.sellers import seller_key
 from reports.daily import build_daily_report
 from reports.findings import findings
-from reports.sellers import seller_key, violation_days
+from reports.sellers import violation_days
 from reports.summary import summarise
 from store.clock import BANGKOK, day_bounds
 from store.db import Store

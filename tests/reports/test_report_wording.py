@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 
+from core.sellers import seller_key
+from core.verdicts import COMPLIANT, NEEDS_REVIEW, VIOLATIONS
 from reports import wording
-from reports.findings import COMPLIANT, NEEDS_REVIEW, VIOLATIONS, Evidence, Finding
-from reports.summary import seller_key, summarise
+from reports.findings import Evidence, Finding
+from reports.summary import summarise
 
 LICENCE_STATUSES = ["valid", "not_found", "revoked", "suspended", "expired", "wrong_standard", "wrong_brand"]
 
@@ -176,3 +178,16 @@ def test_register_notices_in_thai_and_english(kind: str, problem: str, th: str, 
     notice = wording.register_notice(kind, problem, 45, 30)
     assert th in notice.th
     assert en in notice.en
+
+
+def test_sellers_differing_only_by_an_invisible_character_the_matcher_drops_are_one_seller() -> None:
+    """A soft hyphen, a direction override or isolate in a seller's name no longer splits it in two
+    (the reports used a smaller set of invisible characters than the matcher)."""
+    rows = [
+        _finding("a:1", "ร้านดี", "a", "new", "unsafe"),
+        _finding("b:1", "ร้าน\u00adดี", "b", "continuing", "no_licence_shown"),
+        _finding("c:1", "\u2066ร้านดี\u2069", "c", "new", "no_licence_shown"),
+        _finding("d:1", "ร้าน\u202eดี", "d", "new", "invalid_licence"),
+    ]
+    sellers = summarise(rows).sellers
+    assert [(row.name, row.open, row.sites) for row in sellers] == [("ร้านดี", 4, ("a", "b", "c", "d"))]
