@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from core.text import escaped as shown
 from matchers import registercheck, registerxlsx
 from matchers.register import import_register
-from matchers.registerfile import MAX_XLSX_BYTES, shown
+from matchers.registerfile import MAX_XLSX_BYTES
 from store.db import Store
 from tests.matchers.test_register_errors import GOOD, HEADER, refusal, refused, row, store_with_register
 
