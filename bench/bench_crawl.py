@@ -96,9 +96,10 @@ def section(pages: int, full: dict[str, Any], bare: dict[str, Any], images: bool
         "",
         f"The demo HTML shop with {pages:,} product pages (served by its own process on the same machine),",
         "crawled by its sitemap. *full*: validation, the store pipeline into SQLite and evidence (WARC) as",
-        "configured, " + ("with" if images else "without") + " the listings' product images (fetched and kept as",
-        "evidence, counted apart from pages); *bare*: the same spider and Scrapy settings with no item",
-        "pipelines and no evidence.",
+        "configured, "
+        + ("with the listings' product images fetched and kept as evidence (counted apart from pages);"
+           if images else "without the listings' product images (`crawl.images = false`);"),
+        "*bare*: the same spider and Scrapy settings with no item pipelines and no evidence.",
         f"Goal: full ÷ bare ≥ {GOAL}.",
         "",
         "| run | pages | listings | product images | seconds | pages/s | WARC records |",
