@@ -22,7 +22,11 @@ huge table is still recorded, while a page of a million list items cannot stall 
 CENT = Decimal("0.01")
 _NUMBER = r"\d[\d,]*(?:\.\d+)?"
 _MONEY = r"(?:[฿$€£¥]|บาท|THB|USD)?"
-_RANGE = re.compile(rf"({_NUMBER})\s*{_MONEY}\s*(?:-|–|—|~|〜|to|ถึง)\s*{_MONEY}\s*({_NUMBER})", re.IGNORECASE)
+_RANGE = re.compile(
+    rf"({_NUMBER})\s*{_MONEY}\s*(?:-|–|—|~|〜|to|ถึง)\s*{_MONEY}\s*({_NUMBER})(?![\d,.]*\s*%)",
+    re.IGNORECASE,
+)
+"""Two prices with a dash, tilde or word between them; ``฿399 -25%`` is a discount, not a range."""
 _FIRST_NUMBER = re.compile(_NUMBER)
 _RANGE_KEYS = (("min", "max"), ("low", "high"), ("lowPrice", "highPrice"), ("minPrice", "maxPrice"),
                ("price_min", "price_max"), ("from", "to"))  # fmt: skip

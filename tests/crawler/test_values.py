@@ -30,6 +30,8 @@ PRICES = [
     ("199–299", 1, Decimal("199"), ("199", "299")),
     ("199 ~ 299", 1, Decimal("199"), ("199", "299")),
     ("1,290.50 บาท — 1,590 บาท", 1, Decimal("1290.50"), ("1290.50", "1590")),
+    ("฿399 -25%", 1, Decimal("399"), None),  # a discount, not a range
+    ("฿399 - 12.5 %", 1, Decimal("399"), None),
     ("299 - 199", 1, Decimal("199"), ("199", "299")),  # the lowest, whatever the order
     ("฿199 - ฿199", 1, Decimal("199"), None),  # a range of one price is a price
     ({"min": 19900000, "max": 29900000}, 100_000, Decimal("199.00"), ("199.00", "299.00")),
