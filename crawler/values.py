@@ -51,9 +51,9 @@ def scaled(number: Decimal, scale: int = 1) -> Decimal | None:
     """``number`` divided by the profile's ``price_scale``, exact, with at least two decimals when scaled;
     None when the result is not a price."""
     price = number / scale if scale != 1 else number
-    if scale != 1 and price == price.quantize(CENT):
-        price = price.quantize(CENT)
-    return price if price.is_finite() and 0 <= price < MAX_PRICE else None
+    if not (price.is_finite() and 0 <= price < MAX_PRICE):
+        return None
+    return price.quantize(CENT) if scale != 1 and price == price.quantize(CENT) else price
 
 
 def _decimal(text: str) -> Decimal | None:

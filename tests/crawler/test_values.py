@@ -39,6 +39,7 @@ PRICES = [
     ([299, 199], 1, Decimal("199"), ("199", "299")),
     ("=HYPERLINK(1)", 1, Decimal("1"), None),  # a formula is text: only its number is read
     ("9" * 30, 1, None, None),
+    ("9" * 40, 7, None, None),  # too many digits to divide exactly: not a price, no error
     ("9" * 14, 1000, Decimal("99999999999.999"), None),  # too big before scaling, a price after it
     ({"min": "free", "max": "299"}, 1, None, None),
     ("free", 1, None, None),
