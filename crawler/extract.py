@@ -7,12 +7,15 @@ parsed with Decimal and rejected when they are not numbers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 import extruct
-from parsel import Selector
+from parsel import Selector, SelectorList
+
+from crawler.values import MAX_SPEC_SCAN, image_urls, read_price, spec_pairs, zipped_spec
 
 TEXT_FIELDS = (
     "title",
@@ -28,23 +31,21 @@ TEXT_FIELDS = (
     "url",
 )
 _SPACE = re.compile(r"\s+")
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
-def parse_price(value: Any) -> Decimal | None:
-    """A price from text such as ``฿1,290.00``, ``1290`` or ``1,290 - 1,590`` (the first number); None
-    when there is no number."""
-    if value is None or isinstance(value, bool):
-        return None
-    match = _NUMBER.search(str(value))
-    if match is None:
-        return None
-    text = match.group(0).replace(",", "")
-    try:
-        price = Decimal(text)
-    except InvalidOperation:
-        return None
-    return price if price.is_finite() and 0 <= price < Decimal("1e11") else None
+def parse_price(value: Any, scale: int = 1) -> Decimal | None:
+    """A price from text such as ``฿1,290.00``, ``1290`` or ``1,290 - 1,590`` (the lowest of a range),
+    divided by the profile's ``price_scale``; None when there is no number."""
+    return read_price(value, scale)[0]
+
+
+def price_fields(value: Any, scale: int = 1) -> dict[str, Any]:
+    """``price`` (the lowest of a range) and, for a range, ``price_range`` (kept in the raw data)."""
+    price, shown_range = read_price(value, scale)
+    fields: dict[str, Any] = {"price": price}
+    if shown_range is not None:
+        fields["price_range"] = shown_range.raw()
+    return fields
 
 
 def _text(value: Any) -> str | None:
@@ -91,11 +92,12 @@ def schema_org_product(html: str, base_url: str) -> dict[str, Any]:
         "brand": _text(product.get("brand")),
         "model": _text(product.get("model") or product.get("mpn")),
         "marketplace_id": _text(product.get("sku") or product.get("productID")),
-        "images": [str(i) for i in _as_list(product.get("image")) if isinstance(i, str)],
+        "images": image_urls(_as_list(product.get("image"))),
     }
     if isinstance(offers, dict):
+        shown = offers.get("price")
+        fields.update(price_fields(offers if shown is None else shown))  # AggregateOffer: low/highPrice
         fields.update(
-            price=parse_price(offers.get("price")),
             currency=_text(offers.get("priceCurrency")),
             availability=_text(offers.get("availability")),
             seller_name=_text(seller),
@@ -109,32 +111,32 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def select_fields(selector: Selector, rules: Mapping[str, str]) -> dict[str, Any]:
-    """Apply the profile's CSS (or ``xpath:``-prefixed XPath) selectors to a page."""
+def _query(selector: Selector, rule: str) -> SelectorList[Selector]:
+    return selector.xpath(rule[6:]) if rule.startswith("xpath:") else selector.css(rule)
+
+
+def select_fields(selector: Selector, rules: Mapping[str, str], scale: int = 1) -> dict[str, Any]:
+    """Apply the profile's CSS (or ``xpath:``-prefixed XPath) selectors to a page; prices are divided
+    by ``scale`` (the profile's ``price_scale``)."""
     fields: dict[str, Any] = {}
     for name, rule in rules.items():
-        query = selector.xpath(rule[6:]) if rule.startswith("xpath:") else selector.css(rule)
+        query = _query(selector, rule)
         if name == "spec":
-            fields["spec"] = spec_table(query)
+            fields["spec"] = {**fields.get("spec", {}), **spec_pairs(query)}
+        elif name == "spec_keys" and "spec_values" in rules:
+            pairs = zipped_spec(query.getall(), _query(selector, rules["spec_values"]).getall())
+            fields["spec"] = {**pairs, **fields.get("spec", {})}
         elif name == "images":
-            fields["images"] = [value.strip() for value in query.getall() if value.strip()]
+            fields["images"] = image_urls(query.getall())
         elif name == "price":
-            fields["price"] = parse_price(query.get())
+            fields.update(price_fields(query.get(), scale))
+        elif name == "spec_values":
+            continue
         else:
             value = _text(" ".join(part.strip() for part in query.getall()))
             if value:
                 fields[name] = value
     return {key: value for key, value in fields.items() if value not in (None, "", [], {})}
-
-
-def spec_table(rows: Iterable[Selector]) -> dict[str, str]:
-    """A spec table (rows of a key cell and a value cell) as a dict."""
-    table: dict[str, str] = {}
-    for row in rows:
-        cells = [_text(" ".join(cell.css("::text").getall())) for cell in row.css("th, td")]
-        if len(cells) >= 2 and cells[0]:
-            table[cells[0]] = cells[1] or ""
-    return table
 
 
 def dotted(data: Any, path: str) -> Any:
@@ -149,17 +151,22 @@ def dotted(data: Any, path: str) -> Any:
     return data
 
 
-def json_fields(data: Any, rules: Mapping[str, str]) -> dict[str, Any]:
-    """Apply the profile's dotted paths to an API item."""
+def json_fields(data: Any, rules: Mapping[str, str], scale: int = 1) -> dict[str, Any]:
+    """Apply the profile's dotted paths to an API item; prices are divided by ``scale``."""
     fields: dict[str, Any] = {}
     for name, path in rules.items():
         value = dotted(data, path)
         if name == "spec":
-            fields["spec"] = _json_spec(value)
+            fields["spec"] = {**fields.get("spec", {}), **_json_spec(value)}
+        elif name == "spec_keys" and "spec_values" in rules:
+            pairs = zipped_spec(_as_list(value), _as_list(dotted(data, rules["spec_values"])))
+            fields["spec"] = {**pairs, **fields.get("spec", {})}
         elif name == "images":
-            fields["images"] = [str(v) for v in _as_list(value) if isinstance(v, str | int)]
+            fields["images"] = image_urls(str(v) if isinstance(v, int) else v for v in _as_list(value))
         elif name == "price":
-            fields["price"] = parse_price(value)
+            fields.update(price_fields(value, scale))
+        elif name == "spec_values":
+            continue
         else:
             fields[name] = _text(value)
     return {key: value for key, value in fields.items() if value not in (None, "", [], {})}
@@ -167,9 +174,9 @@ def json_fields(data: Any, rules: Mapping[str, str]) -> dict[str, Any]:
 
 def _json_spec(value: Any) -> dict[str, str]:
     if isinstance(value, Mapping):
-        return {str(k): str(v) for k, v in value.items()}
+        return {str(k): str(v) for k, v in islice(value.items(), MAX_SPEC_SCAN)}
     table: dict[str, str] = {}
-    for row in _as_list(value):
+    for row in _as_list(value)[:MAX_SPEC_SCAN]:
         if isinstance(row, Mapping) and row.get("name") is not None:
             table[str(row["name"])] = str(row.get("value", ""))
     return table

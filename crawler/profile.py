@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
 FIELD_NAMES = ("marketplace_id", "url", "title", "description", "brand", "model", "price", "currency",
-               "seller_name", "seller_id", "seller_url", "availability", "spec", "images")  # fmt: skip
+               "seller_name", "seller_id", "seller_url", "availability", "spec", "spec_keys", "spec_values",
+               "images")  # fmt: skip
 
 
 class ProfileError(ValueError):
@@ -98,8 +99,20 @@ class SiteProfile(_Part):
     fields: dict[str, str] = Field(default_factory=dict)
     """Field → CSS/XPath selector (html, browser) or dotted JSON path (api); fills gaps left by
     schema.org data, or overrides it."""
+    price_scale: int = Field(default=1, gt=0, le=1_000_000_000)
+    """Every price read through ``fields.price`` is divided by this (a shop that writes ฿299.00 as
+    29900000 has ``price_scale = 100000``); schema.org prices are not scaled."""
+    currency: str = ""
+    """The currency of a listing whose page gives none (ISO 4217, e.g. ``THB``)."""
     politeness: Politeness = Politeness()
     browser: BrowserSteps = BrowserSteps()
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if value and not (len(value) == 3 and value.isascii() and value.isalpha()):
+            raise ValueError("must be a 3-letter currency code such as THB")
+        return value.upper()
 
     @field_validator("fields")
     @classmethod
@@ -107,6 +120,8 @@ class SiteProfile(_Part):
         unknown = sorted(set(value) - set(FIELD_NAMES))
         if unknown:
             raise ValueError(f"unknown field {', '.join(unknown)} (known: {', '.join(FIELD_NAMES)})")
+        if ("spec_keys" in value) != ("spec_values" in value):
+            raise ValueError("spec_keys and spec_values: give both (the keys' and the values' selectors)")
         return value
 
     @field_validator("base_url")

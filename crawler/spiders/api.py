@@ -59,13 +59,13 @@ class ApiSpider(ProfileSpider):
         if not isinstance(data, dict):
             yield FailedUrl(response.url, "item answer is not a JSON object", response.status)
             return
-        fields = json_fields(data, self.profile.fields)
+        fields = json_fields(data, self.profile.fields, self.profile.price_scale)
         marketplace_id = fields.get("marketplace_id") or item_id
         if not marketplace_id:
             yield FailedUrl(response.url, "no listing id in the item", response.status)
             return
         fields.setdefault("url", response.url)
-        sighting = build_sighting(str(marketplace_id), response, fields)
+        sighting = build_sighting(str(marketplace_id), response, fields, self.profile.currency)
         yield sighting
 
 

@@ -12,6 +12,7 @@ from scrapy.utils.sitemap import Sitemap
 from crawler.extract import parse_price, schema_org_product, select_fields
 from crawler.items import FailedUrl, Sighting
 from crawler.spiders.base import GONE_STATUSES, ProfileSpider, evidence_fields
+from crawler.values import image_urls
 
 
 class HtmlSpider(ProfileSpider):
@@ -69,18 +70,21 @@ class HtmlSpider(ProfileSpider):
             yield FailedUrl(response.url, "not a text page", response.status)
             return
         fields: dict[str, Any] = schema_org_product(response.text, response.url)
-        fields.update(select_fields(response.selector, self.profile.fields))
+        fields.update(select_fields(response.selector, self.profile.fields, self.profile.price_scale))
         marketplace_id = url_id or fields.get("marketplace_id") or response.meta.get("item_id")
         if not marketplace_id:
             yield FailedUrl(
                 response.url, "no listing id (profile id_from_url or schema.org sku)", response.status
             )
             return
-        yield build_sighting(str(marketplace_id), response, fields)
+        yield build_sighting(str(marketplace_id), response, fields, self.profile.currency)
 
 
-def build_sighting(marketplace_id: str, response: Response, fields: dict[str, Any]) -> Sighting:
-    """A :class:`Sighting` from extracted fields; the human URL is the page unless a field says otherwise."""
+def build_sighting(
+    marketplace_id: str, response: Response, fields: dict[str, Any], currency: str = ""
+) -> Sighting:
+    """A :class:`Sighting` from extracted fields; the human URL is the page unless a field says otherwise,
+    the currency the profile's (``currency``) unless the page gives one. Images are kept in order, once."""
     price = fields.get("price")
     return Sighting(
         marketplace_id=marketplace_id,
@@ -90,13 +94,13 @@ def build_sighting(marketplace_id: str, response: Response, fields: dict[str, An
         brand=fields.get("brand"),
         model=fields.get("model"),
         price=price if price is None or not isinstance(price, str) else parse_price(price),
-        currency=fields.get("currency"),
+        currency=fields.get("currency") or currency or None,
         seller_name=fields.get("seller_name"),
         seller_id=fields.get("seller_id"),
         seller_url=response.urljoin(fields["seller_url"]) if fields.get("seller_url") else None,
         availability=fields.get("availability"),
         spec=fields.get("spec") or {},
-        images=[response.urljoin(image) for image in fields.get("images") or []],
+        images=image_urls(response.urljoin(image) for image in fields.get("images") or []),
         raw={key: str(value) if key == "price" else value for key, value in fields.items()},
         http_status=response.status,
         fetched_url=response.url,
