@@ -13,6 +13,7 @@ from scrapy.http import Request, Response
 from crawler.extract import dotted, json_fields
 from crawler.items import FailedUrl
 from crawler.profile import Discovery
+from crawler.removal import removed_by_json
 from crawler.spiders.base import GONE_STATUSES, ProfileSpider
 from crawler.spiders.html import build_sighting
 
@@ -61,6 +62,10 @@ class ApiSpider(ProfileSpider):
             return
         fields = json_fields(data, self.profile.fields, self.profile.price_scale)
         marketplace_id = fields.get("marketplace_id") or item_id
+        removed = removed_by_json(data, self.profile.gone_when) if self.profile.gone_when else None
+        if removed:
+            yield from self.gone(response, str(marketplace_id) if marketplace_id else None, removed)
+            return
         if not marketplace_id:
             yield FailedUrl(response.url, "no listing id in the item", response.status)
             return

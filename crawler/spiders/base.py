@@ -97,8 +97,9 @@ class ProfileSpider(scrapy.Spider):
         match = self._id_pattern.search(url.split("?", 1)[0])
         return match.group(1) if match else None
 
-    def gone(self, response: Response, marketplace_id: str | None) -> Iterator[Any]:
-        """A listing page that answers 404/410: the listing is gone (or was never there)."""
+    def gone(self, response: Response, marketplace_id: str | None, removed: str = "") -> Iterator[Any]:
+        """A listing page that answers 404/410, or says it was removed (``removed``, by the profile's
+        ``gone_when``): the listing is gone (or was never there)."""
         marketplace_id = marketplace_id or response.meta.get("item_id")
         if marketplace_id:
             yield Sighting(
@@ -112,7 +113,7 @@ class ProfileSpider(scrapy.Spider):
         else:
             yield FailedUrl(
                 response.url,
-                f"HTTP {response.status}, no listing id in the URL",
+                f"{removed or f'HTTP {response.status}'}, no listing id in the URL",
                 response.status,
                 "not_found",
             )

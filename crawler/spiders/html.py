@@ -9,9 +9,12 @@ from typing import Any
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
-from crawler.extract import parse_price, schema_org_product, select_fields
+from crawler.extract import json_fields, parse_price, schema_org_product, select_fields
 from crawler.items import FailedUrl, Sighting
+from crawler.profile import STATE_PREFIX
+from crawler.removal import removed_page
 from crawler.spiders.base import GONE_STATUSES, ProfileSpider, evidence_fields
+from crawler.state import EmbeddedState, read_state
 from crawler.values import image_urls
 
 
@@ -70,14 +73,46 @@ class HtmlSpider(ProfileSpider):
             yield FailedUrl(response.url, "not a text page", response.status)
             return
         fields: dict[str, Any] = schema_org_product(response.text, response.url)
-        fields.update(select_fields(response.selector, self.profile.fields, self.profile.price_scale))
+        rules = self.profile.fields
+        fields.update(
+            select_fields(
+                response.selector,
+                {n: r for n, r in rules.items() if not is_state(r)},
+                self.profile.price_scale,
+            )
+        )
+        state = self.embedded_state(response)
+        if state.problem:
+            fields["state_error"] = state.problem
+        state_rules = {n: r.removeprefix(STATE_PREFIX) for n, r in rules.items() if is_state(r)}
+        fields.update(json_fields(state.data, state_rules, self.profile.price_scale))
         marketplace_id = url_id or fields.get("marketplace_id") or response.meta.get("item_id")
+        gone_when = self.profile.gone_when
+        removed = removed_page(response.selector, gone_when, state.data) if gone_when else None
+        if removed:
+            yield from self.gone(response, str(marketplace_id) if marketplace_id else None, removed)
+            return
         if not marketplace_id:
             yield FailedUrl(
                 response.url, "no listing id (profile id_from_url or schema.org sku)", response.status
             )
             return
         yield build_sighting(str(marketplace_id), response, fields, self.profile.currency)
+
+    def embedded_state(self, response: TextResponse) -> EmbeddedState:
+        """The page's embedded state when the profile reads one; a miss is logged and counted."""
+        if self.profile.state is None:
+            return EmbeddedState()
+        state = read_state(response.selector, self.profile.state)
+        if state.problem:
+            self.logger.warning("embedded state not read on %s: %s", response.url, state.problem)
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("tisiwatch/state_missed")
+        return state
+
+
+def is_state(rule: str) -> bool:
+    return rule.startswith(STATE_PREFIX)
 
 
 def build_sighting(
