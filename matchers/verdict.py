@@ -8,25 +8,30 @@ the licence shown checked against the register → ``licensed`` or ``invalid_lic
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from config import MatchConfig
 from core.text import clean_text
 from core.verdicts import INVALID_LICENCE, LICENSED, NEEDS_REVIEW, NO_LICENCE_SHOWN, NOT_CONTROLLED, UNSAFE
+from matchers.brandtext import BrandReader, BrandSeen, brand_read
 from matchers.classify import Candidate, Classifier
 from matchers.features import ListingText, look_alike_word
-from matchers.images import ImageReading, image_fields, tisi_qr_url
+from matchers.images import ImageReading, image_fields, qr_not_tisi, tisi_qr_url
 from matchers.licences import LicenceCheck, LicenceRecord, check_licence
 from matchers.marks import LicenceText, listing_fields, read_licences, read_marks
 from matchers.unsafe import UnsafeHit, UnsafeList
 
-MATCHER_VERSION = "token-3"
+MATCHER_VERSION = "token-4"
 """Name of this scoring version, recorded on every verdict. A released version is never edited in
 place: change the scoring, change the name. ``token-3``: as ``token-2``, but a licence shown is never
 judged against a licence register that was never imported (officer review instead of ``not_found``),
-and a verdict made without an unsafe list says so."""
+and a verdict made without an unsafe list says so. ``token-4``: as ``token-3``, but a listing without a
+brand field has its licence's brand checked against the known brand its title (else description or
+spec table) names (``brand_from_text``; none named: not checked, as before), and a QR code in a picture
+posing as TISI's but leading elsewhere is a reason for the flag (``qr_not_tisi``): a verdict that would
+be ``licensed`` goes to officer review."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,16 @@ class Judge:
         self.config = config
         self.without_licences = "licences" in missing
         self.without_unsafe = "unsafe" in missing
+        self._brands: BrandReader | None = None
 
     def judge(self, listing: ListingFacts, images: Sequence[ImageReading] = ()) -> Judgement:
         """The verdict on a listing; ``images``: what its product images show (OCR text and QR
         codes, read by the match stage when ``match.read_images`` is on), read like its text."""
         judgement = self._judge(listing, images)
+        if judgement.verdict != NOT_CONTROLLED and (posing := _posing(images)):
+            judgement.reasons.append(_qr_reason(posing))
+            if judgement.verdict == LICENSED:  # the licence checks out, the picture does not
+                judgement = replace(judgement, verdict=NEEDS_REVIEW, licence_status=None)
         if self.without_unsafe:
             judgement.reasons.append(
                 _reason(
@@ -166,8 +176,10 @@ class Judge:
                 )
             )
             return Judgement(NEEDS_REVIEW, None, tis, score, shown[0].text, reasons)
-        licence, check = self._check(listing, tis, shown)
+        licence, check, seen = self._check(listing, tis, shown)
         reasons.append(_reason(f"licence_{check.status}", check.detail))
+        if seen is not None and check.status in ("valid", "wrong_brand"):  # where the brand decided
+            reasons.append(_brand_reason(seen))
         if check.status == "not_found" and licence.where.startswith("image "):
             reasons.append(
                 _reason(
@@ -182,20 +194,35 @@ class Judge:
 
     def _check(
         self, listing: ListingFacts, tis: str, shown: Sequence[LicenceText]
-    ) -> tuple[LicenceText, LicenceCheck]:
+    ) -> tuple[LicenceText, LicenceCheck, BrandSeen | None]:
         """The licence that decides among those shown: a valid one, else the one closest to being
-        this product's licence (for its standard rather than another's), else the first."""
+        this product's licence (for its standard rather than another's), else the first; with the
+        brand read from the text when the listing has no brand field."""
         on = listing.observed_on or date.today()
-        checks = [
-            (
-                licence,
-                check_licence(
-                    licence.canonical, self.licences, tis, listing.brand, on, self.config.brand_min_ratio
-                ),
+        checks = []
+        for licence in shown:
+            seen = None if listing.brand else self._brand_read(listing, licence.canonical)
+            brand = seen.brand if seen else listing.brand
+            check = check_licence(
+                licence.canonical, self.licences, tis, brand, on, self.config.brand_min_ratio
             )
-            for licence in shown
-        ]
-        return min(checks, key=lambda pair: _CLOSENESS.index(pair[1].status))
+            checks.append((licence, check, seen))
+        return min(checks, key=lambda found: _CLOSENESS.index(found[1].status))
+
+    def _brand_read(self, listing: ListingFacts, canonical: str) -> BrandSeen | None:
+        """The brand the text of a listing without a brand field names, for the licence ``canonical``
+        (None when the register lists no brands for it, or the text names no known brand)."""
+        record = self.licences.get(canonical)
+        if record is None or not record.brands:
+            return None
+        if self._brands is None:  # the registers' brands, read once, on the first listing that needs them
+            known = {brand for each in self.licences.values() for brand in each.brands}
+            self._brands = BrandReader(known, self.classifier.segmenter.tokens, self.classifier.words)
+        _, description, spec = listing_fields(listing.title, listing.description, listing.spec)
+        body = f"{clean_text(description[1])} ; {clean_text(spec[1])}"
+        return brand_read(
+            self._brands, clean_text(listing.title), body, record.brands, self.config.brand_min_ratio
+        )
 
     def _look_alike(self, best: Candidate | None, hit: UnsafeHit, text: ListingText) -> bool:
         """Whether the title names a look-alike or accessory of the listed product (a case that fits
@@ -223,9 +250,11 @@ class Judge:
         reasons[:0] = best.fired
         tis = best.entry.tis_number
         if shown:
-            licence, check = self._check(listing, tis, shown)
+            licence, check, seen = self._check(listing, tis, shown)
             if check.status == "valid":
                 reasons.append(_reason("licence_valid", check.detail))
+                if seen is not None:
+                    reasons.append(_brand_reason(seen))
                 return Judgement(LICENSED, "valid", tis, best.score, licence.text, reasons)
         reasons.append(
             _reason(
@@ -278,6 +307,34 @@ def _images_read(images: Sequence[ImageReading]) -> dict[str, Any]:
         "images_without_licence",
         f"อ่านรูปสินค้าแล้ว ไม่พบเลขใบอนุญาต / product images read, no licence number in them — {said}",
     ) | _evidence(images)
+
+
+_PLACES = {"title": ("ชื่อสินค้า", "the title"), "description": ("รายละเอียดสินค้า", "the description")}
+
+
+def _brand_reason(seen: BrandSeen) -> dict[str, Any]:
+    """Where the brand checked against the licence was read, the listing having no brand field."""
+    th, en = _PLACES[seen.where]
+    return _reason(
+        "brand_from_text",
+        f"ไม่มีช่องยี่ห้อ ยี่ห้ออ่านจาก{th}: “{seen.brand}” / no brand field; brand read from {en}: “{seen.brand}”",
+    )
+
+
+def _posing(images: Sequence[ImageReading]) -> list[tuple[ImageReading, str]]:
+    """The QR codes in the pictures that pose as TISI's but lead elsewhere, with the picture of each."""
+    return [(reading, link) for reading in images for link in qr_not_tisi(reading.qr)]
+
+
+def _qr_reason(posing: Sequence[tuple[ImageReading, str]]) -> dict[str, Any]:
+    """A reason for the flag: QR codes that pose as TISI's but do not lead to its licence service."""
+    said = "; ".join(f"{link}, read from image {reading.cite()}" for reading, link in posing)
+    pictures = list({reading.source: reading for reading, _ in posing}.values())
+    return _reason(
+        "qr_not_tisi",
+        "QR ในรูปไม่ได้นำไปยังระบบใบอนุญาตของ สมอ. (อาจปลอม) ไม่นับเป็นใบอนุญาต / "
+        f"a QR code in a picture does not lead to TISI's licence service (may be fake), not a licence — {said}",
+    ) | _evidence(pictures)
 
 
 def _reason(feature: str, detail: str, score: float = 1.0) -> dict[str, Any]:
