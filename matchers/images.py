@@ -18,7 +18,7 @@ is true (default false):
 - A reading's ``tisi_qr`` (record ids from ``https://appdb.tisi.go.th/Q/i.php?d=<10 digits>``) with no
   licence number read anywhere makes the verdict ``needs_review``, the reason naming ``tisi_qr_url(id)``.
   Any other QR payload is kept in ``qr`` as evidence, never trusted; one posing as TISI's that leads
-  elsewhere (:func:`qr_not_tisi`) is a reason for the flag (``qr_not_tisi``), never a licence.
+  elsewhere (:func:`matchers.tisiqr.qr_not_tisi`) is a reason for the flag (``qr_not_tisi``), never a licence.
 Tesseract's Thai model misreads Thai digits (๔ as ๕, ๖ as ๒ …) though it reads Arabic digits and Thai
 words well: a licence read from an image that the register does not know is better sent to review.
 """
@@ -42,6 +42,7 @@ from PIL import Image, ImageOps
 
 from core.text import clean_text
 from matchers.marks import read_licences, read_marks
+from matchers.tisiqr import tisi_record_ids
 from store.evidence import parse_record, read_record
 
 MAX_BYTES = 8 * 1024 * 1024  # largest image file read (the crawl's default crawl.image_max_bytes)
@@ -54,11 +55,6 @@ _MIN_SIDE = 16  # smaller than this holds no legible text
 # more, or scaling mid-size images, read fewer) and one over 2400 down to 2400 (time).
 _SMALL, _UPSCALED, _LARGE = 600, 800, 2400
 _LICENCE = re.compile(r"[ทน]\d+-\d+(?:\(\d+\))?/\d+")
-_TISI_QR = re.compile(r"https://appdb\.tisi\.go\.th/Q/i\.php\?d=(\d{10})")
-_TISI_HOST = "tisi.go.th"
-# what a QR posing as TISI's shows: TISI's name, or the path of its licence QR
-_LOOKS_TISI = re.compile(r"tisi|/q/i\.php", re.IGNORECASE)
-_BARE_LINK = re.compile(r"[\w.-]+\.[a-z]{2,}(?:[/:?#]|$)", re.IGNORECASE)  # a link without its scheme
 
 
 @dataclass(frozen=True)
@@ -111,39 +107,6 @@ class ImageReading:
         if self.error:
             found["error"] = self.error
         return found
-
-
-def tisi_qr_url(record_id: str) -> str:
-    """The TISI page a licence-record id from a QR code names."""
-    return f"https://appdb.tisi.go.th/Q/i.php?d={record_id}"
-
-
-def tisi_record_ids(payloads: Iterable[str]) -> tuple[str, ...]:
-    """The record ids of the payloads that are exactly a TISI licence QR URL (others are not trusted)."""
-    found = (_TISI_QR.fullmatch(payload.strip()) for payload in payloads)
-    return tuple(dict.fromkeys(match[1] for match in found if match))
-
-
-def qr_not_tisi(payloads: Iterable[str]) -> tuple[str, ...]:
-    """The payloads that pose as a TISI QR code but lead elsewhere: a link that names TISI or has its
-    licence QR's path (``/Q/i.php``) on another host (``appdb.tisi.go.th.evil.example``,
-    ``appdb.tisi.go.th@evil.example``) or over plain ``http``. A link to TISI's own ``https`` host is not
-    one (only its record URL is a TISI QR, see :func:`tisi_record_ids`), nor a link that does not pose
-    as TISI's (a shop's page)."""
-    posing = []
-    for payload in payloads:
-        link = payload.strip()
-        if not _LOOKS_TISI.search(link) or ("://" not in link and not _BARE_LINK.match(link)):
-            continue  # not posing as TISI's, or no link at all
-        try:
-            parts = urlsplit(link if "://" in link else f"//{link}")
-            host = (parts.hostname or "").rstrip(".")
-        except ValueError:  # a malformed link (bad port, brackets) leads nowhere that is TISI's
-            parts, host = None, ""
-        own = host == _TISI_HOST or host.endswith(f".{_TISI_HOST}")
-        if not (parts is not None and parts.scheme.lower() == "https" and own):
-            posing.append(link)
-    return tuple(dict.fromkeys(posing))
 
 
 def _open(data: bytes) -> Image.Image:

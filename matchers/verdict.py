@@ -18,9 +18,11 @@ from core.verdicts import INVALID_LICENCE, LICENSED, NEEDS_REVIEW, NO_LICENCE_SH
 from matchers.brandtext import BrandReader, BrandSeen, brand_read
 from matchers.classify import Candidate, Classifier
 from matchers.features import ListingText, look_alike_word
-from matchers.images import ImageReading, image_fields, qr_not_tisi, tisi_qr_url
+from matchers.images import ImageReading, image_fields
 from matchers.licences import LicenceCheck, LicenceRecord, check_licence
 from matchers.marks import LicenceText, listing_fields, read_licences, read_marks
+from matchers.reasons import brand_reason, evidence, fake_qr, images_read, pictures, place, qr_reason, reason
+from matchers.tisiqr import tisi_qr_url
 from matchers.unsafe import UnsafeHit, UnsafeList
 
 MATCHER_VERSION = "token-4"
@@ -79,13 +81,13 @@ class Judge:
         """The verdict on a listing; ``images``: what its product images show (OCR text and QR
         codes, read by the match stage when ``match.read_images`` is on), read like its text."""
         judgement = self._judge(listing, images)
-        if judgement.verdict != NOT_CONTROLLED and (posing := _posing(images)):
-            judgement.reasons.append(_qr_reason(posing))
+        if judgement.verdict != NOT_CONTROLLED and (posing := fake_qr(images)):
+            judgement.reasons.append(qr_reason(posing))
             if judgement.verdict == LICENSED:  # the licence checks out, the picture does not
                 judgement = replace(judgement, verdict=NEEDS_REVIEW, licence_status=None)
         if self.without_unsafe:
             judgement.reasons.append(
-                _reason(
+                reason(
                     "unsafe_list_missing",
                     "ไม่ได้ตรวจกับรายการสินค้าไม่ปลอดภัย เพราะยังไม่ได้นำเข้า / "
                     "not checked against the unsafe list: none was imported",
@@ -108,8 +110,8 @@ class Judge:
             {
                 "feature": "licence_number_shown",
                 "score": 1.0,
-                "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({_place(licence.where, images)})",
-                **_evidence(_pictures(licence.where, images)),
+                "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({place(licence.where, images)})",
+                **evidence(pictures(licence.where, images)),
             }
             for licence in shown
         ]
@@ -120,7 +122,7 @@ class Judge:
         if hit is not None and not self._look_alike(best, hit, text):  # whatever licence is shown
             reasons[:0] = best.fired if best else []
             reasons.append(
-                _reason(
+                reason(
                     "on_unsafe_list",
                     f"อยู่ในรายการสินค้าไม่ปลอดภัย / on the unsafe list: {hit.brand} {hit.model} — {hit.reason}",
                 )
@@ -132,14 +134,14 @@ class Judge:
         if best is None or score < self.config.min_category_score - self.config.review_band:
             reasons.extend(best.fired if best else [])
             reasons.append(
-                _reason("not_controlled", "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard", score)
+                reason("not_controlled", "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard", score)
             )
             return Judgement(NOT_CONTROLLED, None, None, score, None, reasons)
         reasons[:0] = best.fired
         tis = best.entry.tis_number
         if score < self.config.min_category_score or (_doubt(best) and not self._valid(listing, tis, shown)):
             reasons.append(
-                _reason(
+                reason(
                     "uncertain_category",
                     "หลักฐานไม่พอ ต้องให้เจ้าหน้าที่ตรวจ / evidence does not decide: officer review",
                     score,
@@ -148,13 +150,13 @@ class Judge:
             return Judgement(NEEDS_REVIEW, None, tis, score, claimed, reasons)
         if not shown and (coded := [reading for reading in images if reading.tisi_qr]):
             reasons.append(
-                _reason(
+                reason(
                     "tisi_qr_in_image",
                     "มี QR ของ สมอ. ในรูป แต่ไม่มีเลขใบอนุญาตที่อ่านได้ ต้องให้เจ้าหน้าที่ตรวจ / "
                     f"a TISI QR code in a picture, no readable licence number: officer review — "
                     f"{tisi_qr_url(coded[0].tisi_qr[0])}, read from image {coded[0].cite()}",
                 )
-                | _evidence(coded)
+                | evidence(coded)
             )
             return Judgement(NEEDS_REVIEW, None, tis, score, None, reasons)
         if not shown:
@@ -163,13 +165,13 @@ class Judge:
                 if text.marks
                 else "ไม่แสดงเลขใบอนุญาต / no licence number shown"
             )
-            reasons.append(_reason("no_licence_number", detail))
+            reasons.append(reason("no_licence_number", detail))
             if images:
-                reasons.append(_images_read(images))
+                reasons.append(images_read(images))
             return Judgement(NO_LICENCE_SHOWN, None, tis, score, None, reasons)
         if self.without_licences:
             reasons.append(
-                _reason(
+                reason(
                     "licence_register_missing",
                     "ตรวจเลขใบอนุญาตไม่ได้ เพราะยังไม่ได้นำเข้าทะเบียนใบอนุญาต ต้องให้เจ้าหน้าที่ตรวจ / "
                     "the licence shown could not be checked: no licence register was imported; officer review",
@@ -177,16 +179,16 @@ class Judge:
             )
             return Judgement(NEEDS_REVIEW, None, tis, score, shown[0].text, reasons)
         licence, check, seen = self._check(listing, tis, shown)
-        reasons.append(_reason(f"licence_{check.status}", check.detail))
+        reasons.append(reason(f"licence_{check.status}", check.detail))
         if seen is not None and check.status in ("valid", "wrong_brand"):  # where the brand decided
-            reasons.append(_brand_reason(seen))
+            reasons.append(brand_reason(seen))
         if check.status == "not_found" and licence.where.startswith("image "):
             reasons.append(
-                _reason(
+                reason(
                     "read_from_image",
                     "อ่านจากรูป อาจอ่านผิด ต้องให้เจ้าหน้าที่ตรวจ / read from a picture, OCR may have misread it: officer review",
                 )
-                | _evidence(_pictures(licence.where, images))
+                | evidence(pictures(licence.where, images))
             )
             return Judgement(NEEDS_REVIEW, None, tis, score, licence.text, reasons)
         verdict = LICENSED if check.status == "valid" else INVALID_LICENCE
@@ -252,12 +254,12 @@ class Judge:
         if shown:
             licence, check, seen = self._check(listing, tis, shown)
             if check.status == "valid":
-                reasons.append(_reason("licence_valid", check.detail))
+                reasons.append(reason("licence_valid", check.detail))
                 if seen is not None:
-                    reasons.append(_brand_reason(seen))
+                    reasons.append(brand_reason(seen))
                 return Judgement(LICENSED, "valid", tis, best.score, licence.text, reasons)
         reasons.append(
-            _reason(
+            reason(
                 "number_without_product_words",
                 "แสดงเลข มอก. แต่ไม่มีคำที่บอกว่าเป็นสินค้าอะไร ต้องให้เจ้าหน้าที่ตรวจ / shows a TIS number but no product words: officer review",
                 best.score,
@@ -277,65 +279,3 @@ def _doubt(candidate: Candidate) -> bool:
 
 def _number_only(candidate: Candidate) -> bool:
     return bool(candidate.fired) and all(f["feature"] == "tis_number_shown" for f in candidate.fired)
-
-
-def _pictures(where: str, images: Sequence[ImageReading]) -> list[ImageReading]:
-    """The image a text was read from (none when it was read from the listing's text)."""
-    return [reading for reading in images if f"image {reading.source}" == where][:1]
-
-
-def _place(where: str, images: Sequence[ImageReading]) -> str:
-    """Where a licence was read, for a reason: a picture with the WARC record and SHA-256 it was read from."""
-    pictures = _pictures(where, images)
-    if not where.startswith("image "):
-        return where
-    return f"อ่านจากรูป / read from image {pictures[0].cite() if pictures else where[6:]}"
-
-
-def _evidence(images: Sequence[ImageReading]) -> dict[str, Any]:
-    """The ``evidence`` a reason keeps of the images it rests on: URL, WARC record, SHA-256 (or error)."""
-    return {"evidence": [reading.evidence() for reading in images]} if images else {}
-
-
-def _images_read(images: Sequence[ImageReading]) -> dict[str, Any]:
-    """The product images read that showed no licence number, each cited, or why it could not be read."""
-    said = "; ".join(
-        f"{reading.source}: {reading.error}" if reading.error and reading.record is None else reading.cite()
-        for reading in images
-    )
-    return _reason(
-        "images_without_licence",
-        f"อ่านรูปสินค้าแล้ว ไม่พบเลขใบอนุญาต / product images read, no licence number in them — {said}",
-    ) | _evidence(images)
-
-
-_PLACES = {"title": ("ชื่อสินค้า", "the title"), "description": ("รายละเอียดสินค้า", "the description")}
-
-
-def _brand_reason(seen: BrandSeen) -> dict[str, Any]:
-    """Where the brand checked against the licence was read, the listing having no brand field."""
-    th, en = _PLACES[seen.where]
-    return _reason(
-        "brand_from_text",
-        f"ไม่มีช่องยี่ห้อ ยี่ห้ออ่านจาก{th}: “{seen.brand}” / no brand field; brand read from {en}: “{seen.brand}”",
-    )
-
-
-def _posing(images: Sequence[ImageReading]) -> list[tuple[ImageReading, str]]:
-    """The QR codes in the pictures that pose as TISI's but lead elsewhere, with the picture of each."""
-    return [(reading, link) for reading in images for link in qr_not_tisi(reading.qr)]
-
-
-def _qr_reason(posing: Sequence[tuple[ImageReading, str]]) -> dict[str, Any]:
-    """A reason for the flag: QR codes that pose as TISI's but do not lead to its licence service."""
-    said = "; ".join(f"{link}, read from image {reading.cite()}" for reading, link in posing)
-    pictures = list({reading.source: reading for reading, _ in posing}.values())
-    return _reason(
-        "qr_not_tisi",
-        "QR ในรูปไม่ได้นำไปยังระบบใบอนุญาตของ สมอ. (อาจปลอม) ไม่นับเป็นใบอนุญาต / "
-        f"a QR code in a picture does not lead to TISI's licence service (may be fake), not a licence — {said}",
-    ) | _evidence(pictures)
-
-
-def _reason(feature: str, detail: str, score: float = 1.0) -> dict[str, Any]:
-    return {"feature": feature, "score": score, "detail": detail}

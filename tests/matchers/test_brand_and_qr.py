@@ -9,7 +9,8 @@ import pytest
 
 from config import MatchConfig
 from matchers.classify import Classifier
-from matchers.images import ImageReading, qr_not_tisi, tisi_record_ids
+from matchers.images import ImageReading
+from matchers.tisiqr import qr_not_tisi, tisi_record_ids
 from matchers.unsafe import UnsafeList
 from matchers.verdict import Judge, ListingFacts
 from tests.matchers.test_verdict import STANDARDS, Lic
