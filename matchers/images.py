@@ -17,7 +17,8 @@ is true (default false):
   image and cites its WARC record (:meth:`ImageRecord.cite`), kept in the reason's ``evidence``.
 - A reading's ``tisi_qr`` (record ids from ``https://appdb.tisi.go.th/Q/i.php?d=<10 digits>``) with no
   licence number read anywhere makes the verdict ``needs_review``, the reason naming ``tisi_qr_url(id)``.
-  Any other QR payload is kept in ``qr`` as evidence, never trusted.
+  Any other QR payload is kept in ``qr`` as evidence, never trusted; one posing as TISI's that leads
+  elsewhere (:func:`matchers.tisiqr.qr_not_tisi`) is a reason for the flag (``qr_not_tisi``), never a licence.
 Tesseract's Thai model misreads Thai digits (๔ as ๕, ๖ as ๒ …) though it reads Arabic digits and Thai
 words well: a licence read from an image that the register does not know is better sent to review.
 """
@@ -41,6 +42,7 @@ from PIL import Image, ImageOps
 
 from core.text import clean_text
 from matchers.marks import read_licences, read_marks
+from matchers.tisiqr import tisi_record_ids
 from store.evidence import parse_record, read_record
 
 MAX_BYTES = 8 * 1024 * 1024  # largest image file read (the crawl's default crawl.image_max_bytes)
@@ -53,7 +55,6 @@ _MIN_SIDE = 16  # smaller than this holds no legible text
 # more, or scaling mid-size images, read fewer) and one over 2400 down to 2400 (time).
 _SMALL, _UPSCALED, _LARGE = 600, 800, 2400
 _LICENCE = re.compile(r"[ทน]\d+-\d+(?:\(\d+\))?/\d+")
-_TISI_QR = re.compile(r"https://appdb\.tisi\.go\.th/Q/i\.php\?d=(\d{10})")
 
 
 @dataclass(frozen=True)
@@ -106,17 +107,6 @@ class ImageReading:
         if self.error:
             found["error"] = self.error
         return found
-
-
-def tisi_qr_url(record_id: str) -> str:
-    """The TISI page a licence-record id from a QR code names."""
-    return f"https://appdb.tisi.go.th/Q/i.php?d={record_id}"
-
-
-def tisi_record_ids(payloads: Iterable[str]) -> tuple[str, ...]:
-    """The record ids of the payloads that are exactly a TISI licence QR URL (others are not trusted)."""
-    found = (_TISI_QR.fullmatch(payload.strip()) for payload in payloads)
-    return tuple(dict.fromkeys(match[1] for match in found if match))
 
 
 def _open(data: bytes) -> Image.Image:

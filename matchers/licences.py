@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from rapidfuzz import fuzz
-
 from core.numbers import parse_tis
-from matchers.normalise import brand_key
+from matchers.brandtext import brand_fits
 
 STATUS_TH = {"revoked": "ถูกเพิกถอน", "suspended": "ถูกพักใช้", "expired": "หมดอายุ"}
 
@@ -69,12 +67,7 @@ def check_licence(
             f"ใบอนุญาต {canonical} เป็นของ มอก. {record.tis_number}, ไม่ใช่ {tis_number} / licence is for another standard",
             canonical,
         )
-    if record.brands and brand and not _brand_fits(brand, record.brands, brand_min_ratio):
+    if record.brands and brand and not brand_fits(brand, record.brands, brand_min_ratio):
         brands = ", ".join(record.brands)
         return LicenceCheck("wrong_brand", f"ใบอนุญาต {canonical} ครอบคลุมยี่ห้อ {brands} ไม่ใช่ {brand}", canonical)
     return LicenceCheck("valid", f"ใบอนุญาต {canonical} ถูกต้อง ({record.licensee}) / valid licence", canonical)
-
-
-def _brand_fits(brand: str, brands: Sequence[str], min_ratio: float) -> bool:
-    shown = brand_key(brand)
-    return any(fuzz.ratio(shown, brand_key(known)) >= min_ratio for known in brands)

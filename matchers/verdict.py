@@ -8,25 +8,32 @@ the licence shown checked against the register → ``licensed`` or ``invalid_lic
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from config import MatchConfig
 from core.text import clean_text
 from core.verdicts import INVALID_LICENCE, LICENSED, NEEDS_REVIEW, NO_LICENCE_SHOWN, NOT_CONTROLLED, UNSAFE
+from matchers.brandtext import BrandReader, BrandSeen, brand_read
 from matchers.classify import Candidate, Classifier
 from matchers.features import ListingText, look_alike_word
-from matchers.images import ImageReading, image_fields, tisi_qr_url
+from matchers.images import ImageReading, image_fields
 from matchers.licences import LicenceCheck, LicenceRecord, check_licence
 from matchers.marks import LicenceText, listing_fields, read_licences, read_marks
+from matchers.reasons import brand_reason, evidence, fake_qr, images_read, pictures, place, qr_reason, reason
+from matchers.tisiqr import tisi_qr_url
 from matchers.unsafe import UnsafeHit, UnsafeList
 
-MATCHER_VERSION = "token-3"
+MATCHER_VERSION = "token-4"
 """Name of this scoring version, recorded on every verdict. A released version is never edited in
 place: change the scoring, change the name. ``token-3``: as ``token-2``, but a licence shown is never
 judged against a licence register that was never imported (officer review instead of ``not_found``),
-and a verdict made without an unsafe list says so."""
+and a verdict made without an unsafe list says so. ``token-4``: as ``token-3``, but a listing without a
+brand field has its licence's brand checked against the known brand its title (else description or
+spec table) names (``brand_from_text``; none named: not checked, as before), and a QR code in a picture
+posing as TISI's but leading elsewhere is a reason for the flag (``qr_not_tisi``): a verdict that would
+be ``licensed`` goes to officer review."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +75,19 @@ class Judge:
         self.config = config
         self.without_licences = "licences" in missing
         self.without_unsafe = "unsafe" in missing
+        self._brands: BrandReader | None = None
 
     def judge(self, listing: ListingFacts, images: Sequence[ImageReading] = ()) -> Judgement:
         """The verdict on a listing; ``images``: what its product images show (OCR text and QR
         codes, read by the match stage when ``match.read_images`` is on), read like its text."""
         judgement = self._judge(listing, images)
+        if judgement.verdict != NOT_CONTROLLED and (posing := fake_qr(images)):
+            judgement.reasons.append(qr_reason(posing))
+            if judgement.verdict == LICENSED:  # the licence checks out, the picture does not
+                judgement = replace(judgement, verdict=NEEDS_REVIEW, licence_status=None)
         if self.without_unsafe:
             judgement.reasons.append(
-                _reason(
+                reason(
                     "unsafe_list_missing",
                     "ไม่ได้ตรวจกับรายการสินค้าไม่ปลอดภัย เพราะยังไม่ได้นำเข้า / "
                     "not checked against the unsafe list: none was imported",
@@ -98,8 +110,8 @@ class Judge:
             {
                 "feature": "licence_number_shown",
                 "score": 1.0,
-                "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({_place(licence.where, images)})",
-                **_evidence(_pictures(licence.where, images)),
+                "detail": f"เลขใบอนุญาต / licence “{licence.text}” ({place(licence.where, images)})",
+                **evidence(pictures(licence.where, images)),
             }
             for licence in shown
         ]
@@ -110,7 +122,7 @@ class Judge:
         if hit is not None and not self._look_alike(best, hit, text):  # whatever licence is shown
             reasons[:0] = best.fired if best else []
             reasons.append(
-                _reason(
+                reason(
                     "on_unsafe_list",
                     f"อยู่ในรายการสินค้าไม่ปลอดภัย / on the unsafe list: {hit.brand} {hit.model} — {hit.reason}",
                 )
@@ -122,14 +134,14 @@ class Judge:
         if best is None or score < self.config.min_category_score - self.config.review_band:
             reasons.extend(best.fired if best else [])
             reasons.append(
-                _reason("not_controlled", "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard", score)
+                reason("not_controlled", "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard", score)
             )
             return Judgement(NOT_CONTROLLED, None, None, score, None, reasons)
         reasons[:0] = best.fired
         tis = best.entry.tis_number
         if score < self.config.min_category_score or (_doubt(best) and not self._valid(listing, tis, shown)):
             reasons.append(
-                _reason(
+                reason(
                     "uncertain_category",
                     "หลักฐานไม่พอ ต้องให้เจ้าหน้าที่ตรวจ / evidence does not decide: officer review",
                     score,
@@ -138,13 +150,13 @@ class Judge:
             return Judgement(NEEDS_REVIEW, None, tis, score, claimed, reasons)
         if not shown and (coded := [reading for reading in images if reading.tisi_qr]):
             reasons.append(
-                _reason(
+                reason(
                     "tisi_qr_in_image",
                     "มี QR ของ สมอ. ในรูป แต่ไม่มีเลขใบอนุญาตที่อ่านได้ ต้องให้เจ้าหน้าที่ตรวจ / "
                     f"a TISI QR code in a picture, no readable licence number: officer review — "
                     f"{tisi_qr_url(coded[0].tisi_qr[0])}, read from image {coded[0].cite()}",
                 )
-                | _evidence(coded)
+                | evidence(coded)
             )
             return Judgement(NEEDS_REVIEW, None, tis, score, None, reasons)
         if not shown:
@@ -153,28 +165,30 @@ class Judge:
                 if text.marks
                 else "ไม่แสดงเลขใบอนุญาต / no licence number shown"
             )
-            reasons.append(_reason("no_licence_number", detail))
+            reasons.append(reason("no_licence_number", detail))
             if images:
-                reasons.append(_images_read(images))
+                reasons.append(images_read(images))
             return Judgement(NO_LICENCE_SHOWN, None, tis, score, None, reasons)
         if self.without_licences:
             reasons.append(
-                _reason(
+                reason(
                     "licence_register_missing",
                     "ตรวจเลขใบอนุญาตไม่ได้ เพราะยังไม่ได้นำเข้าทะเบียนใบอนุญาต ต้องให้เจ้าหน้าที่ตรวจ / "
                     "the licence shown could not be checked: no licence register was imported; officer review",
                 )
             )
             return Judgement(NEEDS_REVIEW, None, tis, score, shown[0].text, reasons)
-        licence, check = self._check(listing, tis, shown)
-        reasons.append(_reason(f"licence_{check.status}", check.detail))
+        licence, check, seen = self._check(listing, tis, shown)
+        reasons.append(reason(f"licence_{check.status}", check.detail))
+        if seen is not None and check.status in ("valid", "wrong_brand"):  # where the brand decided
+            reasons.append(brand_reason(seen))
         if check.status == "not_found" and licence.where.startswith("image "):
             reasons.append(
-                _reason(
+                reason(
                     "read_from_image",
                     "อ่านจากรูป อาจอ่านผิด ต้องให้เจ้าหน้าที่ตรวจ / read from a picture, OCR may have misread it: officer review",
                 )
-                | _evidence(_pictures(licence.where, images))
+                | evidence(pictures(licence.where, images))
             )
             return Judgement(NEEDS_REVIEW, None, tis, score, licence.text, reasons)
         verdict = LICENSED if check.status == "valid" else INVALID_LICENCE
@@ -182,20 +196,35 @@ class Judge:
 
     def _check(
         self, listing: ListingFacts, tis: str, shown: Sequence[LicenceText]
-    ) -> tuple[LicenceText, LicenceCheck]:
+    ) -> tuple[LicenceText, LicenceCheck, BrandSeen | None]:
         """The licence that decides among those shown: a valid one, else the one closest to being
-        this product's licence (for its standard rather than another's), else the first."""
+        this product's licence (for its standard rather than another's), else the first; with the
+        brand read from the text when the listing has no brand field."""
         on = listing.observed_on or date.today()
-        checks = [
-            (
-                licence,
-                check_licence(
-                    licence.canonical, self.licences, tis, listing.brand, on, self.config.brand_min_ratio
-                ),
+        checks = []
+        for licence in shown:
+            seen = None if listing.brand else self._brand_read(listing, licence.canonical)
+            brand = seen.brand if seen else listing.brand
+            check = check_licence(
+                licence.canonical, self.licences, tis, brand, on, self.config.brand_min_ratio
             )
-            for licence in shown
-        ]
-        return min(checks, key=lambda pair: _CLOSENESS.index(pair[1].status))
+            checks.append((licence, check, seen))
+        return min(checks, key=lambda found: _CLOSENESS.index(found[1].status))
+
+    def _brand_read(self, listing: ListingFacts, canonical: str) -> BrandSeen | None:
+        """The brand the text of a listing without a brand field names, for the licence ``canonical``
+        (None when the register lists no brands for it, or the text names no known brand)."""
+        record = self.licences.get(canonical)
+        if record is None or not record.brands:
+            return None
+        if self._brands is None:  # the registers' brands, read once, on the first listing that needs them
+            known = {brand for each in self.licences.values() for brand in each.brands}
+            self._brands = BrandReader(known, self.classifier.segmenter.tokens, self.classifier.words)
+        _, description, spec = listing_fields(listing.title, listing.description, listing.spec)
+        body = f"{clean_text(description[1])} ; {clean_text(spec[1])}"
+        return brand_read(
+            self._brands, clean_text(listing.title), body, record.brands, self.config.brand_min_ratio
+        )
 
     def _look_alike(self, best: Candidate | None, hit: UnsafeHit, text: ListingText) -> bool:
         """Whether the title names a look-alike or accessory of the listed product (a case that fits
@@ -223,12 +252,14 @@ class Judge:
         reasons[:0] = best.fired
         tis = best.entry.tis_number
         if shown:
-            licence, check = self._check(listing, tis, shown)
+            licence, check, seen = self._check(listing, tis, shown)
             if check.status == "valid":
-                reasons.append(_reason("licence_valid", check.detail))
+                reasons.append(reason("licence_valid", check.detail))
+                if seen is not None:
+                    reasons.append(brand_reason(seen))
                 return Judgement(LICENSED, "valid", tis, best.score, licence.text, reasons)
         reasons.append(
-            _reason(
+            reason(
                 "number_without_product_words",
                 "แสดงเลข มอก. แต่ไม่มีคำที่บอกว่าเป็นสินค้าอะไร ต้องให้เจ้าหน้าที่ตรวจ / shows a TIS number but no product words: officer review",
                 best.score,
@@ -248,37 +279,3 @@ def _doubt(candidate: Candidate) -> bool:
 
 def _number_only(candidate: Candidate) -> bool:
     return bool(candidate.fired) and all(f["feature"] == "tis_number_shown" for f in candidate.fired)
-
-
-def _pictures(where: str, images: Sequence[ImageReading]) -> list[ImageReading]:
-    """The image a text was read from (none when it was read from the listing's text)."""
-    return [reading for reading in images if f"image {reading.source}" == where][:1]
-
-
-def _place(where: str, images: Sequence[ImageReading]) -> str:
-    """Where a licence was read, for a reason: a picture with the WARC record and SHA-256 it was read from."""
-    pictures = _pictures(where, images)
-    if not where.startswith("image "):
-        return where
-    return f"อ่านจากรูป / read from image {pictures[0].cite() if pictures else where[6:]}"
-
-
-def _evidence(images: Sequence[ImageReading]) -> dict[str, Any]:
-    """The ``evidence`` a reason keeps of the images it rests on: URL, WARC record, SHA-256 (or error)."""
-    return {"evidence": [reading.evidence() for reading in images]} if images else {}
-
-
-def _images_read(images: Sequence[ImageReading]) -> dict[str, Any]:
-    """The product images read that showed no licence number, each cited, or why it could not be read."""
-    said = "; ".join(
-        f"{reading.source}: {reading.error}" if reading.error and reading.record is None else reading.cite()
-        for reading in images
-    )
-    return _reason(
-        "images_without_licence",
-        f"อ่านรูปสินค้าแล้ว ไม่พบเลขใบอนุญาต / product images read, no licence number in them — {said}",
-    ) | _evidence(images)
-
-
-def _reason(feature: str, detail: str, score: float = 1.0) -> dict[str, Any]:
-    return {"feature": feature, "score": score, "detail": detail}

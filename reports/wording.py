@@ -205,6 +205,14 @@ FEATURES: dict[str, Phrase] = {
     "images_without_licence": Phrase(
         "อ่านรูปสินค้าแล้ว ไม่พบเลขใบอนุญาต", "Product pictures read: no licence number in them"
     ),
+    "qr_not_tisi": Phrase(
+        "QR ในรูปไม่ได้นำไปยังระบบใบอนุญาตของ สมอ. (อาจปลอม)",
+        "A QR code in a picture does not lead to TISI's licence service (may be fake)",
+    ),
+    "brand_from_text": Phrase(
+        "ไม่มีช่องยี่ห้อ ยี่ห้อที่ตรวจกับใบอนุญาตอ่านจากชื่อหรือรายละเอียดสินค้า",
+        "No brand field: the brand checked against the licence was read from the title or description",
+    ),
     "licence_valid": Phrase("ใบอนุญาตใช้ได้", "The licence is valid"),
     "licence_not_found": Phrase("ไม่พบใบอนุญาตในทะเบียน", "The licence is not in the register"),
     "licence_revoked": Phrase("ใบอนุญาตถูกเพิกถอน", "The licence is revoked"),

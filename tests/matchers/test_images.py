@@ -29,10 +29,9 @@ from matchers.images import (
     image_fields,
     read_image,
     read_images,
-    tisi_qr_url,
-    tisi_record_ids,
 )
 from matchers.marks import read_licences, read_marks
+from matchers.tisiqr import tisi_qr_url, tisi_record_ids
 
 
 def _has_thai_tesseract() -> bool:

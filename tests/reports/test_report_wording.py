@@ -80,16 +80,18 @@ def test_sellers_are_grouped_across_sites_repeat_offenders_first() -> None:
 
 def _matcher_reason_features() -> set[str]:
     """Every feature name the matcher can put in a verdict's reasons: its feature functions, the
-    ``_reason("...")`` and ``"feature": "..."`` names of matchers/verdict.py, and licence_<status>."""
+    ``reason("...")`` and ``"feature": "..."`` names of matchers/verdict.py and matchers/reasons.py, and
+    licence_<status>."""
     import re
     from pathlib import Path
 
     import matchers.verdict
     from matchers.features import FEATURES
 
-    source = Path(matchers.verdict.__file__).read_text(encoding="utf-8")
+    folder = Path(matchers.verdict.__file__).parent
+    source = "".join((folder / name).read_text(encoding="utf-8") for name in ("verdict.py", "reasons.py"))
     names = {feature.__name__ for feature in FEATURES}
-    names |= set(re.findall(r'_reason\(\s*"([a-z_]+)"', source))
+    names |= set(re.findall(r'\breason\(\s*"([a-z_]+)"', source))
     names |= set(re.findall(r'"feature": "([a-z_]+)"', source))
     names |= {f"licence_{status}" for status in LICENCE_STATUSES}
     return names
