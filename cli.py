@@ -977,6 +977,27 @@ def sites() -> None:
     console.print(table)
 
 
+@app.command()
+def login(
+    site: Annotated[
+        str, typer.Argument(metavar="SITE", help="A browser profile with [session] browser_profile.")
+    ],
+) -> None:
+    """Sign in to a marketplace once, by hand, in a Chromium window on the profile's browser directory;
+    close the window when done. Later crawls of the site use that session."""
+    from crawler.login import sign_in
+    from crawler.profile import ProfileError, load_profile
+    from crawler.session import SessionError
+
+    try:
+        profile = load_profile(site, state.settings.crawl.profiles_dir)
+        console.print(f"opening {profile.base_url}: sign in, then close the browser window", markup=False)
+        kept = sign_in(profile, state.settings.data_dir)
+    except (ProfileError, SessionError) as exc:
+        fail(str(exc))
+    console.print(f"the session is kept in {kept} (a secret: do not share it)", markup=False, highlight=False)
+
+
 @demo_app.callback()
 def demo(
     ctx: typer.Context,

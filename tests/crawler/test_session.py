@@ -147,3 +147,37 @@ def test_a_persistent_browser_profile_keeps_its_cookies_between_crawls(
     navigations = [sent for target, sent in page_server.received if target == "/product/1"]
     assert "signed_in=analyst-1" in navigations[-1].get("cookie", "")
     assert navigations[-1]["accept-language"] == "th-TH"
+
+
+def _login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    import cli
+
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "myshop.toml").write_text(profile, encoding="utf-8")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("TISIWATCH_CRAWL_PROFILES_DIR", str(profiles))
+    monkeypatch.setenv("TISIWATCH_DATA_DIR", str(tmp_path / "data"))
+    done = CliRunner().invoke(cli.app, ["login", "myshop"])
+    return done.exit_code, done.output
+
+
+BROWSER = 'kind = "browser"\nbase_url = "https://shop.example"\n[discovery]\nurls = ["/p/1"]\n[browser]\nwait_for = "h1"\n'
+
+
+def test_login_needs_a_browser_profile_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = _login(tmp_path, monkeypatch, BROWSER)
+    assert code == 1
+    assert "no [session] browser_profile" in said
+
+
+def test_login_without_a_display_says_how_to_sign_in_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, said = _login(tmp_path, monkeypatch, BROWSER + '[session]\nbrowser_profile = "secrets/chromium"\n')
+    assert code == 1
+    assert "no display" in said
+    assert not (tmp_path / "data" / "secrets").exists()
