@@ -965,15 +965,22 @@ def schedule_history(
 @app.command()
 def sites() -> None:
     """List the site profiles that can be crawled."""
-    from crawler.profile import ProfileError, available_profiles, load_profile
+    from crawler.profile import STARTERS, ProfileError, available_profiles, load_profile
 
-    table = Table("name", "kind", "base URL")
+    table = Table("name", "kind", "base URL", "note")
+    enabled = set(state.settings.sites.enabled)
     for name in available_profiles(state.settings.crawl.profiles_dir):
+        note = ", ".join(
+            [
+                *(["starter, not verified"] if name in STARTERS else []),
+                *(["enabled"] if name in enabled else []),
+            ]
+        )
         try:
             profile = load_profile(name, state.settings.crawl.profiles_dir)
-            table.add_row(name, profile.kind, profile.base_url)
+            table.add_row(name, profile.kind, profile.base_url, note)
         except ProfileError as exc:
-            table.add_row(name, "[red]invalid[/]", str(exc))
+            table.add_row(name, "[red]invalid[/]", str(exc), note)
     console.print(table)
 
 

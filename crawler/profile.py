@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from crawler.session import Session, check_kind
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
+STARTERS = frozenset({"lazada", "shopee"})
+"""Shipped profiles of real marketplaces written without checking them against the live site."""
 DOTTED_PATH = r"[^.\s]+(\.[^.\s]+)*"
 """A dotted path into JSON: ``price.amount``, ``items.0.id`` (no empty part)."""
 JS_NAME = r"[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*"
