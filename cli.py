@@ -965,16 +965,44 @@ def schedule_history(
 @app.command()
 def sites() -> None:
     """List the site profiles that can be crawled."""
-    from crawler.profile import ProfileError, available_profiles, load_profile
+    from crawler.profile import STARTERS, ProfileError, available_profiles, load_profile
 
-    table = Table("name", "kind", "base URL")
+    table = Table("name", "kind", "base URL", "note")
+    enabled = set(state.settings.sites.enabled)
     for name in available_profiles(state.settings.crawl.profiles_dir):
+        note = ", ".join(
+            [
+                *(["starter, not verified"] if name in STARTERS else []),
+                *(["enabled"] if name in enabled else []),
+            ]
+        )
         try:
             profile = load_profile(name, state.settings.crawl.profiles_dir)
-            table.add_row(name, profile.kind, profile.base_url)
+            table.add_row(name, profile.kind, profile.base_url, note)
         except ProfileError as exc:
-            table.add_row(name, "[red]invalid[/]", str(exc))
+            table.add_row(name, "[red]invalid[/]", str(exc), note)
     console.print(table)
+
+
+@app.command()
+def login(
+    site: Annotated[
+        str, typer.Argument(metavar="SITE", help="A browser profile with [session] browser_profile.")
+    ],
+) -> None:
+    """Sign in to a marketplace once, by hand, in a Chromium window on the profile's browser directory;
+    close the window when done. Later crawls of the site use that session."""
+    from crawler.login import sign_in
+    from crawler.profile import ProfileError, load_profile
+    from crawler.session import SessionError
+
+    try:
+        profile = load_profile(site, state.settings.crawl.profiles_dir)
+        console.print(f"opening {profile.base_url}: sign in, then close the browser window", markup=False)
+        kept = sign_in(profile, state.settings.data_dir)
+    except (ProfileError, SessionError) as exc:
+        fail(str(exc))
+    console.print(f"the session is kept in {kept} (a secret: do not share it)", markup=False, highlight=False)
 
 
 @demo_app.callback()
@@ -1013,7 +1041,7 @@ def demo_serve(
         typer.Option("--any-port", help="Serve on free ports, not at the addresses of the demo profiles."),
     ] = False,
 ) -> None:
-    """Serve the three demo shops in the foreground, at the addresses of the demo profiles, until
+    """Serve the demo shops in the foreground, at the addresses of the demo profiles, until
     interrupted: `tisiwatch crawl demo-html` and the rest then find them."""
     from demo.run import profile_ports
     from demo.server import serve_forever

@@ -79,7 +79,9 @@ class CrawlConfig(_Section):
 
 
 class SitesConfig(_Section):
-    enabled: list[str] = Field(default_factory=lambda: ["demo-html", "demo-api", "demo-browser"])
+    enabled: list[str] = Field(
+        default_factory=lambda: ["demo-html", "demo-api", "demo-browser", "demo-state"]
+    )
 
 
 class MatchConfig(_Section):

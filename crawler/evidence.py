@@ -8,7 +8,8 @@ HttpCompressionMiddleware (590) decoded it. The WARC record holds that decoded b
 spider read and hashed, with headers made consistent with it: ``Content-Encoding`` names only what
 the body still has (Scrapy removes what it decoded), ``Transfer-Encoding`` is dropped, and
 ``Content-Length`` is the stored length; replaced values are kept in the record's
-``Tisiwatch-Replaced-Headers`` field.
+``Tisiwatch-Replaced-Headers`` field. Secrets are not evidence: the values of ``Cookie``,
+``Authorization`` and ``Set-Cookie`` are redacted in every record (``crawler.session.redacted``).
 
 A page a browser rendered (scrapy-playwright) is not what the server sent: it is stored as a
 ``resource`` record of the rendered document, with a ``metadata`` record of the server's status and
@@ -35,6 +36,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
+from crawler.session import redacted
 from crawler.warc import (
     WORKER_NAME,
     Exchange,
@@ -151,10 +153,10 @@ class EvidenceMiddleware:
         exchange = Exchange(
             url=response.url,
             status=response.status,
-            response_headers=_headers(response.headers),
+            response_headers=redacted(_headers(response.headers)),
             body=response.body,
             method=request.method,
-            request_headers=_headers(request.headers),
+            request_headers=redacted(_headers(request.headers)),  # no cookie values
             request_body=request.body,
             protocol=response.protocol or "HTTP/1.1",
             ip_address=str(response.ip_address) if response.ip_address else None,

@@ -14,7 +14,11 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.session import Session, check_kind
+
 SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
+STARTERS = frozenset({"lazada", "shopee"})
+"""Shipped profiles of real marketplaces written without checking them against the live site."""
 DOTTED_PATH = r"[^.\s]+(\.[^.\s]+)*"
 """A dotted path into JSON: ``price.amount``, ``items.0.id`` (no empty part)."""
 JS_NAME = r"[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*"
@@ -170,6 +174,8 @@ class SiteProfile(_Part):
     """The currency of a listing whose page gives none (ISO 4217, e.g. ``THB``)."""
     state: State | None = None
     gone_when: GoneWhen | None = None
+    session: Session | None = None
+    """Headers, a cookie file, a browser profile directory (``crawler.session``)."""
     politeness: Politeness = Politeness()
     browser: BrowserSteps = BrowserSteps()
 
@@ -210,6 +216,8 @@ class SiteProfile(_Part):
         if self.kind == "browser" and not self.browser.wait_for:
             raise ValueError("browser.wait_for: a browser profile must say what to wait for on listing pages")
         self._state_rules()
+        if self.session is not None:
+            check_kind(self.session, self.kind)
         return self
 
     def _state_rules(self) -> None:

@@ -8,6 +8,7 @@ default: robots.txt obeyed, AutoThrottle, retries with backoff that honour ``Ret
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings
 
@@ -65,6 +66,18 @@ def browser(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
     return playwright_settings(
         max_pages=min(settings.crawl.concurrency, profile.politeness.concurrency),
         images=settings.crawl.evidence,
+    )
+
+
+def session(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
+    """The profile's headers, cookie file and browser profile directory (``crawler.session``)."""
+    if profile.session is None:
+        return {}
+    from crawler.session import session_settings
+
+    scheme = urlsplit(profile.base_url).scheme
+    return session_settings(
+        settings.data_dir, profile.session, profile.kind, settings.crawl.user_agent, scheme
     )
 
 
@@ -138,6 +151,7 @@ def scrapy_settings(
     for layer in (
         politeness(settings, profile),
         browser(settings, profile),
+        session(settings, profile),
         worker_settings(settings, profile, job),
         evidence(settings, profile, job),
         images(settings),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_ID_STYLE = {"html": "{slug}", "api": "S{number:05d}", "browser": "u{number:d}"}
+_ID_STYLE = {"html": "{slug}", "api": "S{number:05d}", "browser": "u{number:d}", "state": "{number:d}"}
 
 
 @dataclass(frozen=True, slots=True)

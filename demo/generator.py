@@ -1,8 +1,10 @@
-"""Generates the listings of the three demo shops, deterministically from (seed, size, day).
+"""Generates the listings of the demo shops, deterministically from (seed, size, day).
 
 Every shop gets, before any random filler, one listing of each required case (every verdict, every licence
 status, every seller trick, the usual look-alikes), so that any size of 30 or more shows all of them.
 Each later day removes about a tenth of the listings, adds a few and mends exactly one violation.
+The first three shops share one random stream (as they always have); every shop added since draws from
+its own (`FIRST_SHOPS`), so adding a shop changes no other shop's listings.
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ _SINGLE_TRICKS = (
 )
 _INVALID = ("not_found", "revoked", "suspended", "expired", "wrong_standard", "wrong_brand")
 _MODEL_SUFFIXES = ("", "", "", "S", "Pro", "Plus", "Max", "Lite")
-_ID_BASE = {"html": 100_000, "api": 500_000}
+_ID_BASE = {"html": 100_000, "api": 500_000, "state": 700_000}
+FIRST_SHOPS: tuple[str, ...] = ("html", "api", "browser")
+"""The shops drawn from the seed's main random stream; each later shop has a stream of its own."""
+_SERIAL_STEP = 900_000
+"""Licence serials of a later shop's stream start this far above the previous stream's, so none repeat."""
 
 
 def item_id(shop: str, number: int) -> str:
@@ -76,6 +82,8 @@ def item_id(shop: str, number: int) -> str:
         return str(_ID_BASE["html"] + number)
     if shop == "api":
         return f"SKU-{_ID_BASE['api'] + number}"
+    if shop == "state":
+        return str(_ID_BASE["state"] + number)
     return f"b{number:06d}"
 
 
@@ -103,16 +111,18 @@ def _random_case(rng: random.Random) -> Case:
 
 
 class _Market:
-    """The three shops as they evolve day by day, all drawn from one random stream."""
+    """Some shops as they evolve day by day, all drawn from one random stream."""
 
-    def __init__(self, seed: int, size: int) -> None:
+    def __init__(self, seed: int | str, size: int, shops: tuple[str, ...], serial: int = 1000) -> None:
         self.rng = random.Random(seed)
         self.size = size
+        self.shops = shops
         self.writer = ListingWriter(self.rng)
+        self.writer.serial = serial
         self.unsafe_models = 0
-        self.sellers = {shop: sellers_by_category(shop) for shop in SHOPS}
-        self.items: dict[str, list[Item]] = {shop: [] for shop in SHOPS}
-        self.listings: dict[str, list[DemoListing]] = {shop: [] for shop in SHOPS}
+        self.sellers = {shop: sellers_by_category(shop) for shop in shops}
+        self.items: dict[str, list[Item]] = {shop: [] for shop in shops}
+        self.listings: dict[str, list[DemoListing]] = {shop: [] for shop in shops}
 
     def _item(self, shop: str, number: int, case: Case, day: int) -> Item:
         rng, pick = self.rng, self.writer.pick
@@ -153,7 +163,7 @@ class _Market:
 
     def first_day(self) -> None:
         rng = self.rng
-        for shop in SHOPS:
+        for shop in self.shops:
             cases = list(REQUIRED[: self.size])
             cases += [_random_case(rng) for _ in range(self.size - len(cases))]
             rng.shuffle(cases)
@@ -163,7 +173,7 @@ class _Market:
     def next_day(self, day: int) -> None:
         """Mend one violation, remove about a tenth of what is on sale, add a few new listings."""
         rng = self.rng
-        for shop in SHOPS:
+        for shop in self.shops:
             listings = self.listings[shop]
             active = [i for i, listing in enumerate(listings) if listing.removed_on_day is None]
             violating = [
@@ -189,12 +199,19 @@ def generate_days(seed: int = 7, size: int = 40, last_day: int = 1) -> list[list
     collecting = gc.isenabled()
     gc.disable()  # many young objects and no cycles: the collector would only slow this down
     try:
-        market = _Market(seed, size)
-        market.first_day()
-        days = [[listing for shop in SHOPS for listing in market.listings[shop]]]
+        later = [shop for shop in SHOPS if shop not in FIRST_SHOPS]
+        markets = [_Market(seed, size, FIRST_SHOPS)] + [
+            _Market(f"{seed}:{shop}", size, (shop,), 1000 + _SERIAL_STEP * (n + 1))
+            for n, shop in enumerate(later)
+        ]
+        listings = {shop: market.listings[shop] for market in markets for shop in market.shops}
+        for market in markets:
+            market.first_day()
+        days = [[listing for shop in SHOPS for listing in listings[shop]]]
         for day in range(2, last_day + 1):
-            market.next_day(day)
-            days.append([listing for shop in SHOPS for listing in market.listings[shop]])
+            for market in markets:
+                market.next_day(day)
+            days.append([listing for shop in SHOPS for listing in listings[shop]])
     finally:
         if collecting:
             gc.enable()
@@ -202,7 +219,7 @@ def generate_days(seed: int = 7, size: int = 40, last_day: int = 1) -> list[list
 
 
 def generate(seed: int = 7, size: int = 40, day: int = 1) -> list[DemoListing]:
-    """The listings of all three shops (`size` per shop on day 1) as of `day`, shop by shop."""
+    """The listings of every shop (`size` per shop on day 1) as of `day`, shop by shop."""
     if day < 1:
         raise ValueError(f"day must be 1 or later, not {day}")
     return generate_days(seed, size, day)[-1]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SHOPS: tuple[str, ...] = ("html", "api", "browser")
+SHOPS: tuple[str, ...] = ("html", "api", "browser", "state")
 
 
 LICENCE_STATUSES: tuple[str, ...] = (
@@ -106,6 +106,8 @@ def product_path(shop: str, item_id: str) -> str:
         return f"/item/{item_id}"
     if shop == "browser":
         return f"/p/{item_id}"
+    if shop == "state":
+        return f"/products/i{item_id}.html"
     raise ValueError(f"unknown demo shop {shop!r}")
 
 

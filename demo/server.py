@@ -1,7 +1,8 @@
-"""Runs the three demo shops: in one child process (`start_shops`) or in the foreground (`serve_forever`).
+"""Runs the demo shops: in one child process (`start_shops`) or in the foreground (`serve_forever`).
 
-Each shop has its own loopback address, so a crawler sees three different hosts: html on 127.0.0.1,
-api on 127.0.0.2, browser on 127.0.0.3 (where the system cannot bind those, all share the given host).
+Each shop has its own loopback address, so a crawler sees different hosts: html on 127.0.0.1, api on
+127.0.0.2, browser on 127.0.0.3, state on 127.0.0.5 (where the system cannot bind those, all share the
+given host).
 Ports come from the operating system unless given. The child process is `python -m demo.server --control`;
 it prints one JSON line when it serves and takes `day N` / `stop` lines on its standard input.
 Fault modes at a rate (`demo.faults.FaultRates`, for drills) are passed as `--fault-rates JSON`.
@@ -31,10 +32,16 @@ from demo.faults import FaultRates
 from demo.handler import Shop, ShopServer
 from demo.htmlshop import HtmlShop
 from demo.listing import SHOPS, api_item_path, product_path
+from demo.stateshop import StateShop
 from demo.world import DemoState
 
-SPREAD_HOSTS = {"html": "127.0.0.1", "api": "127.0.0.2", "browser": "127.0.0.3"}
-SHOP_TYPES: dict[str, type[Shop]] = {"html": HtmlShop, "api": ApiShop, "browser": BrowserShop}
+SPREAD_HOSTS = {"html": "127.0.0.1", "api": "127.0.0.2", "browser": "127.0.0.3", "state": "127.0.0.5"}
+SHOP_TYPES: dict[str, type[Shop]] = {
+    "html": HtmlShop,
+    "api": ApiShop,
+    "browser": BrowserShop,
+    "state": StateShop,
+}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -49,7 +56,7 @@ def _bind(state: DemoState, host: str, ports: dict[str, int] | None) -> dict[str
             except OSError:
                 if address == host:
                     raise
-                servers[shop] = ShopServer((host, port), app)  # no 127.0.0.2/3 here (not Linux)
+                servers[shop] = ShopServer((host, port), app)  # no 127.0.0.2/3/5 here (not Linux)
     except BaseException:
         for server in servers.values():
             server.server_close()
@@ -139,7 +146,7 @@ class ShopsHandle:
         return answer
 
     def product_url(self, shop: str, item_id: str) -> str:
-        """The page a person would open for an item (html /product/ID, api /item/ID, browser /p/ID)."""
+        """The page a person would open for an item (``demo.listing.product_path``)."""
         return self.urls[shop] + product_path(shop, item_id)
 
     def api_item_url(self, item_id: str) -> str:
@@ -194,7 +201,7 @@ def start_shops(
     timeout: float | None = None,
     rates: FaultRates | None = None,
 ) -> ShopsHandle:
-    """Start the three shops in one child process; returns once every shop serves. ``rates``: fault
+    """Start the shops in one child process; returns once every shop serves. ``rates``: fault
     modes at a rate (``demo.faults``), for drills."""
     command = [sys.executable, "-m", "demo.server", "--control", "--seed", str(seed), "--size", str(size)]
     command += ["--day", str(day), "--host", host] + ([] if faults else ["--no-faults"])

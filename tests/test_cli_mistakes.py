@@ -39,6 +39,9 @@ NEED_NO_DATABASE = {
     ("init",): "makes the database (tested below)",
     ("info",): "says what is there, whatever it is (tested below)",
     ("sites",): "lists the site profiles",
+    (
+        "login",
+    ): "opens a browser window on a profile's own directory (tested in tests/crawler/test_session.py)",
     ("verify",): "reads a case file only",
     ("demo",): "makes its own data directory",
     ("demo", "serve"): "serves the demo shops",

@@ -2,7 +2,7 @@
 
 Pages are keyed by the request target exactly as it arrives on the wire (path and query, still
 percent-encoded), so a test can tell ``/p/%E0%B8%9E`` from ``/p/%25E0%25B8%259E``. Every request
-target is remembered in ``requested``; an unknown target answers 404.
+target is remembered in ``requested``, with its headers in ``received``; an unknown target answers 404.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ class Page:
     body: bytes
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class PageServer:
     pages: dict[str, Page] = field(default_factory=dict)
     requested: list[str] = field(default_factory=list)
+    received: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -37,9 +39,16 @@ class PageServer:
     def url(self, target: str) -> str:
         return self.base_url + target
 
-    def serve(self, target: str, body: str | bytes, status: int = 200, content_type: str = "") -> None:
+    def serve(
+        self,
+        target: str,
+        body: str | bytes,
+        status: int = 200,
+        content_type: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.pages[target] = Page(data, status, content_type or Page.content_type)
+        self.pages[target] = Page(data, status, content_type or Page.content_type, dict(headers or {}))
 
     def __enter__(self) -> Self:
         owner = self
@@ -47,10 +56,13 @@ class PageServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.requested.append(self.path)
+                owner.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 page = owner.pages.get(self.path) or Page(b"<html><body>not here</body></html>", 404)
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
+                for name, value in page.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(page.body)
 

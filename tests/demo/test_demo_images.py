@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import chompjs
 import pytest
 from PIL import Image
 
@@ -34,7 +35,9 @@ def test_every_shop_has_a_licence_label_and_a_qr_only_label() -> None:
     for shop in SHOPS:
         tricks = sorted(x.tricks for x in found if x.shop == shop)
         assert tricks == [("licence_in_image_only",), ("qr_in_image_only",)], shop
-    assert len(labelled(seed=SEED, size=300)) == 6  # a handful: only the required cases have labels
+    assert len(labelled(seed=SEED, size=300)) == 2 * len(
+        SHOPS
+    )  # a handful: only the required cases have labels
 
 
 def test_truth_in_both_modes_and_a_text_without_any_mark() -> None:
@@ -83,7 +86,7 @@ def test_labels_are_drawn_the_same_from_the_same_seed() -> None:
 
 
 def _image_urls(shops: ShopsHandle, get: Get, listing: DemoListing) -> list[str]:
-    """The image URLs the listing's page (html JSON-LD, api JSON, browser JSON) gives a crawler."""
+    """The image URLs the listing's page (html JSON-LD, api JSON, browser JSON, state script) gives a crawler."""
     base = shops.urls[listing.shop]
     if listing.shop == "html":
         page = get(shops.product_url("html", listing.item_id)).text
@@ -91,6 +94,10 @@ def _image_urls(shops: ShopsHandle, get: Get, listing: DemoListing) -> list[str]
         return [str(url) for url in json.loads(page[start : page.index("</script>", start)])["image"]]
     if listing.shop == "api":
         return [str(url) for url in get(shops.api_item_url(listing.item_id)).json()["images"]]
+    if listing.shop == "state":
+        page = get(shops.product_url("state", listing.item_id)).text
+        script = page[page.index("window.__INITIAL_STATE__ = ") : page.rindex("</script>")]
+        return [base + str(url) for url in chompjs.parse_js_object(script)["pdp"]["item"]["images"]]
     return [base + str(url) for url in get(f"{base}/data/item/{listing.item_id}.json").json()["images"]]
 
 

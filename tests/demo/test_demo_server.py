@@ -12,6 +12,7 @@ from urllib.error import URLError
 
 import pytest
 
+from demo.listing import SHOPS
 from demo.server import ShopsHandle, start_shops
 
 Get = Callable[[str], Any]
@@ -38,9 +39,9 @@ def test_python_m_demo_server_serves_until_interrupted(get: Get, number: int, si
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(5)]
+        lines = [process.stdout.readline() for _ in range(2 + len(SHOPS))]
         urls = dict(re.findall(r"^\s+(\w+)\s+(http://\S+)$", "".join(lines), re.MULTILINE))
-        assert set(urls) == {"html", "api", "browser"}
+        assert set(urls) == set(SHOPS)
         assert "day 2" in lines[0]
         assert get(f"{urls['api']}/api/search?q=&limit=1").json()["total"] > 0
     finally:
