@@ -154,6 +154,12 @@ class GoneWhen(_Part):
         return self
 
 
+class Budget(_Part):
+    """The site's daily crawl budget (``crawler.budget``): requests per run of the daily plan."""
+
+    requests: int = Field(ge=1, le=10_000_000)
+
+
 class SiteProfile(_Part):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     kind: Literal["html", "api", "browser"]
@@ -170,6 +176,8 @@ class SiteProfile(_Part):
     """The currency of a listing whose page gives none (ISO 4217, e.g. ``THB``)."""
     state: State | None = None
     gone_when: GoneWhen | None = None
+    budget: Budget | None = None
+    """Overrides ``crawl.daily_requests`` for this site."""
     politeness: Politeness = Politeness()
     browser: BrowserSteps = BrowserSteps()
 
