@@ -8,6 +8,7 @@ run crawls the same plan); the account replaces them by counts.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -45,6 +46,8 @@ def make_plan(
         url = listing.fetched_url or address(profile, listing.marketplace_id, listing.url)
         return url, listing.marketplace_id
 
+    if not profile.discovery.search_url:  # a site without search is discovered by its categories or sitemap
+        words = []
     known = known_listings(session, site_id)
     first = [target(listing) for listing in known if listing.open_violation]
     others = [target(listing) for listing in known if not listing.open_violation]
@@ -66,6 +69,31 @@ def make_plan(
         "queries": choice.words,
     }  # fmt: skip
     return plan, record
+
+
+@dataclass(frozen=True)
+class PlannedWork:
+    """What a planned run's crawl is given, from its plan (``stats["budget"]``)."""
+
+    queries: list[str]
+    first: list[str]
+    late: list[str]
+    listing_ids: dict[str, str]
+    budget: int
+
+    @classmethod
+    def of(cls, stats: Mapping[str, Any], resumes: int) -> PlannedWork:
+        """The work of a run; a resumed run has what it spent before deducted from its budget."""
+        record = stats.get("budget") or {}
+        targets = record.get("urls") or {}
+        first = [(str(url), str(mid)) for url, mid in targets.get("open") or []]
+        late = [(str(url), str(mid)) for url, mid in targets.get("others") or []]
+        budget = int(record.get("requests") or 0)
+        if resumes:
+            workers = (stats.get("workers") or {}).values()
+            budget = max(budget - sum(int(w.get("requests") or 0) for w in workers), 1)
+        queries = [str(word) for word in record.get("queries") or []]
+        return cls(queries, [u for u, _ in first], [u for u, _ in late], dict(first + late), budget)
 
 
 def account(session: Session, run_id: int, words_in_order: list[str]) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from config import Settings
 from crawler.frontier import RunKeys, delete_frontier, forget_worker
-from crawler.planned import account, budget_of, make_plan
+from crawler.planned import PlannedWork, account, budget_of, make_plan
 from crawler.profile import SiteProfile, load_profile
 from crawler.resume import Plan, RunRecord, reopen, resumable_run
 from crawler.scaleout import run_workers, settle_run, worker_name
@@ -164,16 +164,13 @@ def _plan_job(
         run = resumable_run(session, site.id) if resume else None
         if run is not None and run.mode == PLANNED_MODE:
             resumes = reopen(session, run)
-            record = (run.stats or {}).get("budget") or {}
-            spent = sum(
-                int(w.get("requests") or 0) for w in ((run.stats or {}).get("workers") or {}).values()
-            )
-            return _planned_job(profile, record, run.id, site.id, limit, resumes, spent)
+            work = PlannedWork.of(run.stats or {}, resumes)
+            return _planned_job(profile, work, run.id, site.id, limit, resumes)
         if run is None and budget:
             run = start_run(session, site, mode=PLANNED_MODE)
             _, record = make_plan(session, profile, site.id, words, budget, _old_listing_url)
             run.stats = {"budget": record}
-            return _planned_job(profile, record, run.id, site.id, limit, 0)
+            return _planned_job(profile, PlannedWork.of(run.stats, 0), run.id, site.id, limit, 0)
         if run is not None:
             resumes = reopen(session, run)
             plan, mode = Plan.of(run.stats), run.mode
@@ -210,25 +207,10 @@ def _plan_job(
 
 
 def _planned_job(
-    profile: SiteProfile,
-    record: dict[str, Any],
-    run_id: int,
-    site_id: int,
-    limit: int,
-    resumes: int,
-    spent: int = 0,
+    profile: SiteProfile, work: PlannedWork, run_id: int, site_id: int, limit: int, resumes: int
 ) -> CrawlJob:
-    """The job of a planned run from its plan (``stats["budget"]``)."""
-    targets = record.get("urls") or {}
-    first = [(str(url), str(mid)) for url, mid in targets.get("open") or []]
-    late = [(str(url), str(mid)) for url, mid in targets.get("others") or []]
-    budget = int(record.get("requests") or 0)
-    if resumes:  # what the run spent before it was resumed is spent
-        budget = max(budget - spent, 1)
-    job = CrawlJob(profile, list(record.get("queries") or []), [url for url, _ in first], run_id, site_id,
-                   limit, resumes, budget=budget)  # fmt: skip
-    job.late_urls = [url for url, _ in late]
-    job.listing_ids = dict(first + late)
+    job = CrawlJob(profile, work.queries, work.first, run_id, site_id, limit, resumes, budget=work.budget)
+    job.late_urls, job.listing_ids = work.late, work.listing_ids
     return job
 
 

@@ -88,7 +88,7 @@ class ProfileSpider(scrapy.Spider):
                 known = self.listing_ids.get(url)
                 request = self.listing_request(url, **({"item_id": known} if known else {}))
                 yield request.replace(priority=priority)
-        if self.queries:
+        if self.queries or not self.profile.discovery.search_url:  # no search: categories, sitemap
             yield from self.discovery_requests()
 
     def discovery_requests(self) -> Iterator[Request]:
