@@ -457,6 +457,7 @@ def runs(
     """Show recent crawl runs (--run N: one run's health — pages, errors, coverage — and failed URLs)."""
     from sqlalchemy import select
 
+    from crawler.budget import summary as budget_summary
     from store.models import CrawlRun
 
     zone = ZoneInfo(state.settings.report.timezone)
@@ -469,18 +470,24 @@ def runs(
             return
         title = f"crawl runs, newest first; times in {zone.key} (--run N: one run in detail)"
         table = listing_table("run", "site", "mode", "started", "status", "listings", "failed", title=title)
+        plans = []
         for crawl_run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)):
             stats = RunStats.from_json(crawl_run.stats)
             table.add_row(str(crawl_run.id), plain(crawl_run.site.name, 24), crawl_run.mode,
                           local_time(crawl_run.started_at, zone), crawl_run.status,
                           f"{stats.items or 0:,}", f"{stats.failed_urls or 0:,}")  # fmt: skip
+            if said := budget_summary((crawl_run.stats or {}).get("budget") or {}):
+                plans.append(f"run {crawl_run.id}: {said}")
         console.print(table)
+        for line in plans:  # what each planned run did of its daily budget, and left for the next
+            console.print(plain(line, 400), soft_wrap=True)
 
 
 def show_run(session: Any, crawl_run: Any, zone: ZoneInfo) -> None:
     """One crawl run in detail: when, how it ended, its health figures and its failed URLs."""
     from sqlalchemy import func, select
 
+    from crawler.budget import summary as budget_summary
     from crawler.outcome import run_notes
     from store.models import CrawlFailure
 
@@ -503,8 +510,10 @@ def show_run(session: Any, crawl_run: Any, zone: ZoneInfo) -> None:
         "coverage  "
         + " · ".join(f"{name.replace('_', ' ')} {coverage[name] or 0:.0%}" for name in COVERAGE_FIELDS),
     ]
+    if said := budget_summary(stored.get("budget") or {}):
+        lines.append(f"plan      {said}")
     for line in lines:
-        console.print(plain(line, 400))
+        console.print(plain(line, 400), soft_wrap=True)
     for note in run_notes(stored, state.settings.data_dir):  # why it failed, failures by kind, its logs
         console.print(plain(note, 2000), soft_wrap=True)
     total = session.scalar(

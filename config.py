@@ -58,6 +58,9 @@ class CrawlConfig(_Section):
     max_items: int = Field(default=0, ge=0)
     """0 means no limit."""
     max_pages: int = Field(default=0, ge=0)
+    daily_requests: int = Field(default=0, ge=0)
+    """The daily crawl budget: requests per run per site of the scheduler's daily job (0: no budget,
+    every keyword is searched). A profile's ``[budget] requests`` overrides it (``crawler.budget``)."""
     evidence: bool = True
     images: bool = True
     """Fetch each listing's product images (up to ``max_images``) through the crawl, under the same

@@ -158,6 +158,12 @@ class GoneWhen(_Part):
         return self
 
 
+class Budget(_Part):
+    """The site's daily crawl budget (``crawler.budget``): requests per run of the daily plan."""
+
+    requests: int = Field(ge=1, le=10_000_000)
+
+
 class SiteProfile(_Part):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     kind: Literal["html", "api", "browser"]
@@ -176,6 +182,8 @@ class SiteProfile(_Part):
     gone_when: GoneWhen | None = None
     session: Session | None = None
     """Headers, a cookie file, a browser profile directory (``crawler.session``)."""
+    budget: Budget | None = None
+    """Overrides ``crawl.daily_requests`` for this site."""
     politeness: Politeness = Politeness()
     browser: BrowserSteps = BrowserSteps()
 

@@ -18,12 +18,14 @@ from sqlalchemy import select
 
 from config import Settings
 from crawler.frontier import RunKeys, delete_frontier, forget_worker
+from crawler.planned import PlannedWork, account, budget_of, make_plan
 from crawler.profile import SiteProfile, load_profile
 from crawler.resume import Plan, RunRecord, reopen, resumable_run
 from crawler.scaleout import run_workers, settle_run, worker_name
 from crawler.tally import closing
 from store.db import Store
 from store.models import CrawlRun, Listing, Site
+from store.planning import PLANNED_MODE
 from store.register import standard_keywords
 from store.writer import ensure_site, finish_run, start_run
 
@@ -50,6 +52,10 @@ class CrawlJob:
     to_crawl: bool = True
     listing_ids: dict[str, str] = field(default_factory=dict)
     """A re-check's known listing id of each URL."""
+    late_urls: list[str] = field(default_factory=list)
+    """A planned run's re-checks of listings without an open violation (after its searches)."""
+    budget: int = 0
+    """A planned run's requests (``crawler.budget``); 0: no budget."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ def crawl(
     on_progress: Progress | None = None,
     workers: int | None = None,
     resume: bool = False,
+    planned: bool = False,
 ) -> list[CrawlResult]:
     """Crawl ``sites`` (profile names or profiles) and store what is found; one run per site.
 
@@ -88,6 +95,8 @@ def crawl(
     ``crawl.redis_url``, where they share one frontier (``crawler.scaleout``). With ``resume``, a
     site whose latest run never finished (killed, or stopped) has that run continued with its own
     plan, losing and duplicating nothing (``crawler.resume``); the other sites start new runs.
+    ``planned`` (the scheduler's daily crawl): a site with a budget (``crawler.planned.budget_of``)
+    spends it as the daily plan says (``crawler.budget``); a site without one is crawled as usual.
     """
     count = settings.crawl.workers if workers is None else workers
     if count < 1:
@@ -103,7 +112,19 @@ def crawl(
     words = list(queries) if queries is not None else register_keywords(store)
     limit = settings.crawl.max_items if max_items is None else max_items
     mode = "recheck" if recheck else "urls" if urls else "discover"
-    jobs = [_plan_job(store, profile, mode, words, list(urls), limit, resume) for profile in profiles]
+    jobs = [
+        _plan_job(
+            store,
+            profile,
+            mode,
+            words,
+            list(urls),
+            limit,
+            resume,
+            budget_of(settings, profile) if planned else 0,
+        )
+        for profile in profiles
+    ]
     try:
         _run_workers(settings, [job for job in jobs if job.to_crawl], count, on_progress)
     finally:
@@ -115,6 +136,9 @@ def crawl(
         for job in jobs:
             settle_run(session, job.run_id, [worker_name(i, job.resumes) for i in range(count)])
         for job in jobs:
+            if job.budget:
+                account(session, job.run_id, words)
+        for job in jobs:
             run = session.get_one(CrawlRun, job.run_id)
             session.refresh(run)
             results.append(
@@ -124,12 +148,29 @@ def crawl(
 
 
 def _plan_job(
-    store: Store, profile: SiteProfile, mode: str, words: list[str], urls: list[str], limit: int, resume: bool
+    store: Store,
+    profile: SiteProfile,
+    mode: str,
+    words: list[str],
+    urls: list[str],
+    limit: int,
+    resume: bool,
+    budget: int = 0,
 ) -> CrawlJob:
-    """The job of one site: the run it continues (``resume``, when one never finished) or a new one."""
+    """The job of one site: the run it continues (``resume``, when one never finished) or a new one;
+    with a ``budget``, a run of the daily plan (``crawler.planned``)."""
     with store.session() as session:
         site = ensure_site(session, profile.name, profile.kind, profile.base_url)
         run = resumable_run(session, site.id) if resume else None
+        if run is not None and run.mode == PLANNED_MODE:
+            resumes = reopen(session, run)
+            work = PlannedWork.of(run.stats or {}, resumes)
+            return _planned_job(profile, work, run.id, site.id, limit, resumes)
+        if run is None and budget:
+            run = start_run(session, site, mode=PLANNED_MODE)
+            _, record = make_plan(session, profile, site.id, words, budget, _old_listing_url)
+            run.stats = {"budget": record}
+            return _planned_job(profile, PlannedWork.of(run.stats, 0), run.id, site.id, limit, 0)
         if run is not None:
             resumes = reopen(session, run)
             plan, mode = Plan.of(run.stats), run.mode
@@ -162,6 +203,14 @@ def _plan_job(
             run = session.get_one(CrawlRun, job.run_id)
             finish_run(session, job.run_id, *closing(run.stats, "finished", "finished"))
         job.to_crawl = False
+    return job
+
+
+def _planned_job(
+    profile: SiteProfile, work: PlannedWork, run_id: int, site_id: int, limit: int, resumes: int
+) -> CrawlJob:
+    job = CrawlJob(profile, work.queries, work.first, run_id, site_id, limit, resumes, budget=work.budget)
+    job.late_urls, job.listing_ids = work.late, work.listing_ids
     return job
 
 
@@ -221,6 +270,9 @@ def _run_workers(settings: Settings, jobs: list[CrawlJob], count: int, on_progre
                     "workers": count,
                     "closes_run": count == 1,
                     "resume": j.resumes > 0,
+                    "planned": j.budget > 0,
+                    "late_urls": j.late_urls,
+                    "budget": -(-j.budget // count) if j.budget else 0,
                 }
                 for j in jobs
             ],

@@ -54,7 +54,10 @@ def politeness(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
             "crawler.redirect.LoopRedirectMiddleware": 600,
         },
-        "SPIDER_MIDDLEWARES": {"crawler.guard.TrapGuardMiddleware": 850},
+        "SPIDER_MIDDLEWARES": {
+            "crawler.guard.TrapGuardMiddleware": 850,
+            "crawler.spend.WordTagMiddleware": 860,
+        },
     }
 
 
@@ -143,10 +146,11 @@ def scrapy_settings(
             "crawler.pipelines.ValidationPipeline": 100,
             "crawler.pipelines.StorePipeline": 800,
         },
-        "EXTENSIONS": {"crawler.progress.ProgressExtension": 500},
+        "EXTENSIONS": {"crawler.progress.ProgressExtension": 500, "crawler.spend.SpendExtension": 510},
         **database(settings, database_url),
         "TISIWATCH_RUN_ID": job["run_id"],
         "TISIWATCH_SITE_ID": job["site_id"],
+        "TISIWATCH_BUDGET": job.get("budget", 0),
     }
     for layer in (
         politeness(settings, profile),

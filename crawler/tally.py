@@ -20,7 +20,7 @@ from crawler.outcome import judged
 SUMMED = ("pages", "items", "gone", "dropped", "failed_urls", "retries", "retry_after_honoured")
 SUMMED_EXTRA = ("duplicates", "requests", "answered")
 COUNTERS = ("errors", "status_counts", "trap_drops", "covered", "resume_skipped", "failures", "cut", "images")
-GOOD_ENDS = {"finished", "closespider_itemcount", "closespider_pagecount"}
+GOOD_ENDS = {"finished", "closespider_itemcount", "closespider_pagecount", "budget_spent"}
 """Finish reasons of a crawl that did what it was asked."""
 PAUSED_ENDS = {"shutdown"}
 """Finish reasons of a crawl stopped on purpose (Ctrl-C, SIGTERM): the run can be resumed."""

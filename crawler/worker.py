@@ -63,6 +63,8 @@ def _start(process: CrawlerProcess, settings: Settings, payload: dict[str, Any])
             queries=job["queries"],
             urls=job["urls"],
             listing_ids=job.get("listing_ids") or {},
+            late_urls=job.get("late_urls") or [],
+            planned=bool(job.get("planned")),
         )
     process.start()
 

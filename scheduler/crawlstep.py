@@ -41,6 +41,8 @@ class CrawlStep(Step[list["CrawlResult"]]):
     """True: a site's crawl that was killed or stopped is continued with its own plan. ``"own"``:
     only the crawls that an interrupted run of this context's job left (the scheduler's)."""
     on_progress: Callable[..., Any] | None = None
+    planned: bool = False
+    """Spend each site's daily budget as its plan says (``crawler.budget``; the daily job's crawl)."""
 
     def perform(self, context: StepContext) -> StepResult[list[CrawlResult]]:
         from crawler.profile import ProfileError, load_profile
@@ -74,7 +76,7 @@ class CrawlStep(Step[list["CrawlResult"]]):
             try:
                 results += crawl(settings, group, queries=self.queries, urls=self.urls, max_items=self.max_items,
                                  recheck=self.recheck, store=context.store, on_progress=self.on_progress,
-                                 workers=self.workers, resume=resume)  # fmt: skip
+                                 workers=self.workers, resume=resume, planned=self.planned)  # fmt: skip
             except CrawlRequestError as exc:  # the request itself is wrong (workers without Redis)
                 raise StepFailed(str(exc), {"runs": {}, "problems": problems}) from None
             except Exception as exc:
@@ -93,6 +95,8 @@ class CrawlStep(Step[list["CrawlResult"]]):
                 "pages": stats.pages or 0,
                 "failed_urls": stats.failed_urls or 0,
             }
+            if budget := result.stats.get("budget"):  # what the daily plan did and left
+                runs[result.site]["budget"] = {k: budget.get(k) for k in ("requests", "spent", "left")}
             if result.status != "finished":
                 why = stats.reason
                 problems[result.site] = f"run {result.run_id} {result.status}" + (f": {why}" if why else "")

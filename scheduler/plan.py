@@ -1,7 +1,8 @@
 """The plan of a run: the jobs of the timetable, and which steps — with which sites, files, days and
 folders — a run of each consists of, in order.
 
-- ``daily``: crawl the sites → match → report (and the crawl-health alerts) → ETDA case file;
+- ``daily``: crawl the sites (each with a budget as its daily plan says, ``crawler.budget``) → match →
+  report (and the crawl-health alerts) → ETDA case file;
 - ``recheck``: re-check the sites' known listings → match;
 - ``register``: import each configured register file whose content changed → match.
 """
@@ -50,7 +51,7 @@ def job_steps(job: str, settings: Settings, day: date) -> list[Step[Any]]:
     data = settings.data_dir
     if job == "daily":
         steps: list[Step[Any]] = [
-            CrawlStep(scheduled_sites(settings), resume="own"),
+            CrawlStep(scheduled_sites(settings), resume="own", planned=True),
             MatchStep(),
             ReportStep(data / "reports" / day.isoformat(), day, send_alerts=True),
             CasesStep(data / "cases" / f"cases-{day.isoformat()}.zip", since=day, make_folder=True),

@@ -106,6 +106,27 @@ class CrawlFailure(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SearchWord(Base):
+    """What one search word cost and yielded in one crawl run (one row per worker that searched it):
+    the daily plan ranks words by the violations their listings turned out to be per request, and
+    estimates a word's cost from its last run (``crawler.budget``)."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (Index("ix_search_words_site_word", "site_id", "word"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    word: Mapped[str] = mapped_column(Text)
+    worker: Mapped[str] = mapped_column(String(30), default="w0")
+    result_pages: Mapped[int] = mapped_column(Integer, default=0)
+    """Result pages requested for the word (not retries)."""
+    listing_pages: Mapped[int] = mapped_column(Integer, default=0)
+    """Listing pages requested from the word's result pages (a page another word or a re-check had
+    already asked for in the run is not asked again, so it is not counted)."""
+    listing_ids: Mapped[list[Any]] = mapped_column(default=list)
+    """The marketplace ids of the listings the word led to in the run."""
+
+
 class Listing(Base):
     """A product listing on a marketplace, keyed by site and the marketplace's own listing id."""
 

@@ -167,6 +167,36 @@ def test_runs_fit_80_columns_with_local_times(
     assert (missing.exit_code, missing.output.strip()) == (1, "error: no crawl run 9")
 
 
+def test_runs_show_what_a_planned_run_did_of_its_budget_and_left(db: tuple[list[str], Store]) -> None:
+    options, store = db
+    assert runner.invoke(cli.app, [*options, "init"]).exit_code == 0
+    record = {
+        "requests": 2000,
+        "open": {"planned": 140, "of": 152, "done": 140},
+        "words": {"planned": 40, "of": 1750, "done": 37, "rotation_at": 412, "rotation_next": 449},
+        "others": {"planned": 300, "of": 9000, "done": 300},
+        "left": {"open": 12, "words": 3, "others": 0},
+        "spent": 2003,
+    }
+    with store.session() as session:
+        site = ensure_site(session, "demo-html", "html")
+        old = start_run(session, site)  # a run stored before budgets: shown as it always was
+        finish_run(session, old.id, "finished", {"items": 5})
+        run = start_run(session, site, mode="budget")
+        finish_run(session, run.id, "finished", {"items": 480, "requests": 2003, "budget": record})
+    listed = runner.invoke(cli.app, [*options, "runs"])
+    assert listed.exit_code == 0, listed.output
+    said = (
+        "run 2: budget 2,000: 140 open-violation re-checks, 37/1,750 words (rotation at 412), "
+        "300 other re-checks; 2,003 requests made; left: 12 open-violation re-checks, 3 words"
+    )
+    assert said in " ".join(listed.output.split())
+    assert "run 1:" not in listed.output
+    detail = runner.invoke(cli.app, [*options, "runs", "--run", "2"])
+    assert "plan budget 2,000: 140 open-violation" in " ".join(detail.output.split())
+    assert "plan " not in runner.invoke(cli.app, [*options, "runs", "--run", "1"]).output
+
+
 def test_a_bad_register_file_is_rejected_with_its_row_and_column(
     db: tuple[list[str], Store], tmp_path: Path
 ) -> None:

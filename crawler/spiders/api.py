@@ -30,7 +30,7 @@ class ApiSpider(ProfileSpider):
         url = self.search_url(query, offset=page.offset, page=page.number, cursor=quote(page.cursor),
                               limit=discovery.page_size)  # fmt: skip
         return Request(url, callback=self.parse_results, errback=self.failed,
-                       cb_kwargs={"query": query, "page": page}, meta={"result_page": page.number})  # fmt: skip
+                       cb_kwargs={"query": query, "page": page}, meta={"result_page": page.number, "query": query})  # fmt: skip
 
     def parse_results(self, response: Response, query: str, page: Page) -> Iterator[Any]:
         data = _json(response)

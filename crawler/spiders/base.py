@@ -17,6 +17,8 @@ from crawler.outcome import failure_kind
 from crawler.profile import SiteProfile
 
 GONE_STATUSES = [404, 410]
+PRIORITY_FIRST, PRIORITY_LAST = 100, -100
+"""Request priorities of a planned run's re-checks of open violations and of the other listings."""
 EVIDENCE_FIELDS = ("warc_file", "warc_offset", "payload_sha256", "screenshot_file", "screenshot_sha256")
 
 
@@ -37,6 +39,8 @@ class ProfileSpider(scrapy.Spider):
         queries: Iterable[str] = (),
         urls: Iterable[str] = (),
         listing_ids: Mapping[str, str] | None = None,
+        late_urls: Iterable[str] = (),
+        planned: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=profile.name, **kwargs)
@@ -46,6 +50,10 @@ class ProfileSpider(scrapy.Spider):
         self.listing_ids = dict(listing_ids or {})
         """The known listing id of each of ``urls`` (a re-check): a page that is gone, or whose URL
         does not carry the id (it came from schema.org ``sku``), still names its listing."""
+        self.late_urls = list(late_urls)
+        self.planned = planned
+        """A run of the daily plan (``crawler.budget``): ``urls`` first, then the search words, then
+        ``late_urls``, in that order of priority."""
         self.allowed_domains = profile.domains()
         discovery = profile.discovery
         self._listing_pattern = (
@@ -59,6 +67,9 @@ class ProfileSpider(scrapy.Spider):
 
     def start_requests_for_profile(self) -> Iterator[Request]:
         """Explicit URLs win; otherwise the profile's discovery: search, categories, sitemap."""
+        if self.planned:
+            yield from self.planned_requests()
+            return
         if self.listing_urls:
             for url in self.listing_urls:
                 known = self.listing_ids.get(url)
@@ -67,6 +78,18 @@ class ProfileSpider(scrapy.Spider):
         for url in self.profile.discovery.urls:
             yield self.listing_request(self.profile.url(url))
         yield from self.discovery_requests()
+
+    def planned_requests(self) -> Iterator[Request]:
+        """The daily plan's requests: Scrapy fetches higher priorities first, so the open violations'
+        re-checks go before the searches (and the listings they lead to), and those before the other
+        re-checks; the crawl's budget (``crawler.spend``) cuts what comes last."""
+        for urls, priority in ((self.listing_urls, PRIORITY_FIRST), (self.late_urls, PRIORITY_LAST)):
+            for url in urls:
+                known = self.listing_ids.get(url)
+                request = self.listing_request(url, **({"item_id": known} if known else {}))
+                yield request.replace(priority=priority)
+        if self.queries or not self.profile.discovery.search_url:  # no search: categories, sitemap
+            yield from self.discovery_requests()
 
     def discovery_requests(self) -> Iterator[Request]:
         raise NotImplementedError

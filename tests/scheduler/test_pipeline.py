@@ -20,7 +20,7 @@ from reports.verify import verify_casefile
 from scheduler import JOBS, Pipeline, recover
 from store import journal
 from store.db import Store
-from store.models import CrawlRun, Licence, Listing, PipelineRun, RegisterVersion, Verdict
+from store.models import CrawlRun, Licence, Listing, Observation, PipelineRun, RegisterVersion, Verdict
 from store.writer import ensure_site, start_run
 from tests.scheduler.conftest import Make, dead_pid
 
@@ -237,3 +237,51 @@ def test_a_crawl_that_reached_no_page_fails_its_step_saying_why(
     assert (name, status) == ("crawl", "failed")
     assert error is not None
     assert error.startswith("down-shop: run 1 failed: connection refused at http://127.0.0.1:1")
+
+
+def test_the_daily_job_spends_the_budget_on_open_violations_first(
+    shops: ShopsHandle, tmp_path: Path, store: Store, cli_state: None
+) -> None:
+    profiles = write_profiles(shops, tmp_path / "profiles", ["html"], search=False)
+    options = _config(
+        tmp_path,
+        f'[crawl]\nprofiles_dir = "{profiles}"\nretries = 2\nconcurrency = 2\ndaily_requests = 12\n'
+        '[sites]\nenabled = ["demo-html"]\n',
+    )
+    first = runner.invoke(cli.app, [*options, "schedule", "trigger", "daily"])
+    assert first.exit_code == 0, first.output
+    with store.session() as session:
+        [run] = session.scalars(select(CrawlRun))
+        assert run.mode == "budget"
+        assert run.stats["requests"] <= 12 + 2  # what was in flight when the budget was spent
+        opened = run.stats["budget"]
+        assert opened["open"]["of"] == 0  # nothing known yet: the budget went to discovery
+    listed = runner.invoke(cli.app, [*options, "runs"])
+    assert "run 1: budget 12: 0 open-violation re-checks" in listed.output
+    with store.session() as session:
+        violating = set(
+            session.scalars(
+                select(Listing.marketplace_id)
+                .join(Verdict, Verdict.listing_id == Listing.id)
+                .where(Verdict.verdict.in_(["no_licence_shown", "invalid_licence", "unsafe"]))
+            )
+        )
+    assert violating, "the demo shop's first listings include violations"
+    second = runner.invoke(cli.app, [*options, "schedule", "trigger", "daily"])
+    assert second.exit_code == 0, second.output
+    with store.session() as session:
+        runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+        assert [r.mode for r in runs] == ["budget", "budget"]
+        again = runs[1]
+        seen = set(
+            session.scalars(
+                select(Listing.marketplace_id)
+                .join(Observation, Observation.listing_id == Listing.id)
+                .where(Observation.run_id == again.id)
+            )
+        )
+        [pipeline_run] = _runs(session)[1:]
+        crawl_stats = pipeline_run.steps[0].stats
+    assert violating <= seen
+    assert again.stats["budget"]["open"]["done"] == len(violating)
+    assert crawl_stats["runs"]["demo-html"]["budget"]["requests"] == 12
