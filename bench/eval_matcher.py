@@ -53,6 +53,13 @@ GOALS = {
     "review_rate": ("<=", 0.05),
 }
 TOP_REASONS = 3
+ACCESSORY_TRICKS = frozenset(
+    {"accessory", "accessory-for", "accessory-joined", "accessory-english", "accessory-fits-model",
+     "accessory-with-tis", "consumable", "spare-part", "look-alike-case", "tool-for-product", "sticker",
+     "with-accessory-word", "controlled-part"}
+)  # fmt: skip
+"""Accessories, parts and care products named after a controlled product, and the real products whose
+titles name an accessory: scored on their own too, the set's hardest look-alikes."""
 
 
 @dataclass(frozen=True)
@@ -267,6 +274,16 @@ def figures(scores: Scores) -> list[tuple[str, str, str]]:
     ]
 
 
+def accessory_line(results: Sequence[Result]) -> str:
+    """The main figures on the accessory cases and their counterparts (ACCESSORY_TRICKS) alone."""
+    pairs = [(r.case.expected, r.got) for r in results if r.case.trick in ACCESSORY_TRICKS]
+    scores = score(pairs)
+    return (
+        f"accessories and their counterparts ({scores.listings} listings): precision {scores.precision:.3f}, "
+        f"recall {scores.recall:.3f}, exact {scores.exact:.3f}, needs_review {scores.review_rate:.3f}"
+    )
+
+
 def describe_miss(result: Result) -> list[str]:
     """A wrong case, with its top reasons, for --misses."""
     case = result.case
@@ -302,6 +319,8 @@ def section(scores: Scores, results: Sequence[Result], register: Register, secon
         "",
         *confusion_table(confusion((r.case.expected, r.got) for r in results)),
         "",
+        accessory_line(results)[0].upper() + accessory_line(results)[1:] + ".",
+        "",
         "Goals: " + ("all met." if not missed else "missed — " + "; ".join(missed) + "."),
     ]
     if misses:
@@ -330,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value, goal in figures(scores):
         print(f"{name}: {value}" + (f" (goal {goal})" if goal else ""))
     print("\n".join(confusion_table(confusion((r.case.expected, r.got) for r in results))))
+    print(accessory_line(results))
     missed = missed_goals(scores)
     print("goals: " + ("all met" if not missed else "missed: " + "; ".join(missed)))
     if not args.no_write:

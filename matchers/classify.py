@@ -25,6 +25,7 @@ from config import MatchConfig
 from core.numbers import parse_tis
 from core.text import CACHED_LENGTH
 from matchers.features import FEATURES, ListingText, Near, StandardTerms
+from matchers.itemhead import fitment_words
 from matchers.marks import Mark
 from matchers.normalise import Segmenter, fold, thai_normalise
 
@@ -174,7 +175,18 @@ class Classifier:
         first = min(
             ((span[0], -len(w), w) for w, span in title_words.items() if w in self.by_word), default=None
         )
-        return ListingText(title, body, title_words, body_words, near, marks, first[2] if first else None)
+        ends = frozenset(title_words[word][1] for word in named)
+        return ListingText(
+            title,
+            body,
+            title_words,
+            body_words,
+            near,
+            marks,
+            first[2] if first else None,
+            fitment_words(title),
+            ends,
+        )
 
     def entry(self, tis_number: str) -> StandardTerms | None:
         """The standard of this TIS number (as written, or canonical), if the register has it."""

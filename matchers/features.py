@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from config import MatchConfig
+from matchers.itemhead import joins, not_the_item
 from matchers.marks import Mark
 
 
@@ -41,6 +42,10 @@ class ListingText:
     marks: Sequence[Mark]
     first_keyword: str | None = None
     """The register keyword the title names first (the longest, where several start together)."""
+    fitment: tuple[tuple[int, int], ...] = ()
+    """Where the title's fitment words are (``สำหรับ``, ``for`` …): see ``matchers.itemhead``."""
+    product_ends: frozenset[int] = frozenset()
+    """Where the title's product words (keywords of any standard) end."""
 
 
 @dataclass(frozen=True)
@@ -138,19 +143,36 @@ def tis_number_shown(text: ListingText, entry: StandardTerms, config: MatchConfi
 
 
 def look_alike_word(text: ListingText, entry: StandardTerms, config: MatchConfig) -> FeatureResult | None:
-    """The title names a look-alike or accessory (case, cover, sticker, spare part, pet toy)."""
+    """The title names an accessory, part or look-alike (a case, a cover, a part …), not the product."""
     words = [word for word in entry.exclude.intersection(text.title_words) if _names_item(text, entry, word)]
-    if not words:
+    if words:
+        word = max(words, key=lambda w: (len(w), w))
+        return FeatureResult(
+            -config.exclusion_penalty,
+            f"สินค้าคล้าย/อุปกรณ์เสริม / look-alike word “{entry.shown[word]}” in title",
+        )
+    spans = [span for word, span in text.title_words.items() if word in entry.keywords]
+    spans += [(near.start, near.end) for word, near in text.near_words.items() if word in entry.keywords]
+    head = not_the_item(text.title, spans, text.fitment, entry.keywords, text.product_ends)
+    if head is None:
         return None
-    word = max(words, key=lambda w: (len(w), w))
     return FeatureResult(
-        -config.exclusion_penalty, f"สินค้าคล้าย/อุปกรณ์เสริม / look-alike word “{entry.shown[word]}” in title"
+        -config.exclusion_penalty, _HEAD_REASONS[head.how].format(shown=head.shown, word=head.word)
     )
 
 
+_HEAD_REASONS = {
+    "fitment": "อุปกรณ์เสริม/อะไหล่ ชื่อสินค้าอยู่หลังคำว่าใช้กับ / accessory or part: “{word}” is named as "
+    "what the item fits (“{shown}”)",
+    "joined": "อุปกรณ์เสริม/อะไหล่ ชื่อสินค้าขยายคำนามที่อยู่หน้า / accessory or part: “{word}” only "
+    "qualifies the item named before it (“{shown}”)",
+    "qualifies": "อุปกรณ์เสริม/อะไหล่ ชื่อสินค้าขยายคำนามที่ตามมา / accessory or part: “{word}” only "
+    "qualifies the item named after it (“{shown}”)",
+}
+"""What an officer reads when the product word of the title is not its item (see ``matchers.itemhead``)."""
+
+
 FOR_WORDS = ("สำหรับ", "ใช้กับ", "ใส่", "for")
-WITH_WORDS = frozenset({"with", "and", "+", "&", "w/", "incl", "including", "พร้อม", "แถม"})
-"""Words after which an English exclusion word is something that comes with the item."""
 """Words after which an exclusion word says who or what the item is for (``ตุ๊กตาสำหรับสัตว์เลี้ยง``)."""
 
 
@@ -170,11 +192,13 @@ def _names_item(text: ListingText, entry: StandardTerms, word: str) -> bool:
         keywords += [(n.start, n.end) for k, n in text.near_words.items() if k in entry.keywords]
     start, stop = text.title_words[word]
     keywords = [(s, e) for s, e in keywords if e <= start or s >= stop]  # not the words inside this one
-    if not keywords or start <= min(keywords)[0]:
+    if not keywords:
         return True
+    if start <= min(keywords)[0]:  # before the product, unless in a bundle with it: "เคสใส + พาวเวอร์แบงค์"
+        return start in text.product_ends or not joins(text.title[stop : min(keywords)[0]])
     if english:  # English names the item last: "air fryer silicone liner", not "power bank with case"
         last = max(end for _, end in keywords)
-        return start >= last and not any(word in WITH_WORDS for word in text.title[last:start].split())
+        return start >= last and not joins(text.title[last:start])
     # joined to the product word it makes a kind of its own (หม้อหุงข้าวของเล่น is a toy)
     return any(start == end for _, end in keywords) or text.title[:start].rstrip().endswith(FOR_WORDS)
 

@@ -25,7 +25,7 @@ from matchers.reasons import brand_reason, evidence, fake_qr, images_read, pictu
 from matchers.tisiqr import tisi_qr_url
 from matchers.unsafe import UnsafeHit, UnsafeList
 
-MATCHER_VERSION = "token-4"
+MATCHER_VERSION = "token-5"
 """Name of this scoring version, recorded on every verdict. A released version is never edited in
 place: change the scoring, change the name. ``token-3``: as ``token-2``, but a licence shown is never
 judged against a licence register that was never imported (officer review instead of ``not_found``),
@@ -33,7 +33,10 @@ and a verdict made without an unsafe list says so. ``token-4``: as ``token-3``, 
 brand field has its licence's brand checked against the known brand its title (else description or
 spec table) names (``brand_from_text``; none named: not checked, as before), and a QR code in a picture
 posing as TISI's but leading elsewhere is a reason for the flag (``qr_not_tisi``): a verdict that would
-be ``licensed`` goes to officer review."""
+be ``licensed`` goes to officer review. ``token-5``: as ``token-4``, but ``look_alike_word`` also fires
+when the title's product word is not its item (``matchers.itemhead``: named after a fitment word,
+joined after another Thai noun, or qualifying an English noun), and an exclusion word in a bundle with
+the product (``เคสใส + พาวเวอร์แบงค์``) no longer makes the listing a look-alike."""
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,7 @@ class Judge:
             return self._number_only(listing, best, shown, reasons)
         if best is None or score < self.config.min_category_score - self.config.review_band:
             reasons.extend(best.fired if best else [])
-            reasons.append(
-                reason("not_controlled", "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard", score)
-            )
+            reasons.append(reason("not_controlled", _NOT_CONTROLLED[_accessory(best)], score))
             return Judgement(NOT_CONTROLLED, None, None, score, None, reasons)
         reasons[:0] = best.fired
         tis = best.entry.tis_number
@@ -231,7 +232,7 @@ class Judge:
         a listed power bank is not the power bank), as the ``look_alike_word`` feature decides: an
         exclusion word that names a part of the item (``หม้อหุงข้าว … หม้อในเคลือบ`` is
         still the rice cooker) does not count."""
-        if best is not None and any(f["feature"] == "look_alike_word" for f in best.fired):
+        if _accessory(best):
             return True
         entry = self.classifier.entry(hit.tis_number) if hit.tis_number else None
         return entry is not None and look_alike_word(text, entry, self.config) is not None
@@ -270,6 +271,18 @@ class Judge:
 
 _CLOSENESS = ["valid", "wrong_brand", "expired", "suspended", "revoked", "wrong_standard", "not_found"]
 """Licence check outcomes from the closest to a valid licence for this product to the farthest."""
+
+
+_NOT_CONTROLLED = {
+    False: "ไม่ใช่สินค้าควบคุม / not a product under a compulsory standard",
+    True: "ไม่ใช่สินค้าควบคุม เป็นอุปกรณ์เสริม อะไหล่ หรือสินค้าคล้าย / not a product under a compulsory "
+    "standard: an accessory, part or look-alike of one",
+}
+
+
+def _accessory(candidate: Candidate | None) -> bool:
+    """Whether the title names an accessory, part or look-alike of the candidate's product."""
+    return candidate is not None and any(f["feature"] == "look_alike_word" for f in candidate.fired)
 
 
 def _doubt(candidate: Candidate) -> bool:

@@ -109,6 +109,24 @@ TOTALS = [
     ("หม้อหุงค้าว 1.0 ลิตร หม้อในเคลือบ Rice Cooker", 1.05),  # a misspelt Thai name still comes first
     ("rice cooker inner pot 1.8L", 0.05),
     ("ตุ๊กตาหมี Cat Toy", 0.05),  # English names the item through the exclusion alone
+    # the head of the title's phrase is the item; a product word after a fitment word is what it fits
+    ("สายชาร์จสำหรับพาวเวอร์แบงค์ 30 ซม.", 0.05),  # Thai: the cable, for a power bank
+    ("ที่หนีบ ใช้กับ พาวเวอร์แบงค์ ทุกขนาด", 0.05),
+    ("กระจก ตรงรุ่น หมวกกันน็อค Index 811", 0.05),
+    ("Replacement visor for Bell Qualifier helmet", 0.05),  # English: the visor, for a helmet
+    ("Clip fits Anker power bank", 0.05),
+    ("ฝาครอบปลั๊กพ่วง กันน้ำ", 0.05),  # a Thai noun joined before the product word heads it
+    ("power bank compatible travel pouch", 0.05),  # English: the product word qualifies the pouch
+    ("power bank door cover for cars", 0.05),  # … and the head phrase ends in another noun
+    ("พาวเวอร์แบงค์ สำหรับ iPhone 5000mAh", 1.05),  # named before the fitment word: the product
+    ("Power bank 10000mAh for iPhone with cable", 1.05),
+    ("Power bank for laptop", 1.05),
+    ("ปลั๊กพ่วง พร้อมสายยาว 5 ม.", 1.05),  # a product with an accessory word stays the product
+    ("หมวกกันน็อค พร้อมชิลด์ สำหรับ ผู้ใหญ่", 1.05),
+    ("helmet with visor and liner", 1.05),
+    ("เคสใส + พาวเวอร์แบงค์ เซ็ตคู่", 1.05),  # a bundle: the power bank is sold too
+    ("ชุดของเล่น ตัวต่อ", 1.05),  # a set word joined before the product word names no other item
+    ("Crayons toy 16 colors for kids", 1.05),  # a count is not a noun the product word qualifies
     ("ฟิกเกอร์ นักสะสม", 0.75),  # a scope doubt: officer review whatever the score
 ]
 
@@ -214,6 +232,10 @@ FEATURE_CASES = [
     (tis_number_shown, "ของใช้ มอก. 2432-2555", "", "2879-2560", False),
     (look_alike_word, "เคส พาวเวอร์แบงค์", "", "2879-2560", True),
     (look_alike_word, "พาวเวอร์แบงค์ พร้อมเคส", "", "2879-2560", False),
+    (look_alike_word, "ซองผ้า สำหรับ พาวเวอร์แบงค์", "", "2879-2560", True),
+    (look_alike_word, "pouch for power bank", "", "2879-2560", True),
+    (look_alike_word, "พาวเวอร์แบงค์ สำหรับ iPhone", "", "2879-2560", False),
+    (look_alike_word, "power bank for iPhone", "", "2879-2560", False),
     (scope_doubt_word, "ฟิกเกอร์", "สำหรับนักสะสม", "685 เล่ม 1-2562", True),
     (scope_doubt_word, "ฟิกเกอร์ ตัวใหญ่", "", "685 เล่ม 1-2562", False),
 ]
@@ -229,6 +251,34 @@ def test_each_feature(
     assert (result is not None) == fires, result
     if result is not None:
         assert result.detail, "a feature that fires says why"
+
+
+# (title, standard, words the reason must quote): why the listing is an accessory, in its own words
+HEAD_REASONS = [
+    ("สายชาร์จสำหรับพาวเวอร์แบงค์", "2879-2560", ("“พาวเวอร์แบงค์”", "what the item fits", "สำหรับ")),
+    ("ฝาครอบปลั๊กพ่วง กันน้ำ", "2432-2555", ("“ฝาครอบปลั๊กพ่วง”", "qualifies the item named before it")),
+    ("power bank compatible pouch", "2879-2560", ("“power bank compatible”", "named after it")),
+]
+
+
+@pytest.mark.parametrize(("title", "tis", "quoted"), HEAD_REASONS)
+def test_the_reason_says_why_the_item_is_an_accessory(
+    classifier: Classifier, title: str, tis: str, quoted: tuple[str, ...]
+) -> None:
+    entry = classifier.entry(tis)
+    assert entry is not None
+    result = look_alike_word(_read(classifier, title), entry, classifier.config)
+    assert result is not None
+    assert result.score == -classifier.config.exclusion_penalty
+    assert all(words in result.detail for words in quoted), result.detail
+
+
+def test_a_product_named_after_a_fitment_word_loses_only_that_standard(classifier: Classifier) -> None:
+    """``ปลั๊กพ่วง สำหรับ ตู้เย็น``-like titles: the second product is what the first is for."""
+    candidates = classifier.candidates(_read(classifier, "ปลั๊กพ่วง สำหรับ หม้อหุงข้าว 16A"))
+    assert candidates[0].entry.tis_number == "2432-2555"
+    rice = next(c for c in candidates if c.entry.tis_number == "1039-2547")
+    assert "look_alike_word" in [fired["feature"] for fired in rice.fired]
 
 
 def test_every_feature_has_table_cases() -> None:
