@@ -176,7 +176,7 @@ def test_a_hostile_title_is_read_within_bounds(classifier: Classifier) -> None:
 def test_long_title_words_are_not_searched_nor_kept(classifier: Classifier) -> None:
     """A title word too long to be near any keyword is not searched for near spellings, and long
     pieces are not kept in the caches (a hostile page's long words would fill them)."""
-    caches = [classifier._near, classifier._windows, classifier._words]
+    caches = [classifier.speller.cache, classifier.spotter.windows, classifier.spotter.pieces]
     before = [len(cache) for cache in caches]
     text = _read(classifier, " ".join(f"w{n}" + "q" * 300 for n in range(3)))
     assert text.near_words == {}
@@ -198,7 +198,7 @@ def test_near_spelling_blocking_loses_no_match(classifier: Classifier) -> None:
     from rapidfuzz import fuzz, process
 
     rng = random.Random(2568)
-    spellings = classifier._spellings
+    spellings = classifier.speller.spellings
     words = []
     for spelling in spellings:
         for _ in range(20):
@@ -211,7 +211,7 @@ def test_near_spelling_blocking_loses_no_match(classifier: Classifier) -> None:
     for word in words:
         full = process.extractOne(word, spellings, scorer=fuzz.ratio, score_cutoff=cutoff)
         blocked = process.extractOne(
-            word, classifier._near_candidates(word), scorer=fuzz.ratio, score_cutoff=cutoff
+            word, classifier.speller.candidates(word), scorer=fuzz.ratio, score_cutoff=cutoff
         )
         assert (full and full[1]) == (blocked and blocked[1]), word
         found += full is not None
