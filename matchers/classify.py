@@ -21,7 +21,7 @@ import ahocorasick
 from config import MatchConfig
 from core.numbers import parse_tis
 from matchers.features import FEATURES, ListingText, StandardTerms
-from matchers.itemhead import fitment_words
+from matchers.itemhead import fitment_words, lead_item
 from matchers.marks import Mark
 from matchers.nearwords import NearSpeller
 from matchers.normalise import Segmenter, fold, thai_normalise
@@ -66,6 +66,8 @@ class Classifier:
         """``standards``: (TIS number as written, keywords, exclusion words[, review words]) per
         standard; ``brands``: known brand names, added to the segmentation dictionary."""
         self.config = config
+        brands = [*brands]
+        self.brands = frozenset(compact(brand) for brand in brands) - {""}
         self.entries: list[StandardTerms] = []
         self.by_word: dict[str, list[int]] = defaultdict(list)
         self.by_base: dict[str, list[int]] = defaultdict(list)
@@ -73,6 +75,8 @@ class Classifier:
         self.review_automaton = ahocorasick.Automaton()
         folded_words: set[str] = set()
         review_words: set[str] = set()
+        heads: set[str] = set()
+        products: set[str] = set()
         for tis_number, keywords, exclude, *more in standards:
             review: Sequence[str] = more[0] if more else ()
             tis = parse_tis(tis_number)
@@ -94,6 +98,8 @@ class Classifier:
                 self.by_word[word].append(index)
             folded_words.update(fold(word) for word in words)
             review_words.update(fold(word) for word in review)
+            heads.update(fold(word).split()[-1] for word in exclude if word.strip())
+            products.update(fold(word).split()[-1] for word in keywords if word.strip())
         folded_words.discard("")
         review_words.discard("")
         for automaton, vocabulary in ((self.automaton, folded_words), (self.review_automaton, review_words)):
@@ -106,6 +112,10 @@ class Classifier:
         self.words = frozenset(folded_words)
         self.spotter = WordSpotter(self.segmenter, self.words)
         self.speller = NearSpeller(self.by_word, config, self.spotter)
+        self.item_nouns = frozenset(w for w in heads - products if w.isascii() and w.isalpha())
+        """English nouns that name an accessory in the register (the last word of an exclusion word,
+        never of a product word): a single word an English title names after its product word may
+        be its item (``helmet lock for …``), an adjective may not (``power bank slim for …``)."""
 
     def read(
         self, title: str, body: str, marks: Sequence[Mark], cleaned: bool = False, brand: str | None = None
@@ -134,6 +144,9 @@ class Classifier:
             ((span[0], -len(w), w) for w, span in title_words.items() if w in self.by_word), default=None
         )
         ends = frozenset(title_words[word][1] for word in named)
+        lead = self._lead(
+            title, min([*(n.start for n in near.values()), *([first[0]] if first else [])], default=None)
+        )
         return ListingText(
             title,
             body,
@@ -144,7 +157,19 @@ class Classifier:
             first[2] if first else None,
             fitment_words(title),
             ends,
+            lead,
+            self.item_nouns,
         )
+
+    def _lead(self, title: str, first: int | None) -> str | None:
+        """The item a Thai title names in its first piece, before the product words it fits
+        (``matchers.itemhead.lead_item``), unless that piece is a known brand or the piece and the
+        product word are one product word written apart (``ยางนอก มอเตอร์ไซค์``)."""
+        piece = None if first is None else lead_item(title, first)
+        if piece is None or first is None or compact(piece) in self.brands:
+            return None
+        joined = piece + title[first:].split(" ", 1)[0]
+        return None if any(word.startswith(joined) for word in self.by_word) else piece
 
     def entry(self, tis_number: str) -> StandardTerms | None:
         """The standard of this TIS number (as written, or canonical), if the register has it."""
