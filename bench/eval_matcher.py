@@ -54,9 +54,9 @@ GOALS = {
 }
 TOP_REASONS = 3
 ACCESSORY_TRICKS = frozenset(
-    {"accessory", "accessory-for", "accessory-joined", "accessory-english", "accessory-fits-model",
-     "accessory-with-tis", "consumable", "spare-part", "look-alike-case", "tool-for-product", "sticker",
-     "with-accessory-word", "controlled-part"}
+    {"accessory", "accessory-for", "accessory-joined", "accessory-spaced", "accessory-english",
+     "accessory-fits-model", "accessory-with-tis", "consumable", "spare-part", "look-alike-case",
+     "tool-for-product", "sticker", "with-accessory-word", "controlled-part"}
 )  # fmt: skip
 """Accessories, parts and care products named after a controlled product, and the real products whose
 titles name an accessory: scored on their own too, the set's hardest look-alikes."""

@@ -1,11 +1,9 @@
 """Classification: score a listing against the standards of the register through the features.
 
-Reading a listing (:meth:`Classifier.read`) finds the register's words in it as whole words: an
-Aho-Corasick automaton over every keyword and exclusion word finds where they occur, and Thai word
-segmentation (with the register's words in its dictionary) confirms that each occurrence starts and
-ends on a word boundary, so ``ปลั๊ก`` inside ``ปลั๊กพ่วง`` is not a plug. The title is segmented whole;
-the description and spec table only around occurrences. A title with no keyword is searched for
-near spellings (rapidfuzz) of the longer keywords, cached per word.
+Reading a listing (:meth:`Classifier.read`) finds the register's words in it as whole words
+(``matchers.wordspot``: an Aho-Corasick automaton over every keyword and exclusion word, confirmed by
+Thai word segmentation). A title with no keyword is searched for near spellings of the longer
+keywords (``matchers.nearwords``).
 
 Blocking: only standards with a word, a near word or a TIS number in the listing are scored, so the
 cost does not grow with register size × listings.
@@ -19,26 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
-from rapidfuzz import fuzz, process
 
 from config import MatchConfig
 from core.numbers import parse_tis
-from core.text import CACHED_LENGTH
-from matchers.features import FEATURES, ListingText, Near, StandardTerms
-from matchers.itemhead import fitment_words
+from matchers.features import FEATURES, ListingText, StandardTerms
+from matchers.itemhead import fitment_words, lead_item
 from matchers.marks import Mark
+from matchers.nearwords import NearSpeller
 from matchers.normalise import Segmenter, fold, thai_normalise
+from matchers.wordspot import WordSpotter
 
 MAX_TITLE = 1_000
 """Characters of a title read; marketplaces cap titles far below this, hostile pages do not."""
 MAX_BODY = 20_000
-WINDOW = 24
-"""Characters of context segmented on each side of a word found (up to the nearest space)."""
-MAX_NGRAM = 3
-"""Adjacent title words joined when looking for a near spelling (misspellings split into pieces,
-keywords written apart: ``พาว เวอร์ แบงค์``)."""
-NEAR_CACHE = 200_000
-SEGMENT_CACHE = 100_000
 
 
 def compact(word: str) -> str:
@@ -55,32 +46,6 @@ class Candidate:
     fired: list[dict[str, object]] = field(default_factory=list)
     total: float = 0.0
     """The sum of the features before it is bounded to 0–1: what candidates are ranked by."""
-
-
-def _script(char: str) -> int:
-    """0 for a digit, space or punctuation, 1 for Thai, 2 for another alphabet."""
-    if "\u0e01" <= char <= "\u0e4e":
-        return 1
-    return 2 if char.isalpha() else 0
-
-
-PAIR_CACHE = 50_000
-_PAIRS: dict[str, bool | None] = {}
-"""Two characters → whether a word may start or end between them (a word's edges repeat)."""
-
-
-def _boundary(text: str, i: int) -> bool | None:
-    """Whether a word may start or end at ``i``: True, False, or None (between Thai characters,
-    which only segmentation can tell)."""
-    if i <= 0 or i >= len(text):
-        return True
-    pair = text[i - 1 : i + 1]
-    if pair not in _PAIRS:
-        if len(_PAIRS) >= PAIR_CACHE:
-            _PAIRS.clear()
-        before, after = _script(pair[0]), _script(pair[1])
-        _PAIRS[pair] = True if before != after or before == 0 else None if before == 1 else False
-    return _PAIRS[pair]
 
 
 def _specificity(entry: StandardTerms, text: ListingText) -> int:
@@ -101,6 +66,8 @@ class Classifier:
         """``standards``: (TIS number as written, keywords, exclusion words[, review words]) per
         standard; ``brands``: known brand names, added to the segmentation dictionary."""
         self.config = config
+        brands = [*brands]
+        self.brands = frozenset(compact(brand) for brand in brands) - {""}
         self.entries: list[StandardTerms] = []
         self.by_word: dict[str, list[int]] = defaultdict(list)
         self.by_base: dict[str, list[int]] = defaultdict(list)
@@ -108,6 +75,8 @@ class Classifier:
         self.review_automaton = ahocorasick.Automaton()
         folded_words: set[str] = set()
         review_words: set[str] = set()
+        heads: set[str] = set()
+        products: set[str] = set()
         for tis_number, keywords, exclude, *more in standards:
             review: Sequence[str] = more[0] if more else ()
             tis = parse_tis(tis_number)
@@ -129,6 +98,8 @@ class Classifier:
                 self.by_word[word].append(index)
             folded_words.update(fold(word) for word in words)
             review_words.update(fold(word) for word in review)
+            heads.update(fold(word).split()[-1] for word in exclude if word.strip())
+            products.update(fold(word).split()[-1] for word in keywords if word.strip())
         folded_words.discard("")
         review_words.discard("")
         for automaton, vocabulary in ((self.automaton, folded_words), (self.review_automaton, review_words)):
@@ -139,15 +110,12 @@ class Classifier:
                 automaton.make_automaton()
         self.segmenter = Segmenter([*folded_words, *brands])
         self.words = frozenset(folded_words)
-        self._spellings = sorted(w for w in self.by_word if len(w) >= config.fuzzy_min_length)
-        self._longest = max(map(len, self._spellings), default=0)
-        self._by_pair: dict[str, list[str]] = defaultdict(list)  # character pair → spellings with it
-        for spelling in self._spellings:
-            for pair in {spelling[i : i + 2] for i in range(len(spelling) - 1)}:
-                self._by_pair[pair].append(spelling)
-        self._near: dict[str, tuple[str, float] | None] = {}
-        self._windows: dict[str, list[str]] = {}
-        self._words: dict[str, list[tuple[str, int]]] = {}
+        self.spotter = WordSpotter(self.segmenter, self.words)
+        self.speller = NearSpeller(self.by_word, config, self.spotter)
+        self.item_nouns = frozenset(w for w in heads - products if w.isascii() and w.isalpha())
+        """English nouns that name an accessory in the register (the last word of an exclusion word,
+        never of a product word): a single word an English title names after its product word may
+        be its item (``helmet lock for …``), an adjective may not (``power bank slim for …``)."""
 
     def read(
         self, title: str, body: str, marks: Sequence[Mark], cleaned: bool = False, brand: str | None = None
@@ -164,18 +132,21 @@ class Classifier:
             title, body = fold(title[:MAX_TITLE]), fold(body[:MAX_BODY])
         if brand and len(folded := fold(brand)) >= 3 and folded in title:
             title = title.replace(folded, " " * len(folded))  # same length: offsets stay right
-        title_words = self._words_in(self.automaton, title)
+        title_words = self.spotter.words_in(self.automaton, title)
         named = [word for word in title_words if word in self.by_word]
         # A title that names the item decides what it is: then only scope words are looked for in
         # the description (keywords there would name accessories, compatible products …).
-        body_words = self._words_in(self.review_automaton if named else self.automaton, body)
+        body_words = self.spotter.words_in(self.review_automaton if named else self.automaton, body)
         near = {}
         if not named or (all(word.isascii() for word in named) and not title.isascii()):
-            near = self._near_words(title)  # no keyword, or a Thai title with English keywords only
+            near = self.speller.near_words(title)  # no keyword, or a Thai title with English keywords only
         first = min(
             ((span[0], -len(w), w) for w, span in title_words.items() if w in self.by_word), default=None
         )
         ends = frozenset(title_words[word][1] for word in named)
+        lead = self._lead(
+            title, min([*(n.start for n in near.values()), *([first[0]] if first else [])], default=None)
+        )
         return ListingText(
             title,
             body,
@@ -186,7 +157,19 @@ class Classifier:
             first[2] if first else None,
             fitment_words(title),
             ends,
+            lead,
+            self.item_nouns,
         )
+
+    def _lead(self, title: str, first: int | None) -> str | None:
+        """The item a Thai title names in its first piece, before the product words it fits
+        (``matchers.itemhead.lead_item``), unless that piece is a known brand or the piece and the
+        product word are one product word written apart (``ยางนอก มอเตอร์ไซค์``)."""
+        piece = None if first is None else lead_item(title, first)
+        if piece is None or first is None or compact(piece) in self.brands:
+            return None
+        joined = piece + title[first:].split(" ", 1)[0]
+        return None if any(word.startswith(joined) for word in self.by_word) else piece
 
     def entry(self, tis_number: str) -> StandardTerms | None:
         """The standard of this TIS number (as written, or canonical), if the register has it."""
@@ -224,141 +207,3 @@ class Classifier:
                     {"feature": feature.__name__, "score": round(result.score, 3), "detail": result.detail}
                 )
         return Candidate(entry, round(max(0.0, min(1.0, total)), 3), fired, round(total, 3))
-
-    def _words_in(self, automaton: ahocorasick.Automaton, text: str) -> dict[str, tuple[int, int]]:
-        """The words of ``automaton`` that occur in ``text`` starting and ending on word boundaries,
-        with (start, end) of their first such occurrence. Script changes, spaces and punctuation are
-        boundaries; between two Thai characters the segmenter decides, on the text around the word."""
-        confirmed: dict[str, tuple[int, int]] = {}
-        if not text or not len(automaton):
-            return confirmed
-        unsure: list[tuple[int, int, str]] = []
-        for last, (length, word) in automaton.iter(text):
-            start, end = last + 1 - length, last + 1
-            left = _boundary(text, start)
-            right = left is not False and _boundary(text, end)
-            if left is False or right is False:
-                continue
-            if not (left and right):
-                unsure.append((start, end, word))
-            elif word not in confirmed or start < confirmed[word][0]:
-                confirmed[word] = (start, end)
-        if unsure:
-            tokens = self._tokens_around(text, unsure)
-            ends = set(tokens.values())
-            for start, end, word in unsure:
-                whole = start in tokens and (end in ends or self._head(text, start, end, tokens[start]))
-                if whole and (word not in confirmed or start < confirmed[word][0]):
-                    confirmed[word] = (start, end)
-        return confirmed
-
-    def _tokens_around(self, text: str, found: list[tuple[int, int, str]]) -> dict[int, int]:
-        """Start → end of each word in the text around the occurrences (windows merged, segmented)."""
-        spans: list[list[int]] = []
-        for start, end, _ in sorted(found):
-            # the space-separated piece of text the word is in, at most WINDOW characters either side:
-            # segmentation does not cross a space, and pieces repeat across listings (cache hits)
-            low = max(start - WINDOW, text.rfind(" ", 0, start) + 1)
-            space = text.find(" ", end)
-            high = min(end + WINDOW, len(text) if space < 0 else space)
-            if spans and low <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], high)
-            else:
-                spans.append([low, high])
-        tokens: dict[int, int] = {}
-        for low, high in spans:
-            cursor = low
-            for token in self._segment(text[low:high]):
-                cursor = text.find(token, cursor)
-                tokens[cursor] = cursor + len(token)
-                cursor += len(token)
-        return tokens
-
-    def _segment(self, window: str) -> list[str]:
-        """Segmentation of a window of text, cached: sellers repeat their phrasing across listings."""
-        tokens = self._windows.get(window)
-        if tokens is None:
-            tokens = self.segmenter.tokens(window)
-            if len(window) <= CACHED_LENGTH:  # a hostile page's long pieces are not kept
-                if len(self._windows) >= SEGMENT_CACHE:
-                    self._windows.clear()
-                self._windows[window] = tokens
-        return tokens
-
-    def _head(self, text: str, start: int, end: int, token_end: int) -> bool:
-        """Whether a register word that starts a longer dictionary word is that word's head: Thai
-        compounds name their kind first (``เตารีดไอน้ำ`` is a เตารีด), when the rest is words too
-        (``ท่องเที่ยว`` is not a ท่อ)."""
-        if token_end <= end or text[start:token_end] in self.words:
-            return False
-        rest = self.segmenter.tokens(text[end:token_end])
-        return bool(rest) and all(piece in self.segmenter.words for piece in rest)
-
-    def _near_words(self, title: str) -> dict[str, Near]:
-        """Keywords nearly spelt by a title word or by up to three adjacent title words."""
-        near: dict[str, Near] = {}
-        words: list[str] = []
-        starts: list[int] = []
-        offset = 0
-        for piece in title.split(" "):  # segmented piece by piece: pieces repeat, and are cached
-            for word, at in self._piece_words(piece):
-                words.append(word)
-                starts.append(offset + at)
-            offset += len(piece) + 1
-        shortest, known, nearest = self.config.fuzzy_min_length, self.segmenter.words, self._near
-        reach = self.config.fuzzy_min_ratio / 100
-        for i in range(len(words)):
-            joined = ""
-            for j in range(i, min(i + MAX_NGRAM, len(words))):
-                joined += words[j]
-                if len(joined) * reach / (2 - reach) > self._longest:
-                    break  # too long to be near any keyword (see _near_candidates); more words only add
-                if len(joined) < shortest or (j == i and joined in known):
-                    continue
-                hit = nearest[joined] if joined in nearest else self._nearest(joined)
-                if hit is not None and (hit[0] not in near or near[hit[0]].ratio < hit[1]):
-                    near[hit[0]] = Near(joined, hit[1], starts[i], starts[j] + len(words[j]))
-        return near
-
-    def _piece_words(self, piece: str) -> list[tuple[str, int]]:
-        """The words of a space-free piece of text that hold a letter, with where each starts in it
-        (cached, like the segmentation)."""
-        words = self._words.get(piece)
-        if words is None:
-            words, cursor = [], 0
-            for token in self._segment(piece) if piece else ():
-                cursor = piece.find(token, cursor)
-                if any(char.isalpha() for char in token):
-                    words.append((token, cursor))
-                cursor += len(token)
-            if len(piece) <= CACHED_LENGTH:
-                if len(self._words) >= SEGMENT_CACHE:
-                    self._words.clear()
-                self._words[piece] = words
-        return words
-
-    def _near_candidates(self, word: str) -> list[str]:
-        """The keywords that can be near ``word`` (blocking): of a length within the ratio's reach,
-        sharing at least half of its character pairs. A ratio of r% needs both: two strings of
-        lengths m and n have a ratio of at most 2·min(m, n)/(m + n), and each character inserted or
-        deleted changes at most two pairs."""
-        reach = self.config.fuzzy_min_ratio / 100
-        low, high = len(word) * reach / (2 - reach), len(word) * (2 - reach) / reach
-        pairs = {word[i : i + 2] for i in range(len(word) - 1)}
-        shared: dict[str, int] = defaultdict(int)
-        for pair in pairs:
-            for spelling in self._by_pair.get(pair, ()):
-                shared[spelling] += 1
-        need = len(pairs) / 2
-        return [s for s, count in shared.items() if count >= need and low <= len(s) <= high]
-
-    def _nearest(self, word: str) -> tuple[str, float] | None:
-        """The keyword ``word`` nearly spells, if any (cached)."""
-        if word not in self._near:
-            best = process.extractOne(
-                word, self._near_candidates(word), scorer=fuzz.ratio, score_cutoff=self.config.fuzzy_min_ratio
-            )
-            if len(self._near) >= NEAR_CACHE:
-                self._near.clear()
-            self._near[word] = None if best is None else (best[0], round(best[1], 1))
-        return self._near[word]

@@ -46,6 +46,11 @@ class ListingText:
     """Where the title's fitment words are (``สำหรับ``, ``for`` …): see ``matchers.itemhead``."""
     product_ends: frozenset[int] = frozenset()
     """Where the title's product words (keywords of any standard) end."""
+    lead: str | None = None
+    """The item a Thai title names in its first piece, before all its product words (``ผงล้างตะกรัน``
+    in ``ผงล้างตะกรัน กระติกน้ำร้อน``): see ``matchers.itemhead.lead_item``."""
+    item_nouns: frozenset[str] = frozenset()
+    """The register's English accessory nouns (``Classifier.item_nouns``)."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,9 @@ def look_alike_word(text: ListingText, entry: StandardTerms, config: MatchConfig
         )
     spans = [span for word, span in text.title_words.items() if word in entry.keywords]
     spans += [(near.start, near.end) for word, near in text.near_words.items() if word in entry.keywords]
-    head = not_the_item(text.title, spans, text.fitment, entry.keywords, text.product_ends)
+    head = not_the_item(
+        text.title, spans, text.fitment, entry.keywords, text.product_ends, text.lead, text.item_nouns
+    )
     if head is None:
         return None
     return FeatureResult(
@@ -166,6 +173,8 @@ _HEAD_REASONS = {
     "what the item fits (“{shown}”)",
     "joined": "อุปกรณ์เสริม/อะไหล่ ชื่อสินค้าขยายคำนามที่อยู่หน้า / accessory or part: “{word}” only "
     "qualifies the item named before it (“{shown}”)",
+    "spaced": "อุปกรณ์เสริม/อะไหล่ ชื่อสินค้าตามหลังชื่อสิ่งของที่ขาย / accessory or part: “{word}” follows "
+    "the item the title names first (“{shown}”)",
     "qualifies": "อุปกรณ์เสริม/อะไหล่ ชื่อสินค้าขยายคำนามที่ตามมา / accessory or part: “{word}” only "
     "qualifies the item named after it (“{shown}”)",
 }

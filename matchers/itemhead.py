@@ -11,9 +11,15 @@ accessory is called:
 - **Thai head first**: a Thai compound names its kind first, so a product word joined after another
   noun only qualifies it (``ฝาครอบปลั๊ก``, ``ผ้าคลุมหม้อหุงข้าว``, ``ที่วางเตารีด``) — unless that
   word is a classifier or a set word (``หัวปลั๊ก``, ``ชุดของเล่น``), which names no other item.
+- **Thai item first, then what it fits**: a title whose first piece names no product and is followed,
+  after a space, by the product words names its item in that piece (``ผงล้างตะกรัน กระติกน้ำร้อน``,
+  ``ชิลด์ หมวกกันน็อค``) — unless the piece is a seller's tag (bracketed, marked, a stock word:
+  ``[ส่งฟรี]``, ``พร้อมส่ง``, ``ลดพิเศษ!``) or a brand (checked by the classifier).
 - **English head last**: in an English phrase the item is its last noun, so a product word followed
-  by other words before a fitment word (``battery door cover for …``), or directly by
-  ``compatible``/``replacement`` (``power bank compatible pouch``), only qualifies it.
+  by a noun phrase before a fitment word (``battery door cover for …``), or directly by
+  ``compatible``/``replacement`` (``power bank compatible pouch``), only qualifies it. A single word
+  there must be a noun naming an item (``helmet lock for …``), not an adjective (``power bank slim
+  for iPhone``): the item nouns are the register's own accessory words (``Classifier.item_nouns``).
 
 Words that join items (``พร้อม``, ``แถม``, ``+``, ``with``) make a bundle that holds the product
 (``เคสใส + พาวเวอร์แบงค์``), never an accessory. The words here are grammar (prepositions,
@@ -45,6 +51,11 @@ NOT_ITEMS = frozenset(
 )  # fmt: skip
 """Thai classifiers, set words and sellers' stock words: joined before a product word they name no other item."""
 _PIECES = re.compile(r"[\s,/()\[\]\-]+")
+STOCK = re.compile(
+    r"ลด|ขาย|ราคา|ถูก|ใหม่|มาใหม่|ส่ง|ฟรี|โปร|แท้|ของแท้|ของขวัญ|แนะนำ|ยอดนิยม|ประกัน|รับประกัน|ด่วน|ฮิต|สินค้า"
+)
+"""How sellers' stock phrases that open titles begin (``ลดราคา``, ``ขายดี``, ``สินค้าใหม่``): such a
+first piece is a tag, not the item (matched at its start only: ``ชิลด์`` holds ``ลด``)."""
 
 
 @dataclass(frozen=True)
@@ -77,18 +88,38 @@ def joins(between: str) -> bool:
     )
 
 
+def lead_item(title: str, first: int) -> str | None:
+    """The first piece of a (folded) title when it names the item and the product word at ``first``,
+    right after it and a space, only what the item fits: one piece of Thai letters (no digits,
+    brackets or marks: those are sellers' tags), not a classifier, stock phrase, join or fitment word."""
+    before = title[:first]
+    piece = before.strip()
+    # a title that opens with something else (a brand, blanked by the classifier) names it first
+    if not before.endswith(" ") or not before.startswith(piece) or len(piece) < 2 or len(piece.split()) > 1:
+        return None
+    if not all(_thai(char) for char in piece) or piece in NOT_ITEMS:
+        return None
+    if STOCK.match(piece) or FITMENT.search(piece) or joins(piece):
+        return None
+    return piece
+
+
 def not_the_item(
     title: str,
     spans: Sequence[tuple[int, int]],
     fitment: Iterable[tuple[int, int]],
     keywords: frozenset[str],
     product_ends: frozenset[int] = frozenset(),
+    lead: str | None = None,
+    item_nouns: frozenset[str] = frozenset(),
 ) -> Head | None:
     """Why the product words at ``spans`` of the title only say what its item fits, or None when the
     title names the product itself. ``keywords``: the standard's product words (compact), so
     that a longer product word is not read as a head (``หัวปลั๊กตัวผู้``); ``product_ends``: where
     the title's product words (of any standard) end — a product word joined before another makes a
-    kind of its own (``หม้อหุงข้าวของเล่น`` is a toy), not an accessory."""
+    kind of its own (``หม้อหุงข้าวของเล่น`` is a toy), not an accessory; ``lead``: the item the title
+    names before all its product words (``lead_item``); ``item_nouns``: English nouns that name an
+    item (an English head after the product word must be one)."""
     if not spans:
         return None
     start, end = min(spans)
@@ -104,6 +135,8 @@ def not_the_item(
             and title[low:high].isascii() == word.isascii()
         ):
             return Head("fitment", f"{head.strip()[-30:]} {title[low:high]} {word}", word)
+    if lead is not None:
+        return Head("spaced", f"{lead} {word}", word)
     if start and _thai(title[start - 1]):
         low = start
         while low and _thai(title[low - 1]):
@@ -125,7 +158,14 @@ def not_the_item(
             if low >= end:
                 between = title[end:low]  # the next word is a noun, not a count: "crayons 16 colors for …"
                 first = _PIECES.split(between.strip(), maxsplit=1)[0]
-                if len(first) > 1 and first.isalpha() and between.isascii() and not joins(between):
+                words = _PIECES.split(between.strip())  # one word there must name an item: not "slim"
+                if (
+                    len(first) > 1
+                    and first.isalpha()
+                    and (len(words) > 1 or first in item_nouns)
+                    and between.isascii()
+                    and not joins(between)
+                ):
                     return Head("qualifies", f"{word}{between.rstrip()}", word)
                 break
     return None

@@ -25,7 +25,7 @@ from matchers.reasons import brand_reason, evidence, fake_qr, images_read, pictu
 from matchers.tisiqr import tisi_qr_url
 from matchers.unsafe import UnsafeHit, UnsafeList
 
-MATCHER_VERSION = "token-5"
+MATCHER_VERSION = "token-6"
 """Name of this scoring version, recorded on every verdict. A released version is never edited in
 place: change the scoring, change the name. ``token-3``: as ``token-2``, but a licence shown is never
 judged against a licence register that was never imported (officer review instead of ``not_found``),
@@ -36,7 +36,12 @@ posing as TISI's but leading elsewhere is a reason for the flag (``qr_not_tisi``
 be ``licensed`` goes to officer review. ``token-5``: as ``token-4``, but ``look_alike_word`` also fires
 when the title's product word is not its item (``matchers.itemhead``: named after a fitment word,
 joined after another Thai noun, or qualifying an English noun), and an exclusion word in a bundle with
-the product (``เคสใส + พาวเวอร์แบงค์``) no longer makes the listing a look-alike."""
+the product (``เคสใส + พาวเวอร์แบงค์``) no longer makes the listing a look-alike. ``token-6``: as
+``token-5``, but a Thai title whose first piece names an item and no product (``ผงล้างตะกรัน
+กระติกน้ำร้อน``: not a seller's tag, stock phrase or known brand) makes the product words after it what
+the item fits (``itemhead.lead_item``), and a single English word between a product word and a fitment
+word must be an item noun of the register for the product to be only what it fits (``power bank slim
+for iPhone`` is a power bank)."""
 
 
 @dataclass(frozen=True)

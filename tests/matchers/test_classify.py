@@ -176,7 +176,7 @@ def test_a_hostile_title_is_read_within_bounds(classifier: Classifier) -> None:
 def test_long_title_words_are_not_searched_nor_kept(classifier: Classifier) -> None:
     """A title word too long to be near any keyword is not searched for near spellings, and long
     pieces are not kept in the caches (a hostile page's long words would fill them)."""
-    caches = [classifier._near, classifier._windows, classifier._words]
+    caches = [classifier.speller.cache, classifier.spotter.windows, classifier.spotter.pieces]
     before = [len(cache) for cache in caches]
     text = _read(classifier, " ".join(f"w{n}" + "q" * 300 for n in range(3)))
     assert text.near_words == {}
@@ -198,7 +198,7 @@ def test_near_spelling_blocking_loses_no_match(classifier: Classifier) -> None:
     from rapidfuzz import fuzz, process
 
     rng = random.Random(2568)
-    spellings = classifier._spellings
+    spellings = classifier.speller.spellings
     words = []
     for spelling in spellings:
         for _ in range(20):
@@ -211,7 +211,7 @@ def test_near_spelling_blocking_loses_no_match(classifier: Classifier) -> None:
     for word in words:
         full = process.extractOne(word, spellings, scorer=fuzz.ratio, score_cutoff=cutoff)
         blocked = process.extractOne(
-            word, classifier._near_candidates(word), scorer=fuzz.ratio, score_cutoff=cutoff
+            word, classifier.speller.candidates(word), scorer=fuzz.ratio, score_cutoff=cutoff
         )
         assert (full and full[1]) == (blocked and blocked[1]), word
         found += full is not None
@@ -236,6 +236,12 @@ FEATURE_CASES = [
     (look_alike_word, "pouch for power bank", "", "2879-2560", True),
     (look_alike_word, "พาวเวอร์แบงค์ สำหรับ iPhone", "", "2879-2560", False),
     (look_alike_word, "power bank for iPhone", "", "2879-2560", False),
+    (look_alike_word, "Power bank slim for iPhone 15", "", "2879-2560", False),  # an adjective, no item
+    (look_alike_word, "แม่เหล็กเทอร์โมสตัท หม้อหุงข้าว อะไหล่", "", "1039-2547", True),  # item named first
+    (look_alike_word, "ผงล้างตะกรัน หม้อหุงข้าว 10 ซอง", "", "1039-2547", True),
+    (look_alike_word, "พร้อมส่ง หม้อหุงข้าว 1.8 ลิตร", "", "1039-2547", False),  # a seller's tag first
+    (look_alike_word, "ช้างไทย หม้อหุงข้าว 1.8 ลิตร", "", "1039-2547", False),  # a known brand first
+    (look_alike_word, "หลอดไฟ LED โคมไฟ ตั้งโต๊ะ", "", "2780-2562", False),  # the first piece is a product
     (scope_doubt_word, "ฟิกเกอร์", "สำหรับนักสะสม", "685 เล่ม 1-2562", True),
     (scope_doubt_word, "ฟิกเกอร์ ตัวใหญ่", "", "685 เล่ม 1-2562", False),
 ]
@@ -258,6 +264,7 @@ HEAD_REASONS = [
     ("สายชาร์จสำหรับพาวเวอร์แบงค์", "2879-2560", ("“พาวเวอร์แบงค์”", "what the item fits", "สำหรับ")),
     ("ฝาครอบปลั๊กพ่วง กันน้ำ", "2432-2555", ("“ฝาครอบปลั๊กพ่วง”", "qualifies the item named before it")),
     ("power bank compatible pouch", "2879-2560", ("“power bank compatible”", "named after it")),
+    ("ผงล้างตะกรัน หม้อหุงข้าว", "1039-2547", ("“ผงล้างตะกรัน หม้อหุงข้าว”", "names first")),
 ]
 
 
@@ -279,6 +286,21 @@ def test_a_product_named_after_a_fitment_word_loses_only_that_standard(classifie
     assert candidates[0].entry.tis_number == "2432-2555"
     rice = next(c for c in candidates if c.entry.tis_number == "1039-2547")
     assert "look_alike_word" in [fired["feature"] for fired in rice.fired]
+
+
+def test_the_item_nouns_are_the_registers_accessory_words_not_its_products() -> None:
+    """English heads of exclusion words name items; heads of product words and adjectives do not."""
+    nouns = Classifier(STANDARDS, MatchConfig()).item_nouns
+    assert {"case", "sticker", "liner", "pot"} <= nouns  # inner pot: a part, not a product here
+    assert nouns.isdisjoint({"bank", "cooker", "slim", "mini", "portable"})
+
+
+def test_a_product_word_written_apart_is_no_lead_item() -> None:
+    """``หมวก กันน็อค``-like: the first piece and the product word make a product word of the register."""
+    classifier = Classifier([("369-2557", ["หมวกกันน็อค", "กันน็อค"], [], [])], MatchConfig())
+    text = classifier.read("หมวก กันน็อค เต็มใบ", "", [])
+    assert text.lead is None
+    assert classifier.read("ชิลด์ กันน็อค เต็มใบ", "", []).lead == "ชิลด์"
 
 
 def test_every_feature_has_table_cases() -> None:

@@ -54,9 +54,10 @@ OTHER_TRICKS = (
     "look-alike-case", "pet-toy", "spare-part", "sticker", "toy-version", "bare-mark", "revoked",
     "wrong-brand", "unsafe-with-licence", "unsafe-model-variant", "plain",
 )  # fmt: skip
-# share of each expected verdict: (at least, at most)
+# share of each expected verdict: (at least, at most); not_controlled up to 0.35, since a real
+# marketplace search for a product word returns many accessories, parts and care products named after it
 SHARES = {
-    "not_controlled": (0.20, 0.30),
+    "not_controlled": (0.20, 0.35),
     "licensed": (0.20, 0.30),
     "no_licence_shown": (0.20, 0.30),
     "invalid_licence": (0.12, 0.18),
