@@ -56,7 +56,7 @@ TOP_REASONS = 3
 ACCESSORY_TRICKS = frozenset(
     {"accessory", "accessory-for", "accessory-joined", "accessory-spaced", "accessory-english",
      "accessory-fits-model", "accessory-with-tis", "consumable", "spare-part", "look-alike-case",
-     "tool-for-product", "sticker", "with-accessory-word", "controlled-part"}
+     "tool-for-product", "sticker", "with-accessory-word", "controlled-part", "thai-word-first"}
 )  # fmt: skip
 """Accessories, parts and care products named after a controlled product, and the real products whose
 titles name an accessory: scored on their own too, the set's hardest look-alikes."""

@@ -21,7 +21,7 @@ import ahocorasick
 from config import MatchConfig
 from core.numbers import parse_tis
 from matchers.features import FEATURES, ListingText, StandardTerms
-from matchers.itemhead import fitment_words, lead_item
+from matchers.itemhead import CLASS_NOUNS, fitment_words, lead_item
 from matchers.marks import Mark
 from matchers.nearwords import NearSpeller
 from matchers.normalise import Segmenter, fold, thai_normalise
@@ -112,6 +112,10 @@ class Classifier:
         self.words = frozenset(folded_words)
         self.spotter = WordSpotter(self.segmenter, self.words)
         self.speller = NearSpeller(self.by_word, config, self.spotter)
+        self.thai_items = tuple(
+            sorted({compact(w) for e in self.entries for w in e.exclude if not w.isascii()} - {""})
+        )
+        """The register's Thai item nouns (exclusion words): a first piece holding one names an item."""
         self.item_nouns = frozenset(w for w in heads - products if w.isascii() and w.isalpha())
         """English nouns that name an accessory in the register (the last word of an exclusion word,
         never of a product word): a single word an English title names after its product word may
@@ -168,6 +172,8 @@ class Classifier:
         piece = None if first is None else lead_item(title, first)
         if piece is None or first is None or compact(piece) in self.brands:
             return None
+        if not (piece.startswith(CLASS_NOUNS) or any(noun in compact(piece) for noun in self.thai_items)):
+            return None  # a brand written in Thai, a seller's word: not an item
         joined = piece + title[first:].split(" ", 1)[0]
         return None if any(word.startswith(joined) for word in self.by_word) else piece
 

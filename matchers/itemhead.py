@@ -11,10 +11,13 @@ accessory is called:
 - **Thai head first**: a Thai compound names its kind first, so a product word joined after another
   noun only qualifies it (``ฝาครอบปลั๊ก``, ``ผ้าคลุมหม้อหุงข้าว``, ``ที่วางเตารีด``) — unless that
   word is a classifier or a set word (``หัวปลั๊ก``, ``ชุดของเล่น``), which names no other item.
-- **Thai item first, then what it fits**: a title whose first piece names no product and is followed,
-  after a space, by the product words names its item in that piece (``ผงล้างตะกรัน กระติกน้ำร้อน``,
-  ``ชิลด์ หมวกกันน็อค``) — unless the piece is a seller's tag (bracketed, marked, a stock word:
-  ``[ส่งฟรี]``, ``พร้อมส่ง``, ``ลดพิเศษ!``) or a brand (checked by the classifier).
+- **Thai item first, then what it fits**: a title whose first piece names an item and no product and
+  is followed, after a space, by the product words names its item in that piece
+  (``ผงล้างตะกรัน กระติกน้ำร้อน``, ``ผ้าคลุมคอยล์ร้อน แอร์``). The piece names an item when it opens
+  with a Thai class noun (``CLASS_NOUNS``) or holds one of the register's item nouns (its exclusion
+  words) — a brand written in Thai (``ชาร์ป หม้อหุงข้าว``) or a seller's word (``มินิ``) does not —
+  and is not a seller's tag (bracketed, marked, a stock word: ``[ส่งฟรี]``, ``พร้อมส่ง``) or a
+  known brand (checked by the classifier).
 - **English head last**: in an English phrase the item is its last noun, so a product word followed
   by a noun phrase before a fitment word (``battery door cover for …``), or directly by
   ``compatible``/``replacement`` (``power bank compatible pouch``), only qualifies it. A single word
@@ -54,6 +57,11 @@ _PIECES = re.compile(r"[\s,/()\[\]\-]+")
 STOCK = re.compile(
     r"ลด|ขาย|ราคา|ถูก|ใหม่|มาใหม่|ส่ง|ฟรี|โปร|แท้|ของแท้|ของขวัญ|แนะนำ|ยอดนิยม|ประกัน|รับประกัน|ด่วน|ฮิต|สินค้า"
 )
+CLASS_NOUNS = ("ที่", "ผง", "น้ำยา", "ฐาน", "ถุง", "ถาด", "ผ้า", "ฝา", "ซอง", "สาย", "แผ่น", "กล่อง", "ขา", "ด้าม")
+"""Thai class nouns that open a compound naming an object (``ที่วาง``, ``ผงล้าง``, ``ถาดรอง``): a
+closed class of the grammar. A first piece names an item when it opens with one, or holds an item
+noun of the register (an exclusion word): a brand written in Thai (``ชาร์ป``, ``ฟิลิปส์``) or a
+seller's adjective (``มินิ``, ``คุณภาพดี``) does neither and names no other item."""
 """How sellers' stock phrases that open titles begin (``ลดราคา``, ``ขายดี``, ``สินค้าใหม่``): such a
 first piece is a tag, not the item (matched at its start only: ``ชิลด์`` holds ``ลด``)."""
 

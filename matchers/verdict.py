@@ -38,7 +38,8 @@ when the title's product word is not its item (``matchers.itemhead``: named afte
 joined after another Thai noun, or qualifying an English noun), and an exclusion word in a bundle with
 the product (``เคสใส + พาวเวอร์แบงค์``) no longer makes the listing a look-alike. ``token-6``: as
 ``token-5``, but a Thai title whose first piece names an item and no product (``ผงล้างตะกรัน
-กระติกน้ำร้อน``: not a seller's tag, stock phrase or known brand) makes the product words after it what
+กระติกน้ำร้อน``: it opens with a Thai class noun or holds an item noun of the register; not a brand
+written in Thai, a seller's tag, stock phrase or known brand) makes the product words after it what
 the item fits (``itemhead.lead_item``), and a single English word between a product word and a fitment
 word must be an item noun of the register for the product to be only what it fits (``power bank slim
 for iPhone`` is a power bank)."""

@@ -237,7 +237,10 @@ FEATURE_CASES = [
     (look_alike_word, "พาวเวอร์แบงค์ สำหรับ iPhone", "", "2879-2560", False),
     (look_alike_word, "power bank for iPhone", "", "2879-2560", False),
     (look_alike_word, "Power bank slim for iPhone 15", "", "2879-2560", False),  # an adjective, no item
-    (look_alike_word, "แม่เหล็กเทอร์โมสตัท หม้อหุงข้าว อะไหล่", "", "1039-2547", True),  # item named first
+    (look_alike_word, "ถาดรองน้ำ หม้อหุงข้าว อะไหล่", "", "1039-2547", True),  # item named first (class noun)
+    (look_alike_word, "เคสซิลิโคน พาวเวอร์แบงค์ 10000", "", "2879-2560", True),  # an item noun of the register
+    (look_alike_word, "ชาร์ป หม้อหุงข้าว 1.8 ลิตร", "", "1039-2547", False),  # a brand written in Thai
+    (look_alike_word, "มินิ พาวเวอร์แบงค์ 5000mAh", "", "2879-2560", False),  # a seller's word names no item
     (look_alike_word, "ผงล้างตะกรัน หม้อหุงข้าว 10 ซอง", "", "1039-2547", True),
     (look_alike_word, "พร้อมส่ง หม้อหุงข้าว 1.8 ลิตร", "", "1039-2547", False),  # a seller's tag first
     (look_alike_word, "ช้างไทย หม้อหุงข้าว 1.8 ลิตร", "", "1039-2547", False),  # a known brand first
@@ -300,7 +303,8 @@ def test_a_product_word_written_apart_is_no_lead_item() -> None:
     classifier = Classifier([("369-2557", ["หมวกกันน็อค", "กันน็อค"], [], [])], MatchConfig())
     text = classifier.read("หมวก กันน็อค เต็มใบ", "", [])
     assert text.lead is None
-    assert classifier.read("ชิลด์ กันน็อค เต็มใบ", "", []).lead == "ชิลด์"
+    assert classifier.read("ที่แขวน กันน็อค เต็มใบ", "", []).lead == "ที่แขวน"
+    assert classifier.read("ชิลด์ กันน็อค เต็มใบ", "", []).lead is None  # names no item the register knows
 
 
 def test_every_feature_has_table_cases() -> None:
