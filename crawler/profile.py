@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.blocking import BlockedWhen
+
 SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
 DOTTED_PATH = r"[^.\s]+(\.[^.\s]+)*"
 """A dotted path into JSON: ``price.amount``, ``items.0.id`` (no empty part)."""
@@ -170,6 +172,8 @@ class SiteProfile(_Part):
     """The currency of a listing whose page gives none (ISO 4217, e.g. ``THB``)."""
     state: State | None = None
     gone_when: GoneWhen | None = None
+    blocked_when: BlockedWhen | None = None
+    """How the site shows it blocks or challenges the crawler (``crawler.blocking``)."""
     politeness: Politeness = Politeness()
     browser: BrowserSteps = BrowserSteps()
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from config import Settings
 from crawler.frontier import RunKeys, delete_frontier, forget_worker
 from crawler.profile import SiteProfile, load_profile
-from crawler.resume import Plan, RunRecord, reopen, resumable_run
+from crawler.resume import Plan, RunRecord, blocked_run, reopen, resumable_run
 from crawler.scaleout import run_workers, settle_run, worker_name
 from crawler.tally import closing
 from store.db import Store
@@ -87,7 +87,8 @@ def crawl(
     ``workers`` (default ``crawl.workers``) worker processes crawl each run; more than one needs
     ``crawl.redis_url``, where they share one frontier (``crawler.scaleout``). With ``resume``, a
     site whose latest run never finished (killed, or stopped) has that run continued with its own
-    plan, losing and duplicating nothing (``crawler.resume``); the other sites start new runs.
+    plan, losing and duplicating nothing (``crawler.resume``); the other sites start new runs. A site
+    whose latest run it blocked (status ``blocked``) has that run continued by a crawl of the same mode.
     """
     count = settings.crawl.workers if workers is None else workers
     if count < 1:
@@ -129,7 +130,7 @@ def _plan_job(
     """The job of one site: the run it continues (``resume``, when one never finished) or a new one."""
     with store.session() as session:
         site = ensure_site(session, profile.name, profile.kind, profile.base_url)
-        run = resumable_run(session, site.id) if resume else None
+        run = resumable_run(session, site.id) if resume else blocked_run(session, site.id, mode)
         if run is not None:
             resumes = reopen(session, run)
             plan, mode = Plan.of(run.stats), run.mode

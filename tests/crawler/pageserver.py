@@ -2,13 +2,15 @@
 
 Pages are keyed by the request target exactly as it arrives on the wire (path and query, still
 percent-encoded), so a test can tell ``/p/%E0%B8%9E`` from ``/p/%25E0%25B8%259E``. Every request
-target is remembered in ``requested``; an unknown target answers 404.
+target is remembered in ``requested``; an unknown target answers 404. A ``gate`` (a function of the
+target) may answer instead of the pages: a rate limit, a challenge page after a burst.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -20,6 +22,7 @@ class Page:
     body: bytes
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -27,6 +30,7 @@ class PageServer:
     pages: dict[str, Page] = field(default_factory=dict)
     requested: list[str] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    gate: Callable[[str], Page | None] | None = None
 
     @property
     def base_url(self) -> str:
@@ -47,8 +51,11 @@ class PageServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.requested.append(self.path)
-                page = owner.pages.get(self.path) or Page(b"<html><body>not here</body></html>", 404)
+                gated = owner.gate(self.path) if owner.gate is not None else None
+                page = gated or owner.pages.get(self.path) or Page(b"<html><body>not here</body></html>", 404)
                 self.send_response(page.status)
+                for name, value in page.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
                 self.end_headers()
