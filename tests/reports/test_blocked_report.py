@@ -28,7 +28,9 @@ def _history(store: Store) -> None:
             world.run("shop-a", bkk(DAY2 - timedelta(days=back), 6), GOOD)
             world.run("shop-b", bkk(DAY2 - timedelta(days=back), 6), GOOD)
         world.run("shop-a", bkk(DAY2, 6), BLOCKED, status="blocked")
-        world.run("shop-b", bkk(DAY2, 6), {**BLOCKED, "finish_reason": "finished"})  # the same counts, not blocked
+        world.run(
+            "shop-b", bkk(DAY2, 6), {**BLOCKED, "finish_reason": "finished"}
+        )  # the same counts, not blocked
 
 
 def test_a_blocked_crawl_raises_an_alert_saying_for_how_long_and_what_was_left(
