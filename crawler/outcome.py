@@ -184,6 +184,13 @@ def why(stats: Mapping[str, Any]) -> str:
 def run_notes(stats: Mapping[str, Any], data_dir: Path) -> list[str]:
     """What ``tisiwatch runs --run N`` adds about a run: why it failed, its failures by kind, its logs."""
     notes = [f"why: {stats['reason']}"] if stats.get("reason") else []
+    throttle = stats.get("throttle") or {}
+    if throttle.get("rounds"):
+        notes.append(
+            f"slowed down {throttle['rounds']} times by 429/503 or block signals (delay up to "
+            f"{float(throttle.get('max_delay_s') or 0):.2f} s); {int(throttle.get('rescheduled') or 0)} "
+            "requests put back to wait"
+        )
     failures = Counter({str(k): int(v) for k, v in (stats.get("failures") or {}).items()})
     if failures:
         counts = ", ".join(f"{label(kind)}: {count}" for kind, count in failures.most_common())

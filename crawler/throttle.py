@@ -3,14 +3,17 @@
 A block signal (``crawler.blocking``: 429, 503, a ``[blocked_when]`` status, challenge URL, selector
 or text) starts a *round of slowdown* for the site's downloader slot, the one queue Scrapy keeps per
 host (``crawler.engine.downloader.slots``): the least delay between two requests (``slot.delay``) is
-raised, the requests allowed at once (``slot.concurrency``) are halved, and the slot sends nothing
-until ``Retry-After`` (capped by ``crawl.retry_after_max_s``) or the new delay has passed. Every other
-request to the site waits in that queue meanwhile: the whole site slows down, not one URL.
+raised to a little above the pace the site had just tolerated (its good answers over the last
+``Retry-After``, at least a second — a limit is most often per second), the requests allowed at once
+(``slot.concurrency``) are halved, and the slot sends nothing until ``Retry-After`` (capped by
+``crawl.retry_after_max_s``) or the new delay has passed. Every other request to the site waits in that
+queue meanwhile: the whole site slows down, not one URL. The delay is kept exact while the site is
+slowed down (no jitter): a site that allows N requests a second is asked at most that often.
 
 AutoThrottle goes on adapting ``slot.delay`` to latency, and would undo a slowdown with the next fast
 200; so after it (``response_downloaded`` handlers run in the order they connected, extensions first)
 :class:`SiteThrottleMiddleware` puts back the delay floor and concurrency of :class:`Throttle`. The floor
-comes down slowly with good answers (a little per answer, never below the delay at which the last round
+comes down slowly with good answers (a little per answer, never below the pace at which the last round
 began until that memory fades too), the concurrency climbs back one request at a time.
 
 The request that met the signal is not dropped after a few quick retries: it goes back to the
@@ -24,7 +27,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any, Self
 
@@ -40,19 +44,30 @@ log = logging.getLogger(__name__)
 
 ROUNDS = "tisiwatch_block_rounds"
 """Request meta: how many times this request met a block signal and was put back."""
-STEP_S = 0.05
+SENT = "tisiwatch_sent_at"
+"""Request meta: when the request left for the site (monotonic clock), set as its answer arrives."""
+STEP_S = 0.01
 """The least delay floor of a slowed-down site."""
-SLOWER = 1.5
+SLOWER = 1.3
 """Each round multiplies the delay floor by this."""
 RECOVER = 0.98
 """Each good answer multiplies the delay floor by this…"""
-FORGET = 0.9998
+FORGET = 0.9995
 """…and the memory of the delay at which the last round began by this."""
-MARGIN = 1.15
+MARGIN = 1.1
 """Recovery stops this much above the delay at which the last round began (while it is remembered)."""
+ANSWERS_KEPT = 5000
+"""Good answers remembered (their times), to tell the pace a site tolerates."""
 CLIMB_EVERY = 10
 """Good answers in a row that give back one request at once."""
-REDIRECT_META = ("redirect_times", "redirect_ttl", "redirect_urls", "redirect_reasons", "download_latency")
+REDIRECT_META = (
+    "redirect_times",
+    "redirect_ttl",
+    "redirect_urls",
+    "redirect_reasons",
+    "download_latency",
+    SENT,
+)
 ENDS = "blocked"
 """The finish reason of a site's crawl stopped by persistent blocking."""
 
@@ -79,6 +94,8 @@ class Throttle:
     """The first signal since the last good answer."""
     limit_since: float | None = None
     """When the floor reached ``max_delay_s`` in the current streak of signals."""
+    answered: deque[float] = field(default_factory=lambda: deque(maxlen=ANSWERS_KEPT))
+    """When the latest good answers came: the pace the site tolerated just before it said "too many"."""
 
     def __post_init__(self) -> None:
         self.concurrency = self.concurrency or self.concurrency_cap
@@ -95,16 +112,24 @@ class Throttle:
             return False
         self.rounds += 1
         self.round_at = now
-        self.too_fast = max(delay, self.floor)
-        self.floor = min(self.max_delay_s, max(self.floor, delay, STEP_S) * SLOWER)
+        self.too_fast = max(delay, self.floor, self.tolerated(now, wait))
+        self.floor = min(self.max_delay_s, max(self.too_fast, STEP_S) * SLOWER)
         self.concurrency = max(1, self.concurrency // 2)
         self.paused_until = max(self.paused_until, now + max(wait or 0.0, self.floor))
         if self.floor >= self.max_delay_s and self.limit_since is None:
             self.limit_since = now
         return True
 
-    def good(self) -> None:
+    def tolerated(self, now: float, wait: float | None) -> float:
+        """The delay between requests at which the site answered well over the last ``wait`` seconds (at
+        least one second: a limit is most often per second) — the pace it just refused to exceed."""
+        window = min(max(wait or 0.0, 1.0), 60.0)
+        good = sum(1 for at in self.answered if at > now - window)
+        return window / good if good else 0.0
+
+    def good(self, now: float) -> None:
         """An answer that is not a signal: the streak ends, and the site speeds up a little."""
+        self.answered.append(now)
         self.streak_since = self.limit_since = None
         self.good_in_row += 1
         if not self.floor:
@@ -158,7 +183,10 @@ class SiteThrottleMiddleware:
         return engine.downloader.slots.get(engine.downloader.get_slot_key(request))
 
     def downloaded(self, response: Response, request: Request, spider: Spider) -> None:
-        """After AutoThrottle has adjusted the slot: keep the slowdown's floor and concurrency."""
+        """As the answer arrives: note when its request left (the answer to a request sent before a
+        round began says nothing new); after AutoThrottle has adjusted the slot, keep the slowdown's
+        floor and concurrency."""
+        request.meta[SENT] = monotonic() - float(request.meta.get("download_latency") or 0.0)
         if self.throttle.floor:
             self._apply(self.slot(request))
 
@@ -182,14 +210,20 @@ class SiteThrottleMiddleware:
             wait = None if asked is None else min(asked, self.retry_after_max_s)
             if wait is not None and stats:
                 stats.inc_value("tisiwatch/retry_after_honoured")
-        sent_at = now - float(request.meta.get("download_latency") or 0.0)
+        sent_at = float(request.meta.get(SENT, now))
         delay = slot.delay if slot is not None else 0.0
+        before = self.throttle.round_at
         if self.throttle.signal(now, sent_at, delay, wait):
             if stats:
                 stats.inc_value("tisiwatch/throttle/rounds")
                 stats.max_value("tisiwatch/throttle/max_delay_s", round(self.throttle.floor, 3))
             log.info(
-                "%s at %s: slowing down to one request per %.2f s", why, response.url, self.throttle.floor
+                "%s at %s: slowing down to one request per %.3f s (sent %.3f s after the last round, delay %.3f)",
+                why,
+                response.url,
+                self.throttle.floor,
+                sent_at - before,
+                delay,
             )
         self._apply(slot, pause=True)
         if self.throttle.blocked(now):
@@ -211,7 +245,7 @@ class SiteThrottleMiddleware:
 
     def _good(self, request: Request) -> None:
         slowed = bool(self.throttle.floor)
-        self.throttle.good()
+        self.throttle.good(monotonic())
         if slowed:
             self._apply(self.slot(request))
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from config import Settings, load_settings
 from crawler.blocking import BlockedWhen, block_signal
+from crawler.outcome import run_notes
 from crawler.profile import ProfileError, SiteProfile, parse_profile
 from crawler.runner import crawl
 from crawler.throttle import Throttle
@@ -90,18 +91,25 @@ def test_block_signals(response: Response, rule: BlockedWhen | None, signal: str
 
 def test_the_throttle_slows_down_per_round_recovers_slowly_and_gives_up_at_its_limit() -> None:
     throttle = Throttle(max_delay_s=1.0, give_up_s=5.0, concurrency_cap=8)
-    assert throttle.signal(now=10.0, sent_at=9.9, delay=0.1, wait=2.0)
-    assert (round(throttle.floor, 3), throttle.concurrency, throttle.paused_until) == (0.15, 4, 12.0)
+    for tenth in range(10):
+        throttle.good(9.0 + tenth / 10)  # the site answered well 9 times in the last second
+    # the first 429: the pace the site just tolerated (9 a second), a little slower, and Retry-After
+    assert throttle.signal(now=10.0, sent_at=9.95, delay=0.01, wait=1.0)
+    assert (round(throttle.too_fast, 3), round(throttle.floor, 3)) == (0.111, 0.144)
+    assert (throttle.concurrency, throttle.paused_until) == (4, 11.0)
     # an answer to a request sent before the round began says nothing new: no second round
-    assert not throttle.signal(now=10.1, sent_at=9.95, delay=0.15, wait=3.0)
-    assert (round(throttle.floor, 3), throttle.paused_until) == (0.15, 13.1)
+    assert not throttle.signal(now=10.05, sent_at=9.99, delay=0.144, wait=3.0)
+    assert (round(throttle.floor, 3), throttle.paused_until) == (0.144, 13.05)
     for _ in range(10):
-        throttle.good()
+        throttle.good(12.0)
     assert throttle.concurrency == 5  # one more request at once per ten good answers
-    assert 0.1 * 1.15 <= throttle.floor < 0.15  # down a little, not below the delay that was too fast
-    for _ in range(100):
-        throttle.good()
-    assert round(throttle.floor, 2) == round(0.1 * 1.15, 2)
+    assert (
+        throttle.too_fast * 1.1 <= throttle.floor < 0.144
+    )  # down a little, not below the pace that was too fast
+    for _ in range(200):
+        throttle.good(12.0)
+    assert throttle.floor == pytest.approx(throttle.too_fast * 1.1)
+    assert 0.1 < throttle.too_fast < 0.111  # which fades, slowly
     now = 20.0
     while throttle.floor < 1.0:  # a streak of signals with no good answer between them
         now += 1
@@ -109,7 +117,7 @@ def test_the_throttle_slows_down_per_round_recovers_slowly_and_gives_up_at_its_l
     reached = now
     assert not throttle.blocked(reached + 4.9)
     assert throttle.blocked(reached + 5.0)
-    throttle.good()  # one good answer ends the streak
+    throttle.good(reached + 5.1)  # one good answer ends the streak
     assert not throttle.blocked(reached + 100)
 
 
@@ -131,6 +139,7 @@ def test_a_rate_limited_shop_is_crawled_whole_at_its_pace(
     assert result.status == "finished"
     assert result.stats["status_counts"]["429"] > 1  # the limit did strike, more than the one-time fault
     assert result.stats["throttle"]["rounds"] >= 1
+    assert any(note.startswith("slowed down ") for note in run_notes(result.stats, tmp_path))
     with store.session() as session:
         stored = set(session.scalars(select(Listing.marketplace_id)))
         failures = [f.url for f in session.scalars(select(CrawlFailure))]
