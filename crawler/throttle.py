@@ -285,7 +285,11 @@ class SiteThrottleMiddleware:
 
 def again(request: Request, rounds: int) -> Request:
     """The request put back after a block signal: the URL first asked for (before any redirect to a
-    challenge page), not filtered as a duplicate, its rounds counted."""
+    challenge page), not filtered as a duplicate, its rounds counted. A browser page kept for the
+    callback (``playwright_include_page``) is closed: the callback never sees the challenge."""
     meta = {k: v for k, v in request.meta.items() if k not in REDIRECT_META}
+    page = meta.pop("playwright_page", None)
+    if page is not None:
+        _schedule_coro(page.close())
     original = (request.meta.get("redirect_urls") or [request.url])[0]
     return request.replace(url=original, dont_filter=True, meta={**meta, ROUNDS: rounds})
