@@ -10,15 +10,19 @@ from scrapy.http import HtmlResponse, Response
 from sqlalchemy import select
 
 from config import Settings, load_settings
+from core.runstats import RunStats
 from crawler.blocking import BlockedWhen, block_signal
 from crawler.outcome import run_notes
 from crawler.profile import ProfileError, SiteProfile, parse_profile
 from crawler.runner import crawl
+from crawler.scaleout import settle_run
+from crawler.tally import closing
 from crawler.throttle import Throttle
 from demo.faults import FaultRates
 from demo.server import start_shops
 from store.db import Store
 from store.models import CrawlFailure, CrawlRun, Listing
+from store.writer import ensure_site, start_run
 from tests.crawler.conftest import SEED, SIZE, live_listings, page_profile, profile_for
 from tests.crawler.pageserver import Page, PageServer, product_page
 
@@ -206,3 +210,28 @@ def test_a_challenged_crawl_stops_blocked_and_the_next_run_makes_the_requests_le
     assert sorted(again, key=lambda t: int(t.rsplit("/", 1)[1])) == [
         f"/product/{i}" for i in ids if i not in before
     ]
+
+
+def test_a_blocked_run_keeps_its_plan_and_says_why(store: Store) -> None:
+    """One worker's finish reason ``blocked`` closes the run ``blocked``, with its plan (to be continued)
+    and a one-line reason; with several workers, one blocked worker makes the run blocked."""
+    entry = {"pages": 3, "items": 2, "final": True, "finish_reason": "blocked", "requests": 3,
+             "blocked": {"left": 9, "for_s": 61.0, "delay_s": 60.0, "why": "HTTP 429"}}  # fmt: skip
+    status, stats = closing({"plan": {"queries": ["x"]}, "workers": {"w0": entry}}, "blocked", "blocked")
+    assert status == "blocked"
+    assert stats["plan"] == {"queries": ["x"]}
+    assert stats["reason"] == (
+        "the site blocked the crawl: HTTP 429, for 61 s at one request per 60 s; 9 requests left for the next run"
+    )
+    assert RunStats.from_json(stats).blocked_note() == (
+        "blocked after 1 min of block signals; 9 requests (75% of the plan) left for the next run"
+    )
+    with store.session() as session:
+        site = ensure_site(session, "s", "html", "https://s.test")
+        run = start_run(session, site)
+        run.stats = {"plan": {"queries": ["x"]}, "workers": {"w0": {**entry, "finish_reason": "finished", "blocked": {}},
+                                                              "w1": entry}}  # fmt: skip
+        session.flush()
+        assert settle_run(session, run.id, ["w0", "w1"]) == "blocked"
+        assert run.stats["blocked"]["left"] == 9
+        assert "plan" in run.stats
