@@ -185,11 +185,11 @@ def run_notes(stats: Mapping[str, Any], data_dir: Path) -> list[str]:
     """What ``tisiwatch runs --run N`` adds about a run: why it failed, its failures by kind, its logs."""
     notes = [f"why: {stats['reason']}"] if stats.get("reason") else []
     throttle = stats.get("throttle") or {}
-    if throttle.get("rounds"):
+    if throttle.get("signals"):
         notes.append(
-            f"slowed down {throttle['rounds']} times by 429/503 or block signals (delay up to "
-            f"{float(throttle.get('max_delay_s') or 0):.2f} s); {int(throttle.get('rescheduled') or 0)} "
-            "requests put back to wait"
+            f"429/503 or block signals: {int(throttle['signals'])}; the site slowed down "
+            f"{int(throttle.get('rounds') or 0)} times (delay up to {float(throttle.get('max_delay_s') or 0):.2f} s); "
+            f"{int(throttle.get('rescheduled') or 0)} requests put back to wait"
         )
     failures = Counter({str(k): int(v) for k, v in (stats.get("failures") or {}).items()})
     if failures:

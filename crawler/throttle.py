@@ -1,8 +1,10 @@
 """Slowing the whole site down when it says "too many" — and stopping when it keeps saying so.
 
 A block signal (``crawler.blocking``: 429, 503, a ``[blocked_when]`` status, challenge URL, selector
-or text) starts a *round of slowdown* for the site's downloader slot, the one queue Scrapy keeps per
-host (``crawler.engine.downloader.slots``): the least delay between two requests (``slot.delay``) is
+or text) pauses the site's downloader slot — the one queue Scrapy keeps per host
+(``crawler.engine.downloader.slots``) — until its ``Retry-After`` has passed. Repeated signals (7 of the
+site's latest 10 answers: a page that fails now and then is no reason) start a *round of slowdown*:
+the least delay between two requests (``slot.delay``) is
 raised to a little above the pace the site had just tolerated (its good answers over the last
 ``Retry-After``, at least a second — a limit is most often per second), the requests allowed at once
 (``slot.concurrency``) are halved, and the slot sends nothing until ``Retry-After`` (capped by
@@ -56,6 +58,9 @@ FORGET = 0.9995
 """…and the memory of the delay at which the last round began by this."""
 MARGIN = 1.1
 """Recovery stops this much above the delay at which the last round began (while it is remembered)."""
+REPEATED = (7, 10)
+"""A round of slowdown needs this many signals among the site's latest answers (7 of 10): a page that
+fails now and then only waits its Retry-After; a site that refuses most requests slows down."""
 ANSWERS_KEPT = 5000
 """Good answers remembered (their times), to tell the pace a site tolerates."""
 CLIMB_EVERY = 10
@@ -94,6 +99,8 @@ class Throttle:
     """The first signal since the last good answer."""
     limit_since: float | None = None
     """When the floor reached ``max_delay_s`` in the current streak of signals."""
+    recent: deque[bool] = field(default_factory=lambda: deque(maxlen=REPEATED[1]))
+    """Whether each of the latest answers was a signal: only repeated signals slow the site down."""
     answered: deque[float] = field(default_factory=lambda: deque(maxlen=ANSWERS_KEPT))
     """When the latest good answers came: the pace the site tolerated just before it said "too many"."""
 
@@ -102,12 +109,14 @@ class Throttle:
 
     def signal(self, now: float, sent_at: float, delay: float, wait: float | None) -> bool:
         """A block signal for a request sent at ``sent_at`` while the site's delay was ``delay``; ``wait``
-        is what ``Retry-After`` asked. Starts a new round unless the request left before the current one
-        began (its answer says nothing new). Returns whether a round began."""
+        is what ``Retry-After`` asked: the site pauses that long. Starts a new round if signals are
+        repeated (:data:`REPEATED`) and the request left after the current round began (else its answer
+        says nothing new). Returns whether a round began."""
         self.signals += 1
         self.good_in_row = 0
+        self.recent.append(True)
         self.streak_since = self.streak_since if self.streak_since is not None else now
-        if sent_at < self.round_at:
+        if sent_at < self.round_at or sum(self.recent) < REPEATED[0]:
             self.paused_until = max(self.paused_until, now + (wait or 0.0))
             return False
         self.rounds += 1
@@ -130,6 +139,7 @@ class Throttle:
     def good(self, now: float) -> None:
         """An answer that is not a signal: the streak ends, and the site speeds up a little."""
         self.answered.append(now)
+        self.recent.append(False)
         self.streak_since = self.limit_since = None
         self.good_in_row += 1
         if not self.floor:
@@ -212,18 +222,15 @@ class SiteThrottleMiddleware:
                 stats.inc_value("tisiwatch/retry_after_honoured")
         sent_at = float(request.meta.get(SENT, now))
         delay = slot.delay if slot is not None else 0.0
-        before = self.throttle.round_at
         if self.throttle.signal(now, sent_at, delay, wait):
             if stats:
                 stats.inc_value("tisiwatch/throttle/rounds")
                 stats.max_value("tisiwatch/throttle/max_delay_s", round(self.throttle.floor, 3))
             log.info(
-                "%s at %s: slowing down to one request per %.3f s (sent %.3f s after the last round, delay %.3f)",
+                "%s at %s: the site slows down to one request per %.2f s",
                 why,
                 response.url,
                 self.throttle.floor,
-                sent_at - before,
-                delay,
             )
         self._apply(slot, pause=True)
         if self.throttle.blocked(now):
@@ -239,9 +246,6 @@ class SiteThrottleMiddleware:
         if stats:
             stats.inc_value("tisiwatch/throttle/rescheduled")
         return again(request, rounds + 1)
-
-    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
-        return None
 
     def _good(self, request: Request) -> None:
         slowed = bool(self.throttle.floor)

@@ -97,7 +97,12 @@ def test_the_throttle_slows_down_per_round_recovers_slowly_and_gives_up_at_its_l
     throttle = Throttle(max_delay_s=1.0, give_up_s=5.0, concurrency_cap=8)
     for tenth in range(10):
         throttle.good(9.0 + tenth / 10)  # the site answered well 9 times in the last second
-    # the first 429: the pace the site just tolerated (9 a second), a little slower, and Retry-After
+    # one 429 among good answers: the site waits its Retry-After, and goes on at the same pace
+    assert not throttle.signal(now=10.0, sent_at=9.95, delay=0.01, wait=1.0)
+    assert (throttle.floor, throttle.paused_until) == (0.0, 11.0)
+    for _ in range(5):
+        assert not throttle.signal(now=10.0, sent_at=9.95, delay=0.01, wait=1.0)
+    # the 7th of the latest 10 answers: a round, from the pace the site just tolerated (9 a second)
     assert throttle.signal(now=10.0, sent_at=9.95, delay=0.01, wait=1.0)
     assert (round(throttle.too_fast, 3), round(throttle.floor, 3)) == (0.111, 0.144)
     assert (throttle.concurrency, throttle.paused_until) == (4, 11.0)
@@ -142,8 +147,9 @@ def test_a_rate_limited_shop_is_crawled_whole_at_its_pace(
         [result] = crawl(settings, [profile_for(shops, "html")], queries=[], store=store)
     assert result.status == "finished"
     assert result.stats["status_counts"]["429"] > 1  # the limit did strike, more than the one-time fault
-    assert result.stats["throttle"]["rounds"] >= 1
-    assert any(note.startswith("slowed down ") for note in run_notes(result.stats, tmp_path))
+    assert result.stats["throttle"]["rescheduled"] >= 1  # put back, not dropped
+    assert result.stats["retry_after_honoured"] >= 1
+    assert any(note.startswith("429/503 or block signals: ") for note in run_notes(result.stats, tmp_path))
     with store.session() as session:
         stored = set(session.scalars(select(Listing.marketplace_id)))
         failures = [f.url for f in session.scalars(select(CrawlFailure))]
