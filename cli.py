@@ -434,7 +434,7 @@ def crawl(
             markup=False,
             highlight=False,
         )
-        if result.status == "failed" and stats.reason:
+        if result.status in ("failed", "blocked") and stats.reason:
             console.print(f"  {stats.reason}", markup=False, highlight=False, soft_wrap=True)
         elif failed:
             asked = max(stats.requests or 0, failed)

@@ -53,6 +53,13 @@ class CrawlConfig(_Section):
     """First retry waits this long, then twice as long each time (capped at 60 s)."""
     retry_after_max_s: float = Field(default=120.0, ge=0, le=3600)
     """A ``Retry-After`` longer than this is capped to it."""
+    block_max_delay_s: float = Field(default=60.0, gt=0, le=3600)
+    """The longest delay between two requests to a site slowed down by 429/503 or block signals."""
+    block_give_up_s: float = Field(default=600.0, gt=0, le=86400)
+    """How long block signals may go on, with the delay at ``block_max_delay_s`` and no good answer
+    between them, before the site's crawl stops for the run with status ``blocked``."""
+    block_request_rounds: int = Field(default=30, ge=1, le=1000)
+    """How many times one request is put back after a block signal before its URL counts as failed."""
     autothrottle: bool = True
     obey_robots: bool = True
     max_items: int = Field(default=0, ge=0)

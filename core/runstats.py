@@ -75,6 +75,29 @@ class RunStats:
     """Why a failed run failed, in one line."""
     finish_reason: str | None = None
     """How the crawl ended (Scrapy's finish reason)."""
+    blocked_for_s: float | None = None
+    """A run the site blocked (status ``blocked``): how long block signals went on before it stopped."""
+    blocked_left: int | None = None
+    """A run the site blocked: the requests it left for the next run (at least)."""
+
+    @property
+    def left_share(self) -> float | None:
+        """A blocked run's requests left as a share 0..1 of those it made and left; None if not blocked."""
+        if self.blocked_left is None:
+            return None
+        planned = self.blocked_left + (self.requests or 0)
+        return self.blocked_left / planned if planned else None
+
+    def blocked_note(self) -> str | None:
+        """A blocked run in words: for how long, and what share of its plan was left; None if not blocked."""
+        if self.blocked_left is None:
+            return None
+        minutes = (self.blocked_for_s or 0) / 60
+        share = self.left_share
+        return (
+            f"blocked after {minutes:.0f} min of block signals; {self.blocked_left} requests"
+            f"{f' ({share:.0%} of the plan)' if share is not None else ''} left for the next run"
+        )
 
     @property
     def coverage(self) -> dict[str, float | None]:
@@ -118,6 +141,8 @@ class RunStats:
         covered = data.get("covered")
         coverage = data.get("coverage")
         coverage = coverage if isinstance(coverage, Mapping) else {}
+        blocked = data.get("blocked")
+        blocked = blocked if isinstance(blocked, Mapping) else {}
         return cls(
             pages=count(data.get("pages")),
             items=count(data.get("items")),
@@ -131,6 +156,8 @@ class RunStats:
             stored_coverage={name: coverage_fraction(coverage.get(name)) for name in COVERAGE_FIELDS},
             reason=_text(data.get("reason")),
             finish_reason=_text(data.get("finish_reason")),
+            blocked_for_s=_number(blocked.get("for_s")),
+            blocked_left=count(blocked.get("left")) if blocked else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -146,6 +173,8 @@ class RunStats:
         for name in ("reason", "finish_reason"):
             if (value := getattr(self, name)) is not None:
                 stored[name] = value
+        if self.blocked_left is not None:
+            stored["blocked"] = {"left": self.blocked_left, "for_s": self.blocked_for_s or 0.0}
         return stored
 
 
@@ -155,6 +184,10 @@ def _counter(value: Any) -> dict[str, int]:
     return {
         str(k): int(v) for k, v in value.items() if isinstance(v, int | float) and not isinstance(v, bool)
     }
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _text(value: Any) -> str | None:

@@ -5,6 +5,7 @@ DNS, time-out, TLS, connection lost), ``http_<status>``, ``robots``, and so on; 
 kind of an exception nobody expected — a bug, which must show. Each worker counts its failed URLs by
 kind (``stats["failures"]``) and keeps where each kind first struck (``stats["failed_at"]``).
 
+A run the site blocked (``crawler.throttle``) is closed ``blocked``, with the reason in one line.
 A run whose crawl ended well (finish reason ``finished``…) has still *failed* when nothing came back:
 nothing stored, and no response at all or every URL failed with no page answering 2xx (the site is
 down, refuses us, or forbids crawling). :func:`judged` decides it when the run is closed, and
@@ -33,6 +34,7 @@ from twisted.web.client import ResponseFailed
 
 from core.runstats import RunStats
 from core.text import escaped
+from crawler.blocking import BlockedPage
 
 TLS_MARKS = ("SSL", "TLS", "certificate", "ERR_CERT_")
 KINDS: dict[str, tuple[tuple[type[BaseException], ...], tuple[str, ...]]] = {
@@ -62,6 +64,7 @@ SENTENCES = {
     "robots": "robots.txt forbids every request at {origin}",
     "redirect_loop": "every request ended in a redirect loop at {origin}",
     "ignored": "every request was refused at {origin}",
+    "blocked": "every page asked for was a challenge page at {origin}",
     "not_found": "every listing asked for is gone or never existed at {origin} (HTTP 404/410)",
     "content": "no page could be read at {origin}",
     "invalid": "no listing could be stored from {origin}",
@@ -78,6 +81,7 @@ LABELS = {
     "robots": "forbidden by robots.txt",
     "redirect_loop": "redirect loop",
     "ignored": "request refused",
+    "blocked": "challenge page",
     "not_found": "not found (404/410)",
     "content": "page not readable",
     "invalid": "listing not storable",
@@ -90,6 +94,8 @@ def failure_kind(error: BaseException) -> str:
     """The kind of a request's final failure; ``error`` when it is not one a crawl expects (a bug)."""
     response = getattr(error, "response", None)
     status = getattr(response, "status", None)
+    if isinstance(error, BlockedPage):
+        return "blocked"
     if isinstance(error, IgnoreRequest):
         if isinstance(status, int):  # HttpError: the site answered with an error status
             return f"http_{status}"
@@ -140,9 +146,23 @@ def judged(status: str, stats: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         all_failed = bool(run.failed_urls) and not run.answered
         if not run.items and not run.gone and (nothing_back or all_failed):
             return "failed", {**closing, "reason": why(stats)}
+    elif status == "blocked":
+        closing["reason"] = blocked_reason(closing)
     elif status == "failed" and not closing.get("reason"):
         closing["reason"] = str(closing.get("error") or f"the crawl ended: {closing.get('finish_reason')}")
     return status, closing
+
+
+def blocked_reason(stats: Mapping[str, Any]) -> str:
+    """One line on a blocked run: what the site answered, for how long, and what was left."""
+    blocked = stats.get("blocked") or {}
+    what = escaped(str(blocked.get("why") or "block signals"))[:200]
+    left = int(blocked.get("left") or 0)
+    return (
+        f"the site blocked the crawl: {what}, for {float(blocked.get('for_s') or 0):.0f} s at one request "
+        f"per {float(blocked.get('delay_s') or 0):.0f} s; {left} request{'s' if left != 1 else ''} left for "
+        "the next run"
+    )
 
 
 def why(stats: Mapping[str, Any]) -> str:
@@ -164,6 +184,13 @@ def why(stats: Mapping[str, Any]) -> str:
 def run_notes(stats: Mapping[str, Any], data_dir: Path) -> list[str]:
     """What ``tisiwatch runs --run N`` adds about a run: why it failed, its failures by kind, its logs."""
     notes = [f"why: {stats['reason']}"] if stats.get("reason") else []
+    throttle = stats.get("throttle") or {}
+    if throttle.get("signals"):
+        notes.append(
+            f"429/503 or block signals: {int(throttle['signals'])}; the site slowed down "
+            f"{int(throttle.get('rounds') or 0)} times (delay up to {float(throttle.get('max_delay_s') or 0):.2f} s); "
+            f"{int(throttle.get('rescheduled') or 0)} requests put back to wait"
+        )
     failures = Counter({str(k): int(v) for k, v in (stats.get("failures") or {}).items()})
     if failures:
         counts = ", ".join(f"{label(kind)}: {count}" for kind, count in failures.most_common())

@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.blocking import BlockedWhen
 from crawler.session import Session, check_kind
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
@@ -184,6 +185,8 @@ class SiteProfile(_Part):
     """Headers, a cookie file, a browser profile directory (``crawler.session``)."""
     budget: Budget | None = None
     """Overrides ``crawl.daily_requests`` for this site."""
+    blocked_when: BlockedWhen | None = None
+    """How the site shows it blocks or challenges the crawler (``crawler.blocking``)."""
     politeness: Politeness = Politeness()
     browser: BrowserSteps = BrowserSteps()
 

@@ -23,6 +23,13 @@ store as the source of truth (it commits each batch, with the worker's stats, in
 4. ``StorePipeline`` stores at most one observation per listing per run, which also covers a
    listing whose id shows only inside its page (the guard cannot know it before fetching).
 
+A run the site *blocked* (``blocked``: ``crawler.throttle`` stopped it) is continued the same way, and
+by the site's next crawl of the same mode even without ``--resume``: the requests it did not make are
+those its plan yields and the store does not answer. Why not keep the queue (the Redis frontier, or
+the pending URLs): the queue holds the result pages too, and a blocked run is continued a day later,
+when its result pages are stale anyway; the store already knows, exactly, what was done — the same
+reason ``--resume`` rests on it. With several workers the frontier keys are deleted as always.
+
 So, after the resumed run finishes: every listing the uninterrupted crawl would have stored is
 stored; the listings table has one row per (site, marketplace id); the run has exactly one
 observation per listing it saw; and a listing page is fetched a second time only if it was fetched
@@ -44,7 +51,7 @@ from sqlalchemy.orm import Session
 from crawler.settings import worker_store
 from store.models import CrawlFailure, CrawlRun, Listing, Observation
 
-RESUMABLE = ("running", "interrupted")
+RESUMABLE = ("running", "interrupted", "blocked")
 
 
 @dataclass(frozen=True)
@@ -68,11 +75,20 @@ class Plan:
 
 
 def resumable_run(session: Session, site_id: int) -> CrawlRun | None:
-    """The site's latest run if it never finished (``running``/``interrupted``), else None."""
+    """The site's latest run if it never finished (``running``/``interrupted``/``blocked``), else None."""
     latest = session.scalar(
         select(CrawlRun).where(CrawlRun.site_id == site_id).order_by(CrawlRun.id.desc()).limit(1)
     )
     return latest if latest is not None and latest.status in RESUMABLE else None
+
+
+def blocked_run(session: Session, site_id: int, mode: str) -> CrawlRun | None:
+    """The site's latest run if the site blocked it and it crawled in ``mode``: the next crawl of that
+    mode continues it (without ``--resume``), so that the requests it could not make are made."""
+    latest = session.scalar(
+        select(CrawlRun).where(CrawlRun.site_id == site_id).order_by(CrawlRun.id.desc()).limit(1)
+    )
+    return latest if latest is not None and latest.status == "blocked" and latest.mode == mode else None
 
 
 def reopen(session: Session, run: CrawlRun) -> int:

@@ -20,7 +20,7 @@ from config import Settings
 from crawler.frontier import RunKeys, delete_frontier, forget_worker
 from crawler.planned import PlannedWork, account, budget_of, make_plan
 from crawler.profile import SiteProfile, load_profile
-from crawler.resume import Plan, RunRecord, reopen, resumable_run
+from crawler.resume import Plan, RunRecord, blocked_run, reopen, resumable_run
 from crawler.scaleout import run_workers, settle_run, worker_name
 from crawler.tally import closing
 from store.db import Store
@@ -96,7 +96,8 @@ def crawl(
     site whose latest run never finished (killed, or stopped) has that run continued with its own
     plan, losing and duplicating nothing (``crawler.resume``); the other sites start new runs.
     ``planned`` (the scheduler's daily crawl): a site with a budget (``crawler.planned.budget_of``)
-    spends it as the daily plan says (``crawler.budget``); a site without one is crawled as usual.
+    spends it as the daily plan says (``crawler.budget``); a site without one is crawled as usual. A site
+    whose latest run was blocked (status ``blocked``) has that run continued by a crawl of the same mode.
     """
     count = settings.crawl.workers if workers is None else workers
     if count < 1:
@@ -161,7 +162,8 @@ def _plan_job(
     with a ``budget``, a run of the daily plan (``crawler.planned``)."""
     with store.session() as session:
         site = ensure_site(session, profile.name, profile.kind, profile.base_url)
-        run = resumable_run(session, site.id) if resume else None
+        blocked = blocked_run(session, site.id, PLANNED_MODE if budget else mode)
+        run = resumable_run(session, site.id) if resume else blocked
         if run is not None and run.mode == PLANNED_MODE:
             resumes = reopen(session, run)
             work = PlannedWork.of(run.stats or {}, resumes)

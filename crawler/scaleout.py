@@ -26,7 +26,7 @@ from config import Settings
 from crawler.frontier import RunKeys, frontier_settings
 from crawler.outcome import judged
 from crawler.profile import SiteProfile
-from crawler.tally import closing_stats, status_after
+from crawler.tally import RESUMABLE_STATUSES, closing_stats, status_after
 from store.models import CrawlRun
 from store.writer import finish_run
 
@@ -145,7 +145,8 @@ def settle_run(session: Session, run_id: int, workers: Sequence[str]) -> str:
     """Close a run its workers left open and return its status: the workers' entries are summed
     into the run's stats; ``finished`` if every worker ended well (unless nothing came back:
     ``crawler.outcome.judged``), ``failed`` if one ended on an error, ``interrupted`` (resumable)
-    if one was stopped or never wrote its final stats (killed)."""
+    if one was stopped or never wrote its final stats (killed), ``blocked`` (resumable) if the site
+    stopped one by blocking it."""
     run = session.get_one(CrawlRun, run_id)
     if run.status != "running":  # its only worker closed it
         return run.status
@@ -154,9 +155,9 @@ def settle_run(session: Session, run_id: int, workers: Sequence[str]) -> str:
     died = [name for name in workers if not (entries.get(name) or {}).get("final")]
     reasons = sorted({str(entries[name]["finish_reason"]) for name in workers if name not in died})
     statuses = {status_after(reason) for reason in reasons} | ({"interrupted"} if died else set())
-    status = next((s for s in ("failed", "interrupted") if s in statuses), "finished")
+    status = next((s for s in ("failed", "interrupted", "blocked") if s in statuses), "finished")
     reason = "killed" if died and not reasons else ", ".join(reasons + (["killed"] if died else []))
-    closing = closing_stats(stats, reason, resumable=status == "interrupted")
+    closing = closing_stats(stats, reason, resumable=status in RESUMABLE_STATUSES)
     if died:
         closing["error"] = f"crawl process of {', '.join(died)} ended abnormally"
     status, closing = judged(status, closing)

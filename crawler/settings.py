@@ -2,7 +2,8 @@
 
 Layers, later wins: the crawl defaults of ``settings.toml`` → the profile's politeness → what the
 kind of site needs (a browser) → what the run needs (evidence, its ids). Politeness is on by
-default: robots.txt obeyed, AutoThrottle, retries with backoff that honour ``Retry-After``.
+default: robots.txt obeyed, AutoThrottle, retries with backoff, and 429/503 or block signals that
+slow the whole site down and honour ``Retry-After`` (``crawler.throttle``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ def politeness(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": MAX_PAGE_BYTES,
         "DOWNLOAD_WARNSIZE": MAX_PAGE_BYTES // 4,
         "RETRY_TIMES": crawl.retries,
-        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],  # 429, 503: crawler.throttle
+        "TISIWATCH_BLOCK_MAX_DELAY_S": crawl.block_max_delay_s,
+        "TISIWATCH_BLOCK_GIVE_UP_S": crawl.block_give_up_s,
+        "TISIWATCH_BLOCK_REQUEST_ROUNDS": crawl.block_request_rounds,
         "TISIWATCH_RETRY_BACKOFF_S": crawl.retry_backoff_s,
         "TISIWATCH_RETRY_AFTER_MAX_S": crawl.retry_after_max_s,
         "DEPTH_LIMIT": profile.discovery.max_result_pages + 5,
@@ -51,6 +55,7 @@ def politeness(settings: Settings, profile: SiteProfile) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.retry.BackoffRetryMiddleware": 550,
+            "crawler.throttle.SiteThrottleMiddleware": 580,
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
             "crawler.redirect.LoopRedirectMiddleware": 600,
         },

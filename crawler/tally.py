@@ -24,12 +24,20 @@ GOOD_ENDS = {"finished", "closespider_itemcount", "closespider_pagecount", "budg
 """Finish reasons of a crawl that did what it was asked."""
 PAUSED_ENDS = {"shutdown"}
 """Finish reasons of a crawl stopped on purpose (Ctrl-C, SIGTERM): the run can be resumed."""
+BLOCKED_ENDS = {"blocked"}
+"""Finish reasons of a crawl the site stopped by blocking it (``crawler.throttle``): the run is
+``blocked``, and the site's next crawl continues it (``crawler.resume``)."""
+RESUMABLE_STATUSES = ("interrupted", "blocked")
+"""Statuses of a closed run that keep its plan, to be continued."""
 
 
 def status_after(reason: str) -> str:
-    """The run status a worker's finish reason leads to: finished, interrupted (resumable) or failed."""
+    """The run status a worker's finish reason leads to: finished, interrupted or blocked (both
+    resumable), or failed."""
     if reason in GOOD_ENDS:
         return "finished"
+    if reason in BLOCKED_ENDS:
+        return "blocked"
     return "interrupted" if reason in PAUSED_ENDS else "failed"
 
 
@@ -79,6 +87,8 @@ def worker_summary(
         "failures": group("tisiwatch/failed/"),
         "failed_at": group("tisiwatch/failed_at/"),
         "cut": group("tisiwatch/cut/"),
+        "throttle": group("tisiwatch/throttle/"),
+        "blocked": group("tisiwatch/blocked/"),
         "images": images,
         "final": reason is not None,
     }
@@ -104,7 +114,26 @@ def run_totals(workers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         for kind, place in (entry.get("failed_at") or {}).items():
             places.setdefault(kind, place)
     totals["failed_at"] = places
+    totals["throttle"] = _summed(entry.get("throttle") for entry in workers.values())
+    blocked: list[Mapping[str, Any]] = [
+        entry["blocked"] for entry in workers.values() if entry.get("blocked")
+    ]
+    if blocked:  # the requests left add up; the rest is the longest streak's
+        longest: Mapping[str, Any] = max(blocked, key=lambda b: float(b.get("for_s") or 0))
+        totals["blocked"] = {**longest, "left": sum(int(b.get("left") or 0) for b in blocked)}
     totals["coverage"] = coverage_of(totals["covered"], totals["items"])
+    return totals
+
+
+def _summed(entries: Any) -> dict[str, float]:
+    """Counters summed over the workers, except a ``max_`` one, which is the largest."""
+    totals: dict[str, float] = {}
+    for entry in entries:
+        for key, value in (entry or {}).items():
+            if isinstance(value, int | float):
+                totals[key] = (
+                    max(totals.get(key, 0), value) if key.startswith("max_") else totals.get(key, 0) + value
+                )
     return totals
 
 
@@ -121,4 +150,4 @@ def closing_stats(current: Mapping[str, Any], finish_reason: str, *, resumable: 
 def closing(current: Mapping[str, Any], finish_reason: str, status: str) -> tuple[str, dict[str, Any]]:
     """The status and stats a run is closed with, when its crawl ended with ``status``: its totals
     (:func:`closing_stats`), judged — a run that got nothing back has failed (``crawler.outcome``)."""
-    return judged(status, closing_stats(current, finish_reason, resumable=status == "interrupted"))
+    return judged(status, closing_stats(current, finish_reason, resumable=status in RESUMABLE_STATUSES))

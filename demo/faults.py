@@ -11,6 +11,10 @@ hash of the seed, the shop and the page's path and query, so a drill knows in ad
 
 The first four strike the first ``times`` requests of a page and then it answers normally: the page
 stays reachable for a crawler that retries. A redirect loop never ends: its listing is unreachable.
+With ``rate_limit`` N above 0, each shop answers at most N requests in any one second and every
+other request 429 with ``Retry-After: 1`` (robots.txt and images are neither counted nor limited), the
+way a marketplace limits one client — on top of the fault modes, whose ``rate`` may then be 0.
+
 With ``calendar`` on, the HTML shop's last result page links (``rel="next"``) to an events calendar
 whose every month links to the next one: an endless chain of pages without listings.
 """
@@ -19,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -37,6 +42,12 @@ class FaultRates:
     times: int = 1
     slow_s: float = 3.0
     calendar: bool = False
+    rate_limit: float = 0.0
+    """Requests a second each shop answers; the others get 429 with Retry-After (0: no limit)."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.rate or self.calendar or self.rate_limit)
 
     def __post_init__(self) -> None:
         if not 0 <= self.rate <= 1:
@@ -44,8 +55,8 @@ class FaultRates:
         unknown = sorted(set(self.kinds) - set(KINDS))
         if unknown or not self.kinds:
             raise ValueError(f"fault kinds must be some of {', '.join(KINDS)}, not {unknown or 'none'}")
-        if self.times < 1 or self.slow_s < 0:
-            raise ValueError("fault times must be 1 or more and slow_s 0 or more")
+        if self.times < 1 or self.slow_s < 0 or self.rate_limit < 0:
+            raise ValueError("fault times must be 1 or more, slow_s and rate_limit 0 or more")
 
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "kinds": list(self.kinds)}
@@ -75,11 +86,34 @@ class FaultMill:
     rates: FaultRates
     seed: int
     struck: Counter[str] = field(default_factory=Counter)
+    answered: dict[str, deque[float]] = field(default_factory=dict)
+    """Per shop, when the requests of the last second were answered (``rate_limit``)."""
+    limited: Counter[str] = field(default_factory=Counter)
+    """Per shop, the requests answered 429 by the rate limit."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def over_limit(self, shop: str) -> bool:
+        """Whether this request of ``shop`` is one too many in the last second (``rate_limit``)."""
+        if not self.rates.rate_limit:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            recent = self.answered.setdefault(shop, deque())
+            while recent and recent[0] <= now - 1.0:
+                recent.popleft()
+            if len(recent) >= self.rates.rate_limit:
+                self.limited[shop] += 1
+                return True
+            recent.append(now)
+            return False
 
     def strike(self, shop: str, target: str, product: bool) -> str | None:
         """The fault this request meets, if any (a transient one only its first ``times`` times)."""
         if target.startswith(("/robots.txt", "/img/")):
+            return None
+        if self.over_limit(shop):
+            return "rate_limited"
+        if not self.rates.rate:
             return None
         kind = fault_for(self.rates, self.seed, shop, target, product)
         if kind is None or kind == "redirect_loop":
@@ -91,3 +125,5 @@ class FaultMill:
     def reset(self) -> None:
         with self._lock:
             self.struck.clear()
+            self.answered.clear()
+            self.limited.clear()

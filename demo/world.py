@@ -100,7 +100,7 @@ class DemoState:
     def __init__(self, seed: int, size: int, day: int, faults: bool, rates: FaultRates | None = None) -> None:
         self.seed, self.size, self.faults = seed, size, faults
         self.book = FaultBook()
-        self.mill = FaultMill(rates, seed) if rates is not None and (rates.rate or rates.calendar) else None
+        self.mill = FaultMill(rates, seed) if rates is not None and rates.active else None
         self.day = day
         self.worlds: dict[str, ShopWorld] = self._build(day)
 

@@ -6,6 +6,8 @@
 - ``no_items``: the run stored zero items;
 - ``coverage_drop``: a field's coverage (title, price, seller, licence text) is below the median of those
   runs by more than ``alerts.coverage_drop_share`` of that median;
+- ``blocked``: the site blocked the crawl (status ``blocked``): for how long, and what share of the
+  run's plan was left for the next run;
 - ``error_spike``: its error rate — download errors and finally failed URLs per fetch attempt — is more
   than ``alerts.error_spike_factor`` times their median, and above ``alerts.min_error_rate``.
 
@@ -40,7 +42,7 @@ from store.models import CrawlRun, Site
 
 log = logging.getLogger("tisiwatch.alerts")
 
-KINDS = ("no_items", "coverage_drop", "error_spike")
+KINDS = ("no_items", "coverage_drop", "error_spike", "blocked")
 WINDOW = timedelta(days=7)
 
 
@@ -59,6 +61,8 @@ class _Run:
     items: int
     coverage: dict[str, float | None]
     error_rate: float | None
+    blocked: str | None = None
+    """A blocked run in words (``RunStats.blocked_note``), None otherwise."""
 
 
 def crawl_alerts(session: Session, day: date, settings: Settings) -> list[Alert]:
@@ -66,14 +70,14 @@ def crawl_alerts(session: Session, day: date, settings: Settings) -> list[Alert]
     zone = ZoneInfo(settings.report.timezone)
     start, end = day_bounds(day, zone)
     query = (
-        select(Site.name, CrawlRun.started_at, CrawlRun.stats)
+        select(Site.name, CrawlRun.started_at, CrawlRun.stats, CrawlRun.status)
         .join(Site, Site.id == CrawlRun.site_id)
         .where(CrawlRun.started_at >= start - WINDOW, CrawlRun.started_at < end, CrawlRun.status != "running")
         .order_by(Site.name, CrawlRun.started_at, CrawlRun.id)
     )
     runs: dict[str, list[_Run]] = {}
-    for site, started, stats in session.execute(query):
-        runs.setdefault(site, []).append(_read(as_utc(started), stats))
+    for site, started, stats, status in session.execute(query):
+        runs.setdefault(site, []).append(_read(as_utc(started), stats, status))
     alerts: list[Alert] = []
     for site, history in runs.items():
         latest = history[-1]
@@ -87,6 +91,8 @@ def crawl_alerts(session: Session, day: date, settings: Settings) -> list[Alert]
 def _judge(site: str, latest: _Run, earlier: Sequence[_Run], settings: Settings) -> list[Alert]:
     config = settings.alerts
     alerts = []
+    if latest.blocked is not None:
+        alerts.append(Alert(site, "blocked", f"{site}: the site blocked the crawl: {latest.blocked}"))
     if latest.items == 0:
         alerts.append(Alert(site, "no_items", f"{site}: the latest crawl stored no items"))
     for name in COVERAGE_FIELDS:
@@ -119,13 +125,16 @@ def _judge(site: str, latest: _Run, earlier: Sequence[_Run], settings: Settings)
     return alerts
 
 
-def _read(started: datetime, stats: Any) -> _Run:
+def _read(started: datetime, stats: Any, status: str = "") -> _Run:
     """What an alert needs from a run's stats, tolerating missing or odd values."""
     run = RunStats.from_json(stats)
+    blocked = (run.blocked_note() or "blocked") if status == "blocked" else None
     errors = run.error_count or 0
     attempts = (run.pages or 0) + errors
     rate = None if attempts == 0 else min(1.0, (errors + (run.failed_urls or 0)) / attempts)
-    return _Run(started_at=started, items=run.items or 0, coverage=run.coverage, error_rate=rate)
+    return _Run(
+        started_at=started, items=run.items or 0, coverage=run.coverage, error_rate=rate, blocked=blocked
+    )
 
 
 def send_alerts(alerts: Sequence[Alert], settings: Settings) -> None:

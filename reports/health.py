@@ -1,4 +1,5 @@
-"""Crawl health: per site, the latest crawl run's pages, items, errors and field coverage.
+"""Crawl health: per site, the latest crawl run's pages, items, errors and field coverage; a run the
+site blocked says for how long and what share of its plan was left for the next run.
 
 Run stats are read as ``core.runstats.RunStats``: missing or odd keys are tolerated (shown as unknown),
 ``errors`` may be a number or a mapping of error kinds to counts, and coverage is a fraction 0–1
@@ -30,6 +31,8 @@ class SiteHealth:
     errors: int | None
     failed_urls: int
     coverage: dict[str, float | None] = field(default_factory=dict)
+    note: str = ""
+    """What the status does not say: a blocked run's time and the share of its plan left."""
 
 
 def crawl_health(session: Session, until: datetime | None = None) -> list[SiteHealth]:
@@ -70,6 +73,7 @@ def crawl_health(session: Session, until: datetime | None = None) -> list[SiteHe
                 errors=stats.error_count,
                 failed_urls=int(failed),
                 coverage=stats.coverage,
+                note=(stats.blocked_note() or "") if status == "blocked" else "",
             )
         )
     return result

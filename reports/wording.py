@@ -72,6 +72,7 @@ LABELS: dict[str, Phrase] = {
     "more": Phrase("แสดงบางส่วน รายการทั้งหมดอยู่ใน report.xlsx", "partly shown; all rows are in report.xlsx"),
     "run_started": Phrase("เริ่มเก็บข้อมูล", "Run started"),
     "run_status": Phrase("ผลการเก็บ", "Run status"),
+    "run_note": Phrase("หมายเหตุ", "Note"),
     "pages": Phrase("หน้า", "Pages"),
     "items": Phrase("รายการ", "Items"),
     "errors": Phrase("ข้อผิดพลาด", "Errors"),
@@ -234,6 +235,7 @@ ALERTS: dict[str, Phrase] = {
     "no_items": Phrase("ไม่ได้ข้อมูลสินค้าเลย", "No items stored"),
     "coverage_drop": Phrase("ความครบของข้อมูลลดลง", "Field coverage dropped"),
     "error_spike": Phrase("ข้อผิดพลาดเพิ่มขึ้นผิดปกติ", "Error rate spiked"),
+    "blocked": Phrase("เว็บไซต์ปิดกั้นการเก็บข้อมูล", "Site blocked the crawl"),
 }
 
 REGISTERS: dict[str, Phrase] = {

@@ -296,8 +296,8 @@ class _Sheet:
     def health(self, health: Sequence[SiteHealth], alerts: Sequence[Alert]) -> None:
         worksheet = self.workbook.add_worksheet("health")
         keys = ["site", "run_started", "run_status", "pages", "items", "errors", "failed_urls"]
-        keys += [f"cov_{name}" for name in COVERAGE_FIELDS]
-        self.header(worksheet, keys, [16, 17, 12, 10, 10, 10, 12, 10, 10, 10, 14])
+        keys += [f"cov_{name}" for name in COVERAGE_FIELDS] + ["run_note"]
+        self.header(worksheet, keys, [16, 17, 12, 10, 10, 10, 12, 10, 10, 10, 14, 40])
         row = 0
         for row, site in enumerate(health, start=1):
             values: list[Any] = [site.site, site.started_at, site.status, site.pages, site.items]
@@ -306,6 +306,7 @@ class _Sheet:
                 self.write(worksheet, row, column, value)
             for column, name in enumerate(COVERAGE_FIELDS, start=len(values)):
                 self.write(worksheet, row, column, site.coverage.get(name), self.percent)
+            self.write(worksheet, row, len(keys) - 1, site.note or None)
         first = row + 2
         for column, key in enumerate(("alerts", "site", "message")):
             worksheet.write_string(first, column, wording.LABELS[key].both(), self.bold)

@@ -12,6 +12,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.log import failure_to_exc_info
 from twisted.python.failure import Failure
 
+from crawler.blocking import SiteBlocked
 from crawler.items import FailedUrl, Sighting
 from crawler.outcome import failure_kind
 from crawler.profile import SiteProfile
@@ -146,6 +147,10 @@ class ProfileSpider(scrapy.Spider):
         A failure no crawl expects (a bug, not the network or the site) is also logged with its traceback."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if failure.check(SiteBlocked):  # not made: left for the next run (crawler.throttle)
+            if self.crawler.stats:
+                self.crawler.stats.inc_value("tisiwatch/blocked/dropped")
+            return
         response = getattr(failure.value, "response", None)
         status = getattr(response, "status", None)
         name = failure.type.__name__ if failure.type is not None else "Error"

@@ -3,12 +3,15 @@
 Pages are keyed by the request target exactly as it arrives on the wire (path and query, still
 percent-encoded), so a test can tell ``/p/%E0%B8%9E`` from ``/p/%25E0%25B8%259E``. Every request
 target is remembered in ``requested``, with its headers in ``received``; an unknown target answers 404.
+A ``gate`` (a function of the target) may answer instead of the pages: a rate limit, a challenge page
+after a burst.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -29,6 +32,7 @@ class PageServer:
     requested: list[str] = field(default_factory=list)
     received: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    gate: Callable[[str], Page | None] | None = None
 
     @property
     def base_url(self) -> str:
@@ -57,12 +61,13 @@ class PageServer:
             def do_GET(self) -> None:
                 owner.requested.append(self.path)
                 owner.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                page = owner.pages.get(self.path) or Page(b"<html><body>not here</body></html>", 404)
+                gated = owner.gate(self.path) if owner.gate is not None else None
+                page = gated or owner.pages.get(self.path) or Page(b"<html><body>not here</body></html>", 404)
                 self.send_response(page.status)
-                self.send_header("Content-Type", page.content_type)
-                self.send_header("Content-Length", str(len(page.body)))
                 for name, value in page.headers.items():
                     self.send_header(name, value)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(page.body)))
                 self.end_headers()
                 self.wfile.write(page.body)
 
