@@ -82,7 +82,10 @@ class SpendExtension:
             log.info("%s: budget of %d requests spent, closing", spider.name, self.budget)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=REASON))
 
-    def scraped(self, item: Any, response: Response, spider: Spider) -> None:
+    def scraped(self, item: Any, response: Response | Any, spider: Spider) -> None:
+        """An item of a page (``response``), or of an errback (a Twisted ``Failure``: nothing found)."""
+        if not isinstance(response, Response):
+            return
         tally = self.tally(response.meta.get("query"))
         if (
             tally is not None
