@@ -1013,7 +1013,7 @@ def demo_serve(
         typer.Option("--any-port", help="Serve on free ports, not at the addresses of the demo profiles."),
     ] = False,
 ) -> None:
-    """Serve the three demo shops in the foreground, at the addresses of the demo profiles, until
+    """Serve the demo shops in the foreground, at the addresses of the demo profiles, until
     interrupted: `tisiwatch crawl demo-html` and the rest then find them."""
     from demo.run import profile_ports
     from demo.server import serve_forever

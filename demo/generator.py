@@ -1,4 +1,4 @@
-"""Generates the listings of the three demo shops, deterministically from (seed, size, day).
+"""Generates the listings of the demo shops, deterministically from (seed, size, day).
 
 Every shop gets, before any random filler, one listing of each required case (every verdict, every licence
 status, every seller trick, the usual look-alikes), so that any size of 30 or more shows all of them.
@@ -76,7 +76,7 @@ def item_id(shop: str, number: int) -> str:
         return str(_ID_BASE["html"] + number)
     if shop == "api":
         return f"SKU-{_ID_BASE['api'] + number}"
-    return f"b{number:06d}"
+    return f"{shop[0]}{number:06d}"
 
 
 def _random_tricks(rng: random.Random) -> tuple[str, ...]:
@@ -102,17 +102,28 @@ def _random_case(rng: random.Random) -> Case:
     return Case("needs_review", None, (), rng.choice(AMBIGUOUS).key)
 
 
-class _Market:
-    """The three shops as they evolve day by day, all drawn from one random stream."""
+OWN_STREAM: dict[str, int] = {"token": 1}
+"""Shops drawn from a random stream of their own (and numbering licences and unsafe models from their
+own offset), so that adding a shop changes no listing of the others on any day."""
+_FIRST_SERIAL, _SERIAL_OFFSET, _UNSAFE_OFFSET = 1000, 5_000_000, 100_000
 
-    def __init__(self, seed: int, size: int) -> None:
+
+class _Market:
+    """Shops as they evolve day by day, all drawn from one random stream."""
+
+    def __init__(self, seed: int | str, size: int, shops: tuple[str, ...], offset: int = 0) -> None:
         self.rng = random.Random(seed)
         self.size = size
+        self.shops = shops
         self.writer = ListingWriter(self.rng)
-        self.unsafe_models = 0
-        self.sellers = {shop: sellers_by_category(shop) for shop in SHOPS}
-        self.items: dict[str, list[Item]] = {shop: [] for shop in SHOPS}
-        self.listings: dict[str, list[DemoListing]] = {shop: [] for shop in SHOPS}
+        self.writer.serial = _FIRST_SERIAL + offset * _SERIAL_OFFSET
+        self.unsafe_models = offset * _UNSAFE_OFFSET
+        self.sellers = {shop: sellers_by_category(shop) for shop in shops}
+        self.items: dict[str, list[Item]] = {shop: [] for shop in shops}
+        self.listings: dict[str, list[DemoListing]] = {shop: [] for shop in shops}
+
+    def all_listings(self) -> list[DemoListing]:
+        return [listing for shop in self.shops for listing in self.listings[shop]]
 
     def _item(self, shop: str, number: int, case: Case, day: int) -> Item:
         rng, pick = self.rng, self.writer.pick
@@ -153,7 +164,7 @@ class _Market:
 
     def first_day(self) -> None:
         rng = self.rng
-        for shop in SHOPS:
+        for shop in self.shops:
             cases = list(REQUIRED[: self.size])
             cases += [_random_case(rng) for _ in range(self.size - len(cases))]
             rng.shuffle(cases)
@@ -163,7 +174,7 @@ class _Market:
     def next_day(self, day: int) -> None:
         """Mend one violation, remove about a tenth of what is on sale, add a few new listings."""
         rng = self.rng
-        for shop in SHOPS:
+        for shop in self.shops:
             listings = self.listings[shop]
             active = [i for i, listing in enumerate(listings) if listing.removed_on_day is None]
             violating = [
@@ -189,12 +200,16 @@ def generate_days(seed: int = 7, size: int = 40, last_day: int = 1) -> list[list
     collecting = gc.isenabled()
     gc.disable()  # many young objects and no cycles: the collector would only slow this down
     try:
-        market = _Market(seed, size)
-        market.first_day()
-        days = [[listing for shop in SHOPS for listing in market.listings[shop]]]
+        shared = tuple(shop for shop in SHOPS if shop not in OWN_STREAM)
+        markets = [_Market(seed, size, shared)]
+        markets += [_Market(f"{seed}:{shop}", size, (shop,), n) for shop, n in OWN_STREAM.items()]
+        for market in markets:
+            market.first_day()
+        days = [[listing for market in markets for listing in market.all_listings()]]
         for day in range(2, last_day + 1):
-            market.next_day(day)
-            days.append([listing for shop in SHOPS for listing in market.listings[shop]])
+            for market in markets:
+                market.next_day(day)
+            days.append([listing for market in markets for listing in market.all_listings()])
     finally:
         if collecting:
             gc.enable()
@@ -202,7 +217,7 @@ def generate_days(seed: int = 7, size: int = 40, last_day: int = 1) -> list[list
 
 
 def generate(seed: int = 7, size: int = 40, day: int = 1) -> list[DemoListing]:
-    """The listings of all three shops (`size` per shop on day 1) as of `day`, shop by shop."""
+    """The listings of all the shops (`size` per shop on day 1) as of `day`, shop by shop."""
     if day < 1:
         raise ValueError(f"day must be 1 or later, not {day}")
     return generate_days(seed, size, day)[-1]

@@ -1,6 +1,6 @@
 """``tisiwatch demo``: the whole pipeline, end to end, against the local demo marketplaces.
 
-Starts the three shops, creates a fresh database in the working directory, loads the default register
+Starts the demo shops, creates a fresh database in the working directory, loads the default register
 and the demo licences and unsafe list, crawls the shops, matches, writes the daily report, and stops
 the shops. It runs the same steps as the CLI and the scheduler (``scheduler.steps``), with the user's
 settings (``--config``, ``TISIWATCH_CONFIG`` or ./settings.toml: alert thresholds, match weights …)
@@ -32,14 +32,14 @@ from scheduler.steps import MatchStep, StepContext
 from store.db import Store
 
 MARKER = ".tisiwatch-demo"
-SHOP_PROFILES = {"html": "demo-html", "api": "demo-api", "browser": "demo-browser"}
+SHOP_PROFILES = {"html": "demo-html", "api": "demo-api", "browser": "demo-browser", "token": "demo-token"}
 SETTINGS = """\
 # Made by `tisiwatch demo`: run tisiwatch in this folder and it uses the demo's data (the README's tour).
 # Emptied, with everything else here, by the next `tisiwatch demo`.
 data_dir = "."
 
 [sites]
-enabled = ["demo-html", "demo-api", "demo-browser"]
+enabled = ["demo-html", "demo-api", "demo-browser", "demo-token"]
 """
 
 

@@ -1,7 +1,8 @@
-"""Runs the three demo shops: in one child process (`start_shops`) or in the foreground (`serve_forever`).
+"""Runs the demo shops: in one child process (`start_shops`) or in the foreground (`serve_forever`).
 
-Each shop has its own loopback address, so a crawler sees three different hosts: html on 127.0.0.1,
-api on 127.0.0.2, browser on 127.0.0.3 (where the system cannot bind those, all share the given host).
+Each shop has its own loopback address, so a crawler sees four different hosts: html on 127.0.0.1,
+api on 127.0.0.2, browser on 127.0.0.3, token on 127.0.0.4 (where the system cannot bind those, all
+share the given host).
 Ports come from the operating system unless given. The child process is `python -m demo.server --control`;
 it prints one JSON line when it serves and takes `day N` / `stop` lines on its standard input.
 Fault modes at a rate (`demo.faults.FaultRates`, for drills) are passed as `--fault-rates JSON`.
@@ -31,10 +32,16 @@ from demo.faults import FaultRates
 from demo.handler import Shop, ShopServer
 from demo.htmlshop import HtmlShop
 from demo.listing import SHOPS, api_item_path, product_path
+from demo.tokenshop import TokenShop
 from demo.world import DemoState
 
-SPREAD_HOSTS = {"html": "127.0.0.1", "api": "127.0.0.2", "browser": "127.0.0.3"}
-SHOP_TYPES: dict[str, type[Shop]] = {"html": HtmlShop, "api": ApiShop, "browser": BrowserShop}
+SPREAD_HOSTS = {"html": "127.0.0.1", "api": "127.0.0.2", "browser": "127.0.0.3", "token": "127.0.0.4"}
+SHOP_TYPES: dict[str, type[Shop]] = {
+    "html": HtmlShop,
+    "api": ApiShop,
+    "browser": BrowserShop,
+    "token": TokenShop,
+}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -194,7 +201,7 @@ def start_shops(
     timeout: float | None = None,
     rates: FaultRates | None = None,
 ) -> ShopsHandle:
-    """Start the three shops in one child process; returns once every shop serves. ``rates``: fault
+    """Start the shops in one child process; returns once every shop serves. ``rates``: fault
     modes at a rate (``demo.faults``), for drills."""
     command = [sys.executable, "-m", "demo.server", "--control", "--seed", str(seed), "--size", str(size)]
     command += ["--day", str(day), "--host", host] + ([] if faults else ["--no-faults"])
