@@ -163,7 +163,7 @@ def test_day_two_removes_adds_and_mends_one_listing_per_shop() -> None:
 @pytest.mark.slow
 def test_a_hundred_thousand_listings_a_shop() -> None:
     listings = generate(seed=7, size=100_000)
-    assert len(listings) == 300_000
-    assert len({(x.shop, x.item_id) for x in listings}) == 300_000
+    assert len(listings) == 400_000
+    assert len({(x.shop, x.item_id) for x in listings}) == 400_000
     numbers = Counter(x.expected_licence_no for x in listings if x.expected_licence_no)
     assert numbers.most_common(1)[0][1] == 1

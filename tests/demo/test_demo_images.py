@@ -19,6 +19,7 @@ from demo.listing import SHOPS
 from demo.server import ShopsHandle
 from matchers.images import image_fields, read_image
 from matchers.marks import listing_fields, read_licences, read_marks
+from tests.demo.conftest import token_item
 from tests.matchers.test_images import needs_tesseract, needs_zbar
 
 Get = Callable[[str], Any]
@@ -34,7 +35,9 @@ def test_every_shop_has_a_licence_label_and_a_qr_only_label() -> None:
     for shop in SHOPS:
         tricks = sorted(x.tricks for x in found if x.shop == shop)
         assert tricks == [("licence_in_image_only",), ("qr_in_image_only",)], shop
-    assert len(labelled(seed=SEED, size=300)) == 6  # a handful: only the required cases have labels
+    assert len(labelled(seed=SEED, size=300)) == 2 * len(
+        SHOPS
+    )  # a handful: only the required cases have labels
 
 
 def test_truth_in_both_modes_and_a_text_without_any_mark() -> None:
@@ -83,7 +86,7 @@ def test_labels_are_drawn_the_same_from_the_same_seed() -> None:
 
 
 def _image_urls(shops: ShopsHandle, get: Get, listing: DemoListing) -> list[str]:
-    """The image URLs the listing's page (html JSON-LD, api JSON, browser JSON) gives a crawler."""
+    """The image URLs the listing's page (html JSON-LD, api JSON, browser and token JSON) gives a crawler."""
     base = shops.urls[listing.shop]
     if listing.shop == "html":
         page = get(shops.product_url("html", listing.item_id)).text
@@ -91,6 +94,8 @@ def _image_urls(shops: ShopsHandle, get: Get, listing: DemoListing) -> list[str]
         return [str(url) for url in json.loads(page[start : page.index("</script>", start)])["image"]]
     if listing.shop == "api":
         return [str(url) for url in get(shops.api_item_url(listing.item_id)).json()["images"]]
+    if listing.shop == "token":  # the JSON answers only with the token its page computes
+        return [base + str(url) for url in token_item(base, listing.item_id).json()["data"]["images"]]
     return [base + str(url) for url in get(f"{base}/data/item/{listing.item_id}.json").json()["images"]]
 
 

@@ -38,15 +38,15 @@ def test_python_m_demo_server_serves_until_interrupted(get: Get, number: int, si
     )
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(5)]
+        lines = [process.stdout.readline() for _ in range(6)]
         urls = dict(re.findall(r"^\s+(\w+)\s+(http://\S+)$", "".join(lines), re.MULTILINE))
-        assert set(urls) == {"html", "api", "browser"}
+        assert set(urls) == {"html", "api", "browser", "token"}
         assert "day 2" in lines[0]
         assert get(f"{urls['api']}/api/search?q=&limit=1").json()["total"] > 0
     finally:
         process.send_signal(number)
         try:
-            code = process.wait(60)  # generous: a loaded CI machine is slow to stop three servers
+            code = process.wait(60)  # generous: a loaded CI machine is slow to stop four servers
         except subprocess.TimeoutExpired:
             process.kill()  # leave no process behind to warn in a later test
             process.wait(10)
