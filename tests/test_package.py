@@ -151,14 +151,14 @@ def test_init_and_demo_work_from_an_empty_folder(
     with sqlite3.connect(workdir / "tisiwatch.db") as db:
         verdicts = dict(db.execute("SELECT verdict, count(*) FROM verdicts GROUP BY verdict").fetchall())
         sites = {name for (name,) in db.execute("SELECT name FROM sites")}
-    assert sites == {"demo-html", "demo-api", "demo-browser"}  # the shipped profiles, the browser one too
-    assert sum(verdicts.values()) == 120  # 40 listings on each of the three shops
+    assert sites == {"demo-html", "demo-api", "demo-browser", "demo-token"}  # the shipped profiles, browser ones too
+    assert sum(verdicts.values()) == 160  # 40 listings on each of the four shops
     for verdict in ("not_controlled", "licensed", "no_licence_shown", "invalid_licence", "unsafe"):
         assert verdicts.get(verdict, 0) > 0, verdict
     findings = json.loads((workdir / "report" / "findings.json").read_text(encoding="utf-8"))
-    assert findings["counts"]["listings"] == 120
+    assert findings["counts"]["listings"] == 160
     assert findings["counts"]["violations"] > 0
 
     shown = run([tisiwatch, "info"], workdir, user_env).stdout
     assert f"settings file   {workdir / 'settings.toml'}" in shown
-    assert "listings        120 on 3 sites" in shown
+    assert "listings        160 on 4 sites" in shown

@@ -1,4 +1,4 @@
-"""`tisiwatch demo`, end to end: shops, fresh database, registers, three crawls, match, report."""
+"""`tisiwatch demo`, end to end: shops, fresh database, registers, four crawls, match, report."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from store.models import Verdict
 def test_the_demo_runs_every_stage_and_shows_every_verdict(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     result = run_demo(workdir, size=30, console=Console(quiet=True))
-    assert [crawl.status for crawl in result.crawls] == ["finished"] * 3
-    assert {crawl.site for crawl in result.crawls} == {"demo-html", "demo-api", "demo-browser"}
+    assert [crawl.status for crawl in result.crawls] == ["finished"] * 4
+    assert {crawl.site for crawl in result.crawls} == {"demo-html", "demo-api", "demo-browser", "demo-token"}
     assert all(crawl.stats["items"] == 30 for crawl in result.crawls)
-    assert result.matched.judged == 90
+    assert result.matched.judged == 120
     store = Store(f"sqlite:///{workdir / 'tisiwatch.db'}")
     with store.session() as session:
         verdicts = set(session.scalars(select(Verdict.verdict)))
@@ -33,7 +33,7 @@ def test_the_demo_runs_every_stage_and_shows_every_verdict(tmp_path: Path) -> No
     assert findings["findings"], "the day's report lists violations"
     # a second run starts from a fresh database
     again = run_demo(workdir, size=30, console=Console(quiet=True))
-    assert again.matched.judged == 90
+    assert again.matched.judged == 120
 
 
 def test_the_demo_never_empties_a_directory_it_did_not_make(tmp_path: Path) -> None:
