@@ -151,7 +151,12 @@ def test_init_and_demo_work_from_an_empty_folder(
     with sqlite3.connect(workdir / "tisiwatch.db") as db:
         verdicts = dict(db.execute("SELECT verdict, count(*) FROM verdicts GROUP BY verdict").fetchall())
         sites = {name for (name,) in db.execute("SELECT name FROM sites")}
-    assert sites == {"demo-html", "demo-api", "demo-browser", "demo-token"}  # the shipped profiles, browser ones too
+    assert sites == {
+        "demo-html",
+        "demo-api",
+        "demo-browser",
+        "demo-token",
+    }  # the shipped profiles, browser ones too
     assert sum(verdicts.values()) == 160  # 40 listings on each of the four shops
     for verdict in ("not_controlled", "licensed", "no_licence_shown", "invalid_licence", "unsafe"):
         assert verdicts.get(verdict, 0) > 0, verdict
