@@ -105,7 +105,9 @@ def _random_case(rng: random.Random) -> Case:
 OWN_STREAM: dict[str, int] = {"token": 1}
 """Shops drawn from a random stream of their own (and numbering licences and unsafe models from their
 own offset), so that adding a shop changes no listing of the others on any day."""
-_FIRST_SERIAL, _SERIAL_OFFSET, _UNSAFE_OFFSET = 1000, 5_000_000, 100_000
+_FIRST_SERIAL, _SERIAL_OFFSET, _UNSAFE_OFFSET = 1000, 499_000, 100_000
+"""Licence serials: the shared stream from 1,000, a shop of its own from 500,000 (six digits at most,
+as licence numbers have; apart up to about 200,000 listings a shop)."""
 
 
 class _Market:

@@ -11,9 +11,10 @@ import pytest
 
 from bench.bench_matcher import SEED, demo_judge, listing_facts
 from demo.generator import generate
+from demo.listing import SHOPS
 
 SIZE = 3_000
-"""Listings a shop: 9,000 in all."""
+"""Listings a shop: 12,000 in all (four shops)."""
 SHOWN = 5
 
 
@@ -30,5 +31,5 @@ def test_every_demo_listing_gets_the_verdict_it_was_made_for() -> None:
         expected = (listing.expected_verdict, listing.expected_licence_status if checked else None)
         if (got.verdict, got.licence_status) != expected:
             wrong.append(f"{listing.title!r}: {expected} → {got.verdict}, {got.licence_status}")
-    assert len(truth) == 3 * SIZE
+    assert len(truth) == len(SHOPS) * SIZE
     assert not wrong, f"{len(wrong)} of {len(truth)} judged wrong, e.g. " + "; ".join(wrong[:SHOWN])
