@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
 
 from config import Settings
 from crawler.profile import ProfileError, SiteProfile, parse_profile
@@ -196,6 +197,13 @@ def test_result_and_listing_pages_are_read_from_the_json_they_fetch_with_their_o
     assert headers.get_header("WARC-Record-ID") == ref["warc_record_id"]
     assert headers.get_header("WARC-Target-URI") == ref["url"]
     assert json.loads(body) == item("a1", "พัดลม a1", 129000)
+    with (data_dir / ref["warc_file"]).open("rb") as warc:  # the result pages' search JSON is kept too
+        kept = {(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(warc)}
+    searches = {url for kind, url in kept if kind == "response" and "/api/search?" in url}
+    assert {url.split("&token=")[0] for url in searches} == {
+        page_server.url("/api/search?q=fan&page=1"),
+        page_server.url("/api/search?q=fan&page=2"),
+    }
 
     # removed: the item JSON answers 200 with "product not found" — gone by gone_when.path
     serve_item(page_server, "a3", {"error": 4, "error_msg": "product not found", "data": None})
