@@ -117,7 +117,8 @@ async def _read(kind: str, response: Any, max_bytes: int) -> Captured:
     try:
         body = await response.body()
     except PlaywrightError as exc:  # a redirect, or the page went away first
-        return _problem(seen, f"captured {kind} answer not readable: {exc.message.splitlines()[0]}")
+        why = (exc.message or "error").splitlines()[0]
+        return _problem(seen, f"captured {kind} answer not readable: {why}")
     if len(body) > max_bytes:
         return _problem(seen, f"captured {kind} answer has {len(body)} bytes, over max_bytes {max_bytes}")
     return Captured(kind, seen.url, seen.status, headers, body, seen.method, request_headers)
@@ -134,25 +135,19 @@ async def wait_captured(page: Any, kind: str, timeout_ms: float) -> list[Capture
     everything the page captured."""
     box = _box(page)
     idle = asyncio.ensure_future(page.wait_for_load_state("networkidle", timeout=timeout_ms))
-    deadline = asyncio.get_running_loop().time() + timeout_ms / 1000
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_ms / 1000
+
+    def settled() -> bool:
+        return not box.pending and (idle.done() or any(c.kind == kind for c in box.captured))
+
     try:
-        while not box.pending and not any(c.kind == kind for c in box.captured):
-            if idle.done() and not box.pending:
-                break
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                break
+        while not settled() and (remaining := deadline - loop.time()) > 0:
             box.changed.clear()
             changed = asyncio.ensure_future(box.changed.wait())
-            await asyncio.wait({changed, idle}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            waiting = {changed} if idle.done() else {changed, idle}
+            await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
             changed.cancel()
-        while box.pending and asyncio.get_running_loop().time() < deadline:  # a body still on its way
-            box.changed.clear()
-            remaining = deadline - asyncio.get_running_loop().time()
-            try:
-                await asyncio.wait_for(box.changed.wait(), timeout=max(remaining, 0.001))
-            except TimeoutError:
-                break
     finally:
         idle.cancel()
         if idle.done() and not idle.cancelled():
