@@ -98,14 +98,16 @@ def run_bare(urls: list[str], concurrency: int, timeout_s: float) -> dict[str, A
     return figures
 
 
-def run_crawl(base_url: str, urls: list[str], concurrency: int) -> dict[str, Any]:
+def run_crawl(
+    base_url: str, urls: list[str], concurrency: int, profile_name: str = PROFILE
+) -> dict[str, Any]:
     """tisiwatch's crawl of ``urls`` into a fresh SQLite store; timed around the whole ``crawl`` call."""
     with tempfile.TemporaryDirectory() as tmp:
         overrides: dict[str, Any] = {"data_dir": tmp, "crawl": {"evidence": False}}
         if concurrency > 8:  # the settings cap the profile's concurrency (default 8)
             overrides["crawl"].update(concurrency=concurrency, concurrency_per_domain=concurrency)
         settings = load_settings(overrides=overrides, environ={})
-        profile = load_profile(PROFILE).with_base_url(base_url)
+        profile = load_profile(profile_name).with_base_url(base_url)
         politeness = profile.politeness.model_copy(update={"concurrency": concurrency})
         profile = profile.model_copy(update={"politeness": politeness})
         store = Store.from_settings(settings)

@@ -37,7 +37,7 @@ from config import load_settings
 from core.numbers import canonical_licence
 from core.text import _SPECIAL, clean_text
 from demo.generator import generate
-from demo.listing import DemoListing
+from demo.listing import SHOPS, DemoListing
 from demo.writer import write_registers
 from matchers.marks import (
     _LICENCE_AFTER_WORD,
@@ -125,8 +125,8 @@ def listing_facts(listings: Iterable[DemoListing]) -> list[ListingFacts]:
 
 
 def bench_judge(count: int, licences: int) -> tuple[Judge, Register, list[ListingFacts], float]:
-    """``demo_judge`` for about ``count`` demo listings (three shops), and those listings."""
-    size = max(1, count // 3)
+    """``demo_judge`` for about ``count`` demo listings (all the shops), and those listings."""
+    size = max(1, count // len(SHOPS))
     judge, register, build_s = demo_judge(size, licences)
     return judge, register, listing_facts(generate(seed=SEED, size=size)), build_s
 

@@ -11,6 +11,10 @@ the body still has (Scrapy removes what it decoded), ``Transfer-Encoding`` is dr
 ``Tisiwatch-Replaced-Headers`` field. Secrets are not evidence: the values of ``Cookie``,
 ``Authorization`` and ``Set-Cookie`` are redacted in every record (``crawler.session.redacted``).
 
+JSON a browser page fetched by itself (a profile's ``[capture]``, ``crawler.capture``) is written as
+``response`` records beside the page; ``meta["evidence"]["captured"]`` lists each with its URL,
+status, SHA-256, WARC file, offset and record id.
+
 A page a browser rendered (scrapy-playwright) is not what the server sent: it is stored as a
 ``resource`` record of the rendered document, with a ``metadata`` record of the server's status and
 headers and the screenshot's hash, and the ``request`` record. A listing request of a browser site
@@ -36,6 +40,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response, TextResponse
 from scrapy_playwright.page import PageMethod
 
+from crawler.capture import Captured, captures_of, exchange, reference
 from crawler.session import redacted
 from crawler.warc import (
     WORKER_NAME,
@@ -132,14 +137,18 @@ class EvidenceMiddleware:
         return middleware
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if not (request.meta.get("listing") or request.meta.get(PRODUCT_IMAGE)):
+        captured = captures_of(request.meta)
+        if not (request.meta.get("listing") or request.meta.get(PRODUCT_IMAGE) or captured):
             return response
         evidence: dict[str, Any] = {}
         rendered = "playwright" in response.flags
-        if rendered:
+        if rendered and request.meta.get("listing"):
             evidence.update(self.screenshot(request))
         try:
-            evidence.update(self.record(request, response, rendered, evidence))
+            if request.meta.get("listing") or request.meta.get(PRODUCT_IMAGE):
+                evidence.update(self.record(request, response, rendered, evidence))
+            if captured:
+                evidence["captured"] = self.record_captured(captured)
         except Exception:
             self._failed("WARC record", response.url)
         if evidence:
@@ -172,6 +181,27 @@ class EvidenceMiddleware:
             records = rendered_capture(exchange, _content_type(response), RENDERED_BY, notes)
         else:
             records = http_capture(exchange)
+        warc_file, offsets = self._write(records)
+        return {
+            "warc_file": warc_file,
+            "warc_offset": offsets[0],
+            "warc_record_id": records[0].rec_headers.get_header("WARC-Record-ID"),
+            "payload_sha256": sha256_hex(response.body),
+        }
+
+    def record_captured(self, captured: list[Captured]) -> list[dict[str, Any]]:
+        """A ``response`` record (and its ``request``) of each JSON answer the page fetched by itself."""
+        refs = []
+        for answer in captured:
+            records = http_capture(exchange(answer))
+            warc_file, offsets = self._write(records)
+            record_id = records[0].rec_headers.get_header("WARC-Record-ID")
+            refs.append({**reference(answer), "warc_file": warc_file, "warc_offset": offsets[0],
+                         "warc_record_id": record_id})  # fmt: skip
+        return refs
+
+    def _write(self, records: list[Any]) -> tuple[str, list[int]]:
+        """Write one capture's records; the file and each record's offset."""
         warc = self._open()
         before = warc.size
         try:
@@ -182,12 +212,7 @@ class EvidenceMiddleware:
             raise
         self._count("records", len(records))
         self._count("bytes", warc.size - before)
-        return {
-            "warc_file": warc.relative,
-            "warc_offset": offsets[0],
-            "warc_record_id": records[0].rec_headers.get_header("WARC-Record-ID"),
-            "payload_sha256": sha256_hex(response.body),
-        }
+        return warc.relative, offsets
 
     def screenshot(self, request: Request) -> dict[str, Any]:
         """Store the PNG of the request's screenshot page method; its bytes leave the meta either way."""

@@ -12,19 +12,24 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from crawler.blocking import BlockedWhen
+from crawler.pagejson import DOTTED_PATH as DOTTED_PATH
+from crawler.pagejson import JS_NAME as JS_NAME
+from crawler.pagejson import Capture as Capture
+from crawler.pagejson import GoneWhen as GoneWhen
+from crawler.pagejson import State as State
+from crawler.pagejson import _Part
 from crawler.session import Session, check_kind
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
 STARTERS = frozenset({"lazada", "shopee"})
 """Shipped profiles of real marketplaces written without checking them against the live site."""
-DOTTED_PATH = r"[^.\s]+(\.[^.\s]+)*"
-"""A dotted path into JSON: ``price.amount``, ``items.0.id`` (no empty part)."""
-JS_NAME = r"[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*"
 STATE_PREFIX = "state:"
 """A field rule that reads the page's embedded state (``[state]``) by dotted path."""
+CAPTURE_PREFIX = "capture:"
+"""A field rule that reads the item JSON the page fetched by itself (``[capture]``) by dotted path."""
 FIELD_NAMES = ("marketplace_id", "url", "title", "description", "brand", "model", "price", "currency",
                "seller_name", "seller_id", "seller_url", "availability", "spec", "spec_keys", "spec_values",
                "images")  # fmt: skip
@@ -32,10 +37,6 @@ FIELD_NAMES = ("marketplace_id", "url", "title", "description", "brand", "model"
 
 class ProfileError(ValueError):
     """A site profile is missing or invalid; the message names the profile and the key."""
-
-
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Discovery(_Part):
@@ -101,64 +102,6 @@ class BrowserSteps(_Part):
     timeout_s: float = Field(default=20.0, gt=0, le=300)
 
 
-def _shaped(value: str, pattern: str, what: str) -> str:
-    """``value`` when it is empty or has the shape of ``pattern``; else an error saying what it should be."""
-    if value and re.fullmatch(pattern, value) is None:
-        raise ValueError(f"{value!r} is not {what}")
-    return value
-
-
-class State(_Part):
-    """Where a page keeps its embedded state: a JSON object in a script (html, browser).
-
-    ``script`` picks the script elements by CSS selector (``script#__NEXT_DATA__``); ``variable`` names
-    a JavaScript assignment in them (``window.__INITIAL_STATE__ = {...}``). With only ``script`` the
-    whole script text is the object; with only ``variable`` every script is searched for it."""
-
-    script: str = ""
-    variable: str = ""
-    max_chars: int = Field(default=5_000_000, ge=1, le=100_000_000)
-    """A longer script text is not parsed (untrusted input): its fields are missed."""
-
-    @field_validator("variable")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _shaped(value, JS_NAME, "a JavaScript name (like window.__INITIAL_STATE__)")
-
-    @model_validator(mode="after")
-    def _somewhere(self) -> State:
-        if not (self.script or self.variable):
-            raise ValueError("needs script (a CSS selector) or variable (a JavaScript name), or both")
-        return self
-
-
-class GoneWhen(_Part):
-    """When a page that answers 200 says its listing was removed: any rule that holds marks it gone,
-    as a 404 does. ``selector``/``text`` read the page (html, browser); ``path``/``equals`` read the
-    item's JSON (api) or the page's embedded state (html, browser, with ``[state]``)."""
-
-    selector: str = ""
-    """CSS selector (or ``xpath:`` XPath) of an element that exists only on a removed listing."""
-    text: str = ""
-    """Text the page shows only for a removed listing (compared with spaces collapsed)."""
-    path: str = ""
-    equals: str | int | float | bool | None = None
-    """The value at ``path`` that means removed; without it, ``path`` being present (not null) is enough."""
-
-    @field_validator("path")
-    @classmethod
-    def _dotted(cls, value: str) -> str:
-        return _shaped(value, DOTTED_PATH, "a dotted path (like product.status)")
-
-    @model_validator(mode="after")
-    def _one_rule(self) -> GoneWhen:
-        if not (self.selector or self.text or self.path):
-            raise ValueError("needs selector, text or path")
-        if self.equals is not None and not self.path:
-            raise ValueError("equals needs path")
-        return self
-
-
 class Budget(_Part):
     """The site's daily crawl budget (``crawler.budget``): requests per run of the daily plan."""
 
@@ -172,7 +115,8 @@ class SiteProfile(_Part):
     allowed_domains: list[str] = Field(default_factory=list)
     discovery: Discovery = Discovery()
     fields: dict[str, str] = Field(default_factory=dict)
-    """Field → CSS/XPath selector or ``state:`` dotted path (html, browser), or dotted JSON path (api);
+    """Field → CSS/XPath selector or ``state:`` dotted path (html, browser), ``capture:`` dotted path
+    (browser with ``[capture]``), or dotted JSON path (api);
     fills gaps left by schema.org data, or overrides it."""
     price_scale: int = Field(default=1, gt=0, le=1_000_000_000)
     """Every price read through ``fields.price`` is divided by this (a shop that writes ฿299.00 as
@@ -180,6 +124,7 @@ class SiteProfile(_Part):
     currency: str = ""
     """The currency of a listing whose page gives none (ISO 4217, e.g. ``THB``)."""
     state: State | None = None
+    capture: Capture | None = None
     gone_when: GoneWhen | None = None
     session: Session | None = None
     """Headers, a cookie file, a browser profile directory (``crawler.session``)."""
@@ -229,7 +174,34 @@ class SiteProfile(_Part):
         self._state_rules()
         if self.session is not None:
             check_kind(self.session, self.kind)
+        self._capture_rules()
         return self
+
+    def _capture_rules(self) -> None:
+        """``[capture]`` only for browser profiles; ``capture:`` fields need its ``item``; reading
+        results from captured JSON needs their paths and the listing URL template."""
+        paths = {
+            f"fields.{name}": rule for name, rule in self.fields.items() if rule.startswith(CAPTURE_PREFIX)
+        }
+        capture = self.capture
+        if capture is not None and self.kind != "browser":
+            raise ValueError(
+                f"capture: only a browser profile captures the JSON a page fetches, not {self.kind}"
+            )
+        for key, rule in paths.items():
+            path = rule.removeprefix(CAPTURE_PREFIX)
+            if not path or re.fullmatch(DOTTED_PATH, path) is None:
+                raise ValueError(f"{key}: {rule!r} is not a dotted path after 'capture:'")
+        if paths and (capture is None or not capture.item):
+            raise ValueError(f"{min(paths)}: reads captured JSON, but the profile has no [capture] item")
+        if capture is not None and capture.search:
+            d = self.discovery
+            if not d.items_path:
+                raise ValueError("discovery.items_path: capture.search needs the path of the result list")
+            if "{id}" not in d.listing_url:
+                raise ValueError(
+                    "discovery.listing_url: capture.search needs a listing URL template with {id}"
+                )
 
     def _state_rules(self) -> None:
         """``[state]``, ``state:`` fields and ``gone_when`` fit the kind of site and each other."""
@@ -250,8 +222,11 @@ class SiteProfile(_Part):
                 raise ValueError(f"{key}: {rule!r} is not a dotted path after 'state:'")
         if self.state is None and paths:
             raise ValueError(f"{min(paths)}: reads embedded state, but the profile has no [state]")
-        if self.state is None and self.gone_when is not None and self.gone_when.path:
-            raise ValueError("gone_when.path: reads embedded state, but the profile has no [state]")
+        captured = self.capture is not None and bool(self.capture.item)
+        if self.state is None and not captured and self.gone_when is not None and self.gone_when.path:
+            raise ValueError(
+                "gone_when.path: reads embedded state, but the profile has no [state] (nor [capture] item)"
+            )
 
     def url(self, path: str) -> str:
         """An absolute URL for a path of this site."""

@@ -1,4 +1,4 @@
-"""Local demo marketplaces: fake Thai shops with known ground truth, for the demo, tests and benchmarks.
+"""Local demo marketplaces: five fake Thai shops with known ground truth, for the demo, tests and benchmarks.
 
 `generate()` gives the listings, `write_registers()` the matching register files, and
 `demo.server.start_shops()` serves the shops on loopback.

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_ID_STYLE = {"html": "{slug}", "api": "S{number:05d}", "browser": "u{number:d}", "state": "{number:d}"}
+_ID_STYLE = {"html": "{slug}", "api": "S{number:05d}", "browser": "u{number:d}", "state": "{number:d}",
+             "token": "t{number:d}"}  # fmt: skip
+_SELLERS_OF = {"token": "browser"}
+"""A shop whose sellers are another's (the catalogue lists sellers for the first three shops)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,7 @@ BRANDS_BY_BASE: dict[str, tuple[Brand, ...]] = {kind.base: kind.brands for kind 
 
 def sellers_by_category(shop: str) -> dict[str, tuple[Seller, ...]]:
     """For `shop`, the sellers of each category (one nobody specialises in goes to the general stores)."""
+    shop = _SELLERS_OF.get(shop, shop)
     general = tuple(s for s in SELLERS if shop in s.shops and len(s.categories) == len(CATEGORIES))
     table: dict[str, tuple[Seller, ...]] = {}
     for category in CATEGORIES:

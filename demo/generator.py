@@ -72,8 +72,11 @@ _MODEL_SUFFIXES = ("", "", "", "S", "Pro", "Plus", "Max", "Lite")
 _ID_BASE = {"html": 100_000, "api": 500_000, "state": 700_000}
 FIRST_SHOPS: tuple[str, ...] = ("html", "api", "browser")
 """The shops drawn from the seed's main random stream; each later shop has a stream of its own."""
-_SERIAL_STEP = 900_000
-"""Licence serials of a later shop's stream start this far above the previous stream's, so none repeat."""
+OWN_STREAM: dict[str, int] = {"token": 1, "state": 2}
+"""The later shops' streams, numbered: a stream's licence serials start at 1,000 + its number × 300,000
+(six digits at most, as licence numbers have; apart up to 300,000 licences a stream) and its unsafe
+models are numbered from its number × 100,000, so none repeat across shops."""
+_FIRST_SERIAL, _SERIAL_OFFSET, _UNSAFE_OFFSET = 1000, 300_000, 100_000
 
 
 def item_id(shop: str, number: int) -> str:
@@ -84,7 +87,7 @@ def item_id(shop: str, number: int) -> str:
         return f"SKU-{_ID_BASE['api'] + number}"
     if shop == "state":
         return str(_ID_BASE["state"] + number)
-    return f"b{number:06d}"
+    return f"{shop[0]}{number:06d}"
 
 
 def _random_tricks(rng: random.Random) -> tuple[str, ...]:
@@ -113,13 +116,13 @@ def _random_case(rng: random.Random) -> Case:
 class _Market:
     """Some shops as they evolve day by day, all drawn from one random stream."""
 
-    def __init__(self, seed: int | str, size: int, shops: tuple[str, ...], serial: int = 1000) -> None:
+    def __init__(self, seed: int | str, size: int, shops: tuple[str, ...], offset: int = 0) -> None:
         self.rng = random.Random(seed)
         self.size = size
         self.shops = shops
         self.writer = ListingWriter(self.rng)
-        self.writer.serial = serial
-        self.unsafe_models = 0
+        self.writer.serial = _FIRST_SERIAL + offset * _SERIAL_OFFSET
+        self.unsafe_models = offset * _UNSAFE_OFFSET
         self.sellers = {shop: sellers_by_category(shop) for shop in shops}
         self.items: dict[str, list[Item]] = {shop: [] for shop in shops}
         self.listings: dict[str, list[DemoListing]] = {shop: [] for shop in shops}
@@ -201,8 +204,7 @@ def generate_days(seed: int = 7, size: int = 40, last_day: int = 1) -> list[list
     try:
         later = [shop for shop in SHOPS if shop not in FIRST_SHOPS]
         markets = [_Market(seed, size, FIRST_SHOPS)] + [
-            _Market(f"{seed}:{shop}", size, (shop,), 1000 + _SERIAL_STEP * (n + 1))
-            for n, shop in enumerate(later)
+            _Market(f"{seed}:{shop}", size, (shop,), OWN_STREAM[shop]) for shop in later
         ]
         listings = {shop: market.listings[shop] for market in markets for shop in market.shops}
         for market in markets:

@@ -54,6 +54,10 @@ class Shop:
     def route(self, path: str, query: dict[str, str], base_url: str) -> Reply:
         raise NotImplementedError
 
+    def admit(self, client: str, path: str, target: str) -> Reply | None:
+        """None when the request from ``client`` may be answered; else the reply instead (a challenge)."""
+        return None
+
     def product_id(self, path: str) -> str | None:
         """The item id if `path` is this shop's product URL (the one the one-time faults apply to)."""
         raise NotImplementedError
@@ -130,7 +134,8 @@ class ShopHandler(BaseHTTPRequestHandler):
         try:
             kind = shop.rate_fault(self.path, path)
             reply = (
-                shop.image(path)
+                shop.admit(self.client_address[0], path, self.path)
+                or shop.image(path)
                 or fault_reply(kind, self.path)
                 or shop.fault(path)
                 or shop.route(path, query, self.server.base_url)

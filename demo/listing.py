@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SHOPS: tuple[str, ...] = ("html", "api", "browser", "state")
+SHOPS: tuple[str, ...] = ("html", "api", "browser", "token", "state")
 
 
 LICENCE_STATUSES: tuple[str, ...] = (
@@ -104,7 +104,7 @@ def product_path(shop: str, item_id: str) -> str:
         return f"/product/{item_id}"
     if shop == "api":
         return f"/item/{item_id}"
-    if shop == "browser":
+    if shop in ("browser", "token"):
         return f"/p/{item_id}"
     if shop == "state":
         return f"/products/i{item_id}.html"

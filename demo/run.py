@@ -32,14 +32,20 @@ from scheduler.steps import MatchStep, StepContext
 from store.db import Store
 
 MARKER = ".tisiwatch-demo"
-SHOP_PROFILES = {"html": "demo-html", "api": "demo-api", "browser": "demo-browser", "state": "demo-state"}
+SHOP_PROFILES = {
+    "html": "demo-html",
+    "api": "demo-api",
+    "browser": "demo-browser",
+    "token": "demo-token",
+    "state": "demo-state",
+}
 SETTINGS = """\
 # Made by `tisiwatch demo`: run tisiwatch in this folder and it uses the demo's data (the README's tour).
 # Emptied, with everything else here, by the next `tisiwatch demo`.
 data_dir = "."
 
 [sites]
-enabled = ["demo-html", "demo-api", "demo-browser", "demo-state"]
+enabled = ["demo-html", "demo-api", "demo-browser", "demo-token", "demo-state"]
 """
 
 

@@ -1,8 +1,8 @@
 """Runs the demo shops: in one child process (`start_shops`) or in the foreground (`serve_forever`).
 
-Each shop has its own loopback address, so a crawler sees different hosts: html on 127.0.0.1, api on
-127.0.0.2, browser on 127.0.0.3, state on 127.0.0.5 (where the system cannot bind those, all share the
-given host).
+Each shop has its own loopback address, so a crawler sees five different hosts: html on 127.0.0.1,
+api on 127.0.0.2, browser on 127.0.0.3, token on 127.0.0.4, state on 127.0.0.5 (where the system
+cannot bind those, all share the given host).
 Ports come from the operating system unless given. The child process is `python -m demo.server --control`;
 it prints one JSON line when it serves and takes `day N` / `stop` lines on its standard input.
 Fault modes at a rate (`demo.faults.FaultRates`, for drills) are passed as `--fault-rates JSON`.
@@ -33,13 +33,21 @@ from demo.handler import Shop, ShopServer
 from demo.htmlshop import HtmlShop
 from demo.listing import SHOPS, api_item_path, product_path
 from demo.stateshop import StateShop
+from demo.tokenshop import TokenShop
 from demo.world import DemoState
 
-SPREAD_HOSTS = {"html": "127.0.0.1", "api": "127.0.0.2", "browser": "127.0.0.3", "state": "127.0.0.5"}
+SPREAD_HOSTS = {
+    "html": "127.0.0.1",
+    "api": "127.0.0.2",
+    "browser": "127.0.0.3",
+    "token": "127.0.0.4",
+    "state": "127.0.0.5",
+}
 SHOP_TYPES: dict[str, type[Shop]] = {
     "html": HtmlShop,
     "api": ApiShop,
     "browser": BrowserShop,
+    "token": TokenShop,
     "state": StateShop,
 }
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -151,14 +151,14 @@ def test_init_and_demo_work_from_an_empty_folder(
     with sqlite3.connect(workdir / "tisiwatch.db") as db:
         verdicts = dict(db.execute("SELECT verdict, count(*) FROM verdicts GROUP BY verdict").fetchall())
         sites = {name for (name,) in db.execute("SELECT name FROM sites")}
-    assert sites == {"demo-html", "demo-api", "demo-browser", "demo-state"}  # the browser one too
-    assert sum(verdicts.values()) == 160  # 40 listings on each of the four shops
+    assert sites == {"demo-html", "demo-api", "demo-browser", "demo-token", "demo-state"}  # browser ones too
+    assert sum(verdicts.values()) == 200  # 40 listings on each of the five shops
     for verdict in ("not_controlled", "licensed", "no_licence_shown", "invalid_licence", "unsafe"):
         assert verdicts.get(verdict, 0) > 0, verdict
     findings = json.loads((workdir / "report" / "findings.json").read_text(encoding="utf-8"))
-    assert findings["counts"]["listings"] == 160
+    assert findings["counts"]["listings"] == 200
     assert findings["counts"]["violations"] > 0
 
     shown = run([tisiwatch, "info"], workdir, user_env).stdout
     assert f"settings file   {workdir / 'settings.toml'}" in shown
-    assert "listings        160 on 4 sites" in shown
+    assert "listings        200 on 5 sites" in shown

@@ -11,7 +11,7 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawler.extract import json_fields, parse_price, schema_org_product, select_fields
 from crawler.items import FailedUrl, Sighting
-from crawler.profile import STATE_PREFIX
+from crawler.profile import CAPTURE_PREFIX, STATE_PREFIX
 from crawler.removal import removed_page
 from crawler.spiders.base import GONE_STATUSES, ProfileSpider, evidence_fields
 from crawler.state import EmbeddedState, read_state
@@ -77,18 +77,14 @@ class HtmlSpider(ProfileSpider):
         fields.update(
             select_fields(
                 response.selector,
-                {n: r for n, r in rules.items() if not is_state(r)},
+                {n: r for n, r in rules.items() if not is_json_rule(r)},
                 self.profile.price_scale,
             )
         )
-        state = self.embedded_state(response)
-        if state.problem:
-            fields["state_error"] = state.problem
-        state_rules = {n: r.removeprefix(STATE_PREFIX) for n, r in rules.items() if is_state(r)}
-        fields.update(json_fields(state.data, state_rules, self.profile.price_scale))
+        page_json = self.page_json(response, fields)
         marketplace_id = url_id or fields.get("marketplace_id") or response.meta.get("item_id")
         gone_when = self.profile.gone_when
-        removed = removed_page(response.selector, gone_when, state.data) if gone_when else None
+        removed = removed_page(response.selector, gone_when, page_json) if gone_when else None
         if removed:
             yield from self.gone(response, str(marketplace_id) if marketplace_id else None, removed)
             return
@@ -98,6 +94,19 @@ class HtmlSpider(ProfileSpider):
             )
             return
         yield build_sighting(str(marketplace_id), response, fields, self.profile.currency)
+
+    def page_json(self, response: TextResponse, fields: dict[str, Any]) -> Any:
+        """Add the fields read from the page's embedded state (``state:`` rules); returns the JSON that
+        ``gone_when.path`` reads (the embedded state)."""
+        state = self.embedded_state(response)
+        if state.problem:
+            fields["state_error"] = state.problem
+        fields.update(json_fields(state.data, self.json_rules(STATE_PREFIX), self.profile.price_scale))
+        return state.data
+
+    def json_rules(self, prefix: str) -> dict[str, str]:
+        """The profile's field rules that read JSON by dotted path after ``prefix`` (``state:``…)."""
+        return {n: r.removeprefix(prefix) for n, r in self.profile.fields.items() if r.startswith(prefix)}
 
     def embedded_state(self, response: TextResponse) -> EmbeddedState:
         """The page's embedded state when the profile reads one; a miss is logged and counted."""
@@ -111,8 +120,9 @@ class HtmlSpider(ProfileSpider):
         return state
 
 
-def is_state(rule: str) -> bool:
-    return rule.startswith(STATE_PREFIX)
+def is_json_rule(rule: str) -> bool:
+    """A field rule that reads JSON (``state:`` or ``capture:``), not the page's markup."""
+    return rule.startswith((STATE_PREFIX, CAPTURE_PREFIX))
 
 
 def build_sighting(

@@ -16,7 +16,13 @@ from store.db import Store
 from tests.crawler.pageserver import PageServer
 
 SEED, SIZE = 7, 30
-PROFILES = {"html": "demo-html", "api": "demo-api", "browser": "demo-browser", "state": "demo-state"}
+PROFILES = {
+    "html": "demo-html",
+    "api": "demo-api",
+    "browser": "demo-browser",
+    "token": "demo-token",
+    "state": "demo-state",
+}
 
 
 @pytest.fixture

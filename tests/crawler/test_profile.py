@@ -16,8 +16,8 @@ listing_links = "a.item::attr(href)"
 
 
 def test_the_shipped_profiles_load() -> None:
-    assert {"demo-html", "demo-api", "demo-browser"} <= set(available_profiles())
-    for name in ("demo-html", "demo-api", "demo-browser"):
+    assert {"demo-html", "demo-api", "demo-browser", "demo-token"} <= set(available_profiles())
+    for name in ("demo-html", "demo-api", "demo-browser", "demo-token"):
         assert load_profile(name).name == name
 
 

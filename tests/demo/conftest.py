@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import urllib.error
 import urllib.request
@@ -9,10 +10,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from demo.server import ShopsHandle, start_shops
+from demo.tokenshop import page_token
 
 SIZE = 30
 
@@ -105,6 +108,15 @@ def fetch(url: str, method: str = "GET") -> Answer:
             return Answer(error.code, dict(error.headers), error.read())
 
 
+def token_item(base_url: str, item_id: str) -> Answer:
+    """The token shop's item JSON, called as its page calls it: with the token computed from the
+    page's nonce (``demo.tokenshop.page_token``)."""
+    page = fetch(f"{base_url}/p/{quote(item_id)}").text
+    nonce = html.unescape(page.split('data-nonce="', 1)[1].split('"', 1)[0])
+    path = f"/api/v4/item/{quote(item_id)}"
+    return fetch(f"{base_url}{path}?nonce={quote(nonce)}&token={page_token(nonce, path)}")
+
+
 @pytest.fixture(scope="session")
 def get() -> Callable[[str], Answer]:
     return fetch
@@ -117,7 +129,7 @@ def read() -> Callable[[str], Page]:
 
 @pytest.fixture(scope="module")
 def shops() -> Iterator[ShopsHandle]:
-    """The three shops at size 30, day 1, without faults (a test module's private instance)."""
+    """The shops at size 30, day 1, without faults (a test module's private instance)."""
     with start_shops(seed=7, size=SIZE, day=1, faults=False) as handle:
         yield handle
 

@@ -10,6 +10,7 @@ from typing import Any
 from demo import generate
 from demo.listing import SHOPS
 from demo.server import ShopsHandle
+from tests.demo.conftest import token_item
 
 Get = Callable[[str], Any]
 
@@ -30,7 +31,7 @@ def test_day_two_on_the_same_ports(shops: ShopsHandle, get: Get) -> None:
     assert (shops.urls, shops.day) == (urls, 2)
     for listing in removed:
         page = get(shops.product_url(listing.shop, listing.item_id))
-        assert page.status == (200 if listing.shop == "state" else 404)
+        assert page.status == (200 if listing.shop in ("state", "token") else 404)
         if listing.shop == "state":
             assert "ไม่พบสินค้านี้" in page.text
             assert 'status: "removed"' in page.text
@@ -41,12 +42,16 @@ def test_day_two_on_the_same_ports(shops: ShopsHandle, get: Get) -> None:
             assert (gone.status, gone.json()["status"]) == (404, "removed")
         if listing.shop == "browser":
             assert get(f"{urls['browser']}/data/item/{listing.item_id}.json").json()["status"] == "removed"
+        if listing.shop == "token":
+            assert token_item(urls["token"], listing.item_id).json()["error_msg"] == "product not found"
     for listing in added:
         assert get(shops.product_url(listing.shop, listing.item_id)).status == 200
     for listing in fixed:
         assert listing.expected_licence_no is not None
         if listing.shop == "browser":
             text = get(f"{urls['browser']}/data/item/{listing.item_id}.json").text
+        elif listing.shop == "token":
+            text = token_item(urls["token"], listing.item_id).text
         else:
             text = get(shops.product_url(listing.shop, listing.item_id)).text
         assert listing.expected_licence_no in text

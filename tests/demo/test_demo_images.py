@@ -20,6 +20,7 @@ from demo.listing import SHOPS
 from demo.server import ShopsHandle
 from matchers.images import image_fields, read_image
 from matchers.marks import listing_fields, read_licences, read_marks
+from tests.demo.conftest import token_item
 from tests.matchers.test_images import needs_tesseract, needs_zbar
 
 Get = Callable[[str], Any]
@@ -86,7 +87,7 @@ def test_labels_are_drawn_the_same_from_the_same_seed() -> None:
 
 
 def _image_urls(shops: ShopsHandle, get: Get, listing: DemoListing) -> list[str]:
-    """The image URLs the listing's page (html JSON-LD, api JSON, browser JSON, state script) gives a crawler."""
+    """The image URLs the listing's page (html JSON-LD, api JSON, browser and token JSON, state script) gives."""
     base = shops.urls[listing.shop]
     if listing.shop == "html":
         page = get(shops.product_url("html", listing.item_id)).text
@@ -98,6 +99,8 @@ def _image_urls(shops: ShopsHandle, get: Get, listing: DemoListing) -> list[str]
         page = get(shops.product_url("state", listing.item_id)).text
         script = page[page.index("window.__INITIAL_STATE__ = ") : page.rindex("</script>")]
         return [base + str(url) for url in chompjs.parse_js_object(script)["pdp"]["item"]["images"]]
+    if listing.shop == "token":  # the JSON answers only with the token its page computes
+        return [base + str(url) for url in token_item(base, listing.item_id).json()["data"]["images"]]
     return [base + str(url) for url in get(f"{base}/data/item/{listing.item_id}.json").json()["images"]]
 
 

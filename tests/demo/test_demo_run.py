@@ -1,4 +1,4 @@
-"""`tisiwatch demo`, end to end: shops, fresh database, registers, three crawls, match, report."""
+"""`tisiwatch demo`, end to end: shops, fresh database, registers, four crawls, match, report."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from sqlalchemy import select
 
-from demo.run import MARKER, fresh_workdir, run_demo
+from demo.run import MARKER, SHOP_PROFILES, fresh_workdir, run_demo
 from store.db import Store
 from store.models import Verdict
 
@@ -19,10 +19,10 @@ from store.models import Verdict
 def test_the_demo_runs_every_stage_and_shows_every_verdict(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     result = run_demo(workdir, size=30, console=Console(quiet=True))
-    assert [crawl.status for crawl in result.crawls] == ["finished"] * 4
-    assert {crawl.site for crawl in result.crawls} == {"demo-html", "demo-api", "demo-browser", "demo-state"}
+    assert [crawl.status for crawl in result.crawls] == ["finished"] * len(SHOP_PROFILES)
+    assert {crawl.site for crawl in result.crawls} == set(SHOP_PROFILES.values())
     assert all(crawl.stats["items"] == 30 for crawl in result.crawls)
-    assert result.matched.judged == 120
+    assert result.matched.judged == 30 * len(SHOP_PROFILES)
     store = Store(f"sqlite:///{workdir / 'tisiwatch.db'}")
     with store.session() as session:
         verdicts = set(session.scalars(select(Verdict.verdict)))

@@ -47,7 +47,7 @@ def test_python_m_demo_server_serves_until_interrupted(get: Get, number: int, si
     finally:
         process.send_signal(number)
         try:
-            code = process.wait(60)  # generous: a loaded CI machine is slow to stop three servers
+            code = process.wait(60)  # generous: a loaded CI machine is slow to stop four servers
         except subprocess.TimeoutExpired:
             process.kill()  # leave no process behind to warn in a later test
             process.wait(10)
