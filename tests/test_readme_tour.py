@@ -110,6 +110,6 @@ def test_every_command_of_the_tour_works_as_written(demo_run: Path, env: dict[st
     home = Path(env["HOME"])
     assert (home / "tisiwatch-reports" / "today" / "report.html").stat().st_size > 0
     assert outputs["verify ~/tisiwatch-reports/cases.zip"].startswith("OK")
-    assert outputs["crawl demo-html --query"].startswith("demo-html: run 5 finished")
-    assert outputs["crawl demo-html --recheck"].startswith("demo-html: run 6 finished — 40 listings")
+    assert outputs["crawl demo-html --query"].startswith("demo-html: run 6 finished")
+    assert outputs["crawl demo-html --recheck"].startswith("demo-html: run 7 finished — 40 listings")
     assert not (demo_run.parent / "var").exists(), "nothing fell back to a var/ beside the demo's folder"
