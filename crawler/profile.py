@@ -22,6 +22,7 @@ from crawler.pagejson import GoneWhen as GoneWhen
 from crawler.pagejson import State as State
 from crawler.pagejson import _Part
 from crawler.session import Session, check_kind
+from crawler.urltemplate import id_only, listing_template, one_group, placeholders
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "sites"
 STARTERS = frozenset({"lazada", "shopee"})
@@ -65,7 +66,9 @@ class Discovery(_Part):
     item_url: str = ""
     """API: URL template of an item's detail endpoint, with ``{id}``."""
     listing_url: str = ""
-    """URL template of a listing page with ``{id}``, used to re-check known listings (html, browser)."""
+    """URL template of a listing page with ``{id}``, used to re-check known listings (html, browser);
+    with ``capture.search`` it may also name dotted paths into the search item
+    (``/product/{item_basic.shopid}/{item_basic.itemid}``, ``crawler.urltemplate``)."""
     id_from_url: str = ""
     """Regular expression with one group that reads the marketplace id from a listing URL."""
     max_result_pages: int = Field(default=200, ge=1, le=100_000)
@@ -79,6 +82,9 @@ class Discovery(_Part):
         if value and "{query}" not in value:
             raise ValueError("must contain {query}")
         return value
+
+    _template = field_validator("listing_url")(listing_template)
+    _id_pattern = field_validator("id_from_url")(one_group)
 
 
 class Politeness(_Part):
@@ -198,10 +204,15 @@ class SiteProfile(_Part):
             d = self.discovery
             if not d.items_path:
                 raise ValueError("discovery.items_path: capture.search needs the path of the result list")
-            if "{id}" not in d.listing_url:
+            if not placeholders(d.listing_url):
                 raise ValueError(
                     "discovery.listing_url: capture.search needs a listing URL template with {id}"
+                    " or dotted paths into the search item"
                 )
+        elif not id_only(self.discovery.listing_url):
+            raise ValueError(
+                "discovery.listing_url: only {id} here: dotted paths read the search item of capture.search"
+            )
 
     def _state_rules(self) -> None:
         """``[state]``, ``state:`` fields and ``gone_when`` fit the kind of site and each other."""

@@ -23,6 +23,7 @@ from crawler.profile import SiteProfile, load_profile
 from crawler.resume import Plan, RunRecord, blocked_run, reopen, resumable_run
 from crawler.scaleout import run_workers, settle_run, worker_name
 from crawler.tally import closing
+from crawler.urltemplate import id_only
 from store.db import Store
 from store.models import CrawlRun, Listing, Site
 from store.planning import PLANNED_MODE
@@ -237,7 +238,7 @@ def recheck_urls(store: Store, profile: SiteProfile) -> list[tuple[str, str]]:
 def _old_listing_url(profile: SiteProfile, marketplace_id: str, url: str) -> str:
     discovery = profile.discovery
     template = discovery.item_url if profile.kind == "api" else discovery.listing_url
-    if not template:
+    if not template or not id_only(template):  # a template that reads a search item: the stored URL
         return url
     if profile.kind != "api":
         found = re.search(discovery.id_from_url, url.split("?", 1)[0]) if discovery.id_from_url else None

@@ -8,7 +8,7 @@ always closed; a browser error or timeout fails only that request.
 With ``[capture]`` (``crawler.capture``) the JSON the page fetches by itself is kept while it renders:
 ``capture:`` fields read the item answer, and with ``capture.search`` result pages are read from their
 search answer (ids, total and paging as ``api`` profiles read them; listing URLs from
-``discovery.listing_url``) instead of their links.
+``discovery.listing_url``, whose placeholders may read the search item) instead of their links.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from crawler.items import FailedUrl
 from crawler.profile import CAPTURE_PREFIX
 from crawler.spiders.api import Page, next_page
 from crawler.spiders.html import HtmlSpider
+from crawler.urltemplate import fill
 
 CHROMIUM = "/usr/bin/chromium"
 RENDER_GRACE_MS = 3000
@@ -227,8 +228,9 @@ class BrowserSpider(HtmlSpider):
         for item in items:
             item_id = dotted(item, discovery.item_id_path)
             if item_id is not None and not isinstance(item_id, (dict, list)):
-                url = self.profile.url(discovery.listing_url.format(id=quote(str(item_id), safe="")))
-                yield self.listing_request(url, item_id=str(item_id))
+                path = fill(discovery.listing_url, str(item_id), item)
+                if path is not None:  # a search item without the values its URL needs is skipped
+                    yield self.listing_request(self.profile.url(path), item_id=str(item_id))
         query = response.meta.get("query")
         following = next_page(page, data, len(items), discovery) if query is not None else None
         if following is not None:

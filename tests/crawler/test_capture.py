@@ -49,7 +49,7 @@ wait_for = "h1"
          "fields.title: 'capture:a..b' is not a dotted path after 'capture:'"),
         (BROWSER + '[capture]\nsearch = "/s"\n', "discovery.items_path: capture.search needs the path"),
         (BROWSER.replace('"/p/{id}"', '"/p/"\nitems_path = "items"') + '[capture]\nsearch = "/s"\n',
-         "discovery.listing_url: capture.search needs a listing URL template with {id}"),
+         "discovery.listing_url: capture.search needs a listing URL template with {id} or dotted paths"),
         (BROWSER + '[gone_when]\npath = "error"\n', "gone_when.path: reads embedded state, but the profile has no"),
     ],
 )  # fmt: skip
