@@ -112,10 +112,12 @@ class Classifier:
         self.words = frozenset(folded_words)
         self.spotter = WordSpotter(self.segmenter, self.words)
         self.speller = NearSpeller(self.by_word, config, self.spotter)
-        self.thai_items = tuple(
-            sorted({compact(w) for e in self.entries for w in e.exclude if not w.isascii()} - {""})
-        )
+        self.thai_items = ahocorasick.Automaton()
         """The register's Thai item nouns (exclusion words): a first piece holding one names an item."""
+        for noun in {compact(w) for e in self.entries for w in e.exclude if not w.isascii()} - {""}:
+            self.thai_items.add_word(noun, noun)
+        if len(self.thai_items):
+            self.thai_items.make_automaton()
         self.item_nouns = frozenset(w for w in heads - products if w.isascii() and w.isalpha())
         """English nouns that name an accessory in the register (the last word of an exclusion word,
         never of a product word): a single word an English title names after its product word may
@@ -172,10 +174,14 @@ class Classifier:
         piece = None if first is None else lead_item(title, first)
         if piece is None or first is None or compact(piece) in self.brands:
             return None
-        if not (piece.startswith(CLASS_NOUNS) or any(noun in compact(piece) for noun in self.thai_items)):
+        if not (piece.startswith(CLASS_NOUNS) or self._names_item(compact(piece))):
             return None  # a brand written in Thai, a seller's word: not an item
         joined = piece + title[first:].split(" ", 1)[0]
         return None if any(word.startswith(joined) for word in self.by_word) else piece
+
+    def _names_item(self, piece: str) -> bool:
+        """Whether ``piece`` (compact) holds one of the register's Thai item nouns."""
+        return bool(len(self.thai_items)) and next(self.thai_items.iter(piece), None) is not None
 
     def entry(self, tis_number: str) -> StandardTerms | None:
         """The standard of this TIS number (as written, or canonical), if the register has it."""
