@@ -175,8 +175,9 @@ def section(args: argparse.Namespace, bare: dict[str, Any], full: dict[str, Any]
     ])  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def browser_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options of the browser benchmarks (this one and ``bench.bench_capture``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--pages", type=int, default=400, help="product pages to render (default 400)")
     parser.add_argument(
         "--concurrency", type=int, default=4, help="pages at a time on both sides (default: the profile's 4)"
@@ -184,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; best of each side counts")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = browser_arguments(__doc__.splitlines()[0] if __doc__ else None)
     args = parser.parse_args(argv)
     timeout_s = load_profile(PROFILE).browser.timeout_s
     ids = [listing.item_id for listing in generate(args.seed, args.pages, 1) if listing.shop == "browser"]

@@ -28,7 +28,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from bench.bench_browser import SKIPPED, run_crawl
+from bench.bench_browser import SKIPPED, browser_arguments, run_crawl
 from bench.harness import DOC, ROOT, machine, write_section
 from crawler.profile import load_profile
 from crawler.spiders.browser import CHROMIUM, CHROMIUM_ARGS
@@ -137,14 +137,7 @@ def section(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--pages", type=int, default=400, help="product pages to render (default 400)")
-    parser.add_argument(
-        "--concurrency", type=int, default=4, help="pages at a time on both sides (default: the profile's 4)"
-    )
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; best of each side counts")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser = browser_arguments(__doc__.splitlines()[0] if __doc__ else None)
     args = parser.parse_args(argv)
     profile = load_profile(PROFILE)
     assert profile.capture is not None

@@ -19,11 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from bench.harness import DOC, ROOT, machine, write_section
-from config import load_settings
+from config import Settings, load_settings
 from crawler.profile import load_profile
 from crawler.settings import SPIDERS, scrapy_settings
 from demo.server import start_shops
@@ -34,8 +35,11 @@ SECTION = "## Crawl pipeline (full vs bare Scrapy)"
 GOAL = 0.6
 
 
-def child(mode: str, base_url: str, data_dir: str, images: bool) -> dict[str, Any]:
-    """Run one crawl in this process and return its figures."""
+def demo_html_crawl(
+    base_url: str, data_dir: str, images: bool, adjust: Callable[[dict[str, Any]], None]
+) -> tuple[dict[str, Any], float, Settings]:
+    """Crawl the demo HTML shop by its sitemap in this process, into a new store in ``data_dir``, with
+    its Scrapy settings changed by ``adjust``: the crawl's stats, its seconds and the settings."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.misc import load_object
 
@@ -49,11 +53,7 @@ def child(mode: str, base_url: str, data_dir: str, images: bool) -> dict[str, An
     store.dispose()
     custom = scrapy_settings(settings, profile, job, settings.database_url, 0)
     custom["LOG_LEVEL"] = "ERROR"
-    if mode == "bare":
-        custom["ITEM_PIPELINES"] = {}
-        custom["DOWNLOADER_MIDDLEWARES"] = {
-            key: value for key, value in custom["DOWNLOADER_MIDDLEWARES"].items() if "evidence" not in key
-        }
+    adjust(custom)
     base = load_object(SPIDERS[profile.kind])
     spider_class = type(base.__name__, (base,), {"custom_settings": custom})
     process = CrawlerProcess({"LOG_LEVEL": "ERROR"})
@@ -62,7 +62,20 @@ def child(mode: str, base_url: str, data_dir: str, images: bool) -> dict[str, An
     started = time.perf_counter()
     process.start()
     elapsed = time.perf_counter() - started
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    return (crawler.stats.get_stats() if crawler.stats else {}), elapsed, settings
+
+
+def child(mode: str, base_url: str, data_dir: str, images: bool) -> dict[str, Any]:
+    """Run one crawl in this process and return its figures."""
+
+    def adjust(custom: dict[str, Any]) -> None:
+        if mode == "bare":
+            custom["ITEM_PIPELINES"] = {}
+            custom["DOWNLOADER_MIDDLEWARES"] = {
+                key: value for key, value in custom["DOWNLOADER_MIDDLEWARES"].items() if "evidence" not in key
+            }
+
+    stats, elapsed, _ = demo_html_crawl(base_url, data_dir, images, adjust)
     images_fetched = stats.get("tisiwatch/images/responses", 0)
     return {
         "pages": stats.get("response_received_count", 0) - images_fetched,

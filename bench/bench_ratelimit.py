@@ -20,22 +20,18 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 
+from bench.bench_crawl import demo_html_crawl
 from bench.harness import DOC, ROOT, machine, write_section
-from config import load_settings
-from crawler.profile import load_profile
-from crawler.settings import SPIDERS, scrapy_settings
 from demo.faults import FaultRates
 from demo.generator import generate
 from demo.server import start_shops
 from store.db import Store
 from store.models import Listing
-from store.writer import ensure_site, start_run
 
 SECTION = "## Rate-limited shop (429 + Retry-After)"
 SHARE_GOAL, RATE_GOAL = 1.0, 0.8
@@ -44,34 +40,16 @@ MODES = ("throttle", "plain retries")
 
 def child(mode: str, base_url: str, data_dir: str) -> dict[str, Any]:
     """Run one crawl in this process and return its figures."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.misc import load_object
 
-    settings = load_settings(overrides={"data_dir": data_dir, "crawl": {"images": False}}, environ={})
-    profile = load_profile("demo-html").with_base_url(base_url)
-    store = Store.from_settings(settings)
-    store.migrate()
-    with store.session() as session:
-        site = ensure_site(session, profile.name, profile.kind, profile.base_url)
-        job = {"run_id": start_run(session, site).id, "site_id": site.id}
-    store.dispose()
-    custom = scrapy_settings(settings, profile, job, settings.database_url, 0)
-    custom["LOG_LEVEL"] = "ERROR"
-    if mode == "plain retries":  # before crawler.throttle: 429/503 are retried like a 500
-        custom["DOWNLOADER_MIDDLEWARES"] = {
-            **custom["DOWNLOADER_MIDDLEWARES"],
-            "crawler.throttle.SiteThrottleMiddleware": None,
-        }
-        custom["RETRY_HTTP_CODES"] = [*custom["RETRY_HTTP_CODES"], 503, 429]
-    base = load_object(SPIDERS[profile.kind])
-    spider_class = type(base.__name__, (base,), {"custom_settings": custom})
-    process = CrawlerProcess({"LOG_LEVEL": "ERROR"})
-    crawler = process.create_crawler(spider_class)
-    process.crawl(crawler, profile=profile, queries=[], urls=[])
-    started = time.perf_counter()
-    process.start()
-    elapsed = time.perf_counter() - started
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    def adjust(custom: dict[str, Any]) -> None:
+        if mode == "plain retries":  # before crawler.throttle: 429/503 are retried like a 500
+            custom["DOWNLOADER_MIDDLEWARES"] = {
+                **custom["DOWNLOADER_MIDDLEWARES"],
+                "crawler.throttle.SiteThrottleMiddleware": None,
+            }
+            custom["RETRY_HTTP_CODES"] = [*custom["RETRY_HTTP_CODES"], 503, 429]
+
+    stats, elapsed, settings = demo_html_crawl(base_url, data_dir, False, adjust)
     store = Store.from_settings(settings)
     with store.session() as session:
         stored = session.scalar(select(func.count()).select_from(Listing)) or 0
