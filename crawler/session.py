@@ -130,6 +130,16 @@ def read_cookie_file(path: Path) -> list[Cookie]:
     return [cookie for cookie in jar if not cookie.expires or not cookie.is_expired()]
 
 
+def check_ready(data_dir: Path, session: Session, kind: str) -> None:
+    """Make the session's secret paths private and read its cookie file, as the crawl will: a
+    problem (a cookie file that is not one, a path that is not a directory) is then the site's,
+    named before its crawl starts, and the other sites are crawled."""
+    if session.cookie_file:
+        read_cookie_file(private_cookie_file(data_dir / session.cookie_file))
+    if session.browser_profile and kind == "browser":
+        private_dir(data_dir / session.browser_profile)
+
+
 def redacted(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Headers with the values of secrets blanked: cookies keep their names, never their values."""
     kept = []

@@ -47,6 +47,7 @@ class CrawlStep(Step[list["CrawlResult"]]):
     def perform(self, context: StepContext) -> StepResult[list[CrawlResult]]:
         from crawler.profile import ProfileError, load_profile
         from crawler.runner import CrawlRequestError, crawl
+        from crawler.session import SessionError, check_ready
 
         settings = context.settings
         names = [site if isinstance(site, str) else site.name for site in self.sites]
@@ -59,6 +60,13 @@ class CrawlStep(Step[list["CrawlResult"]]):
                 )
             except ProfileError as exc:
                 problems[str(site)] = str(exc)
+        for profile in list(profiles):
+            if profile.session is not None:
+                try:
+                    check_ready(settings.data_dir, profile.session, profile.kind)
+                except SessionError as exc:
+                    problems[profile.name] = str(exc)
+                    profiles.remove(profile)
         with context.store.session() as session:
             after = session.scalar(select(func.max(CrawlRun.id))) or 0
             resumable = set(names) if self.resume is True else set()

@@ -12,11 +12,13 @@ from typer.testing import CliRunner
 import cli
 import matchers.match
 from config import Settings
+from crawler.profile import parse_profile
 from matchers.register import ensure_default_register
 from scheduler import Pipeline
+from scheduler.crawlstep import CrawlStep
 from scheduler.steps import MatchStep, StepContext, StepError
 from store.db import Store
-from store.models import PipelineRun
+from store.models import CrawlRun, PipelineRun
 from tests.scheduler.conftest import Make
 
 runner = CliRunner()
@@ -77,4 +79,28 @@ def test_the_register_jobs_match_is_skipped_when_nothing_was_imported(bare: tupl
     skipped = MatchStep(after_import=True).run(StepContext(settings, store))
     assert (skipped.status, skipped.error) == ("skipped", "no register file was imported")
     assert skipped.counts == {"reason": "no register file was imported"}
+    store.dispose()
+
+
+def test_a_site_whose_cookie_file_is_not_one_fails_before_its_crawl(bare: tuple[Settings, Store]) -> None:
+    """The session's problem is the site's, named by the step; no crawl run is started for it."""
+    settings, store = bare
+    secrets = settings.data_dir / "secrets"
+    secrets.mkdir(mode=0o700)
+    cookies = secrets / "shop.cookies.txt"
+    cookies.write_text("this is not a cookies.txt\n", encoding="utf-8")
+    cookies.chmod(0o644)
+    profile = parse_profile(
+        'kind = "html"\nbase_url = "http://127.0.0.1:9"\n[discovery]\nurls = ["/p/1"]\n'
+        '[session]\ncookie_file = "secrets/shop.cookies.txt"\n',
+        "cookieshop",
+    )
+    result = CrawlStep([profile], queries=[]).run(StepContext(settings, store))
+    assert result.status == "failed"
+    assert result.error is not None
+    assert "cookieshop" in result.error
+    assert "not a Netscape cookies.txt file" in result.error
+    assert oct(cookies.stat().st_mode & 0o777) == oct(0o600)  # tightened on the way
+    with store.session() as session:
+        assert session.scalars(select(CrawlRun)).all() == []
     store.dispose()
