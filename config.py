@@ -90,7 +90,7 @@ class CrawlConfig(_Section):
 
 class SitesConfig(_Section):
     enabled: list[str] = Field(
-        default_factory=lambda: ["demo-html", "demo-api", "demo-browser", "demo-state"]
+        default_factory=lambda: ["demo-html", "demo-api", "demo-browser", "demo-token", "demo-state"]
     )
 
 
