@@ -119,7 +119,11 @@ app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(demo_app, name="demo")
+users_app = typer.Typer(
+    cls=Commands, help="People who sign in to the workspace (tisiwatch serve).", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 
 console = Console()
 errors = Console(stderr=True)
@@ -1012,6 +1016,117 @@ def login(
     except (ProfileError, SessionError) as exc:
         fail(str(exc))
     console.print(f"the session is kept in {kept} (a secret: do not share it)", markup=False, highlight=False)
+
+
+def _new_password(password_stdin: bool) -> str:
+    """A new password: the first line of standard input, or typed twice at a hidden prompt."""
+    import sys
+
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+]
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(metavar="USERNAME", help="Lower-case sign-in name.")],
+    role: Annotated[
+        str, typer.Option(metavar="ROLE", help="officer, supervisor, viewer or admin.")
+    ] = "officer",
+    name: Annotated[str, typer.Option(metavar="TEXT", help="The person's name as shown.")] = "",
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Add a person who signs in to the workspace, with a role and a password (Argon2-hashed)."""
+    from store.people import PeopleError, add_user
+
+    password = _new_password(password_stdin)
+    try:
+        with state.store().session() as session:
+            add_user(session, username, role, password, display_name=name)
+    except PeopleError as exc:
+        fail(str(exc))
+    console.print(f"added {username} ({role})", markup=False, highlight=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the people who sign in to the workspace."""
+    from store.people import list_users
+
+    zone = ZoneInfo(state.settings.report.timezone)
+    table = listing_table("username", "name", "role", "state", "created", title="people")
+    with state.store().session() as session:
+        for user in list_users(session):
+            locked = user.locked_until is not None and as_utc(user.locked_until) > datetime.now(zone)
+            status = "disabled" if user.disabled else "locked" if locked else "active"
+            table.add_row(user.username, plain(user.display_name), user.role, status,
+                          local_time(user.created_at, zone))  # fmt: skip
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(
+    username: Annotated[str, typer.Argument(metavar="USERNAME", help="Who.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the person again instead.")] = False,
+) -> None:
+    """Disable a person (their sessions end at once), or enable them again."""
+    from store.people import PeopleError, set_disabled
+
+    try:
+        with state.store().session() as session:
+            set_disabled(session, username, disabled=not enable)
+    except PeopleError as exc:
+        fail(str(exc))
+    console.print(f"{username} is {'enabled' if enable else 'disabled'}", markup=False, highlight=False)
+
+
+@users_app.command("password")
+def users_password(
+    username: Annotated[str, typer.Argument(metavar="USERNAME", help="Whose password.")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Set a person's password; their sessions end and a lock-out is lifted."""
+    from store.people import PeopleError, set_password
+
+    password = _new_password(password_stdin)
+    try:
+        with state.store().session() as session:
+            set_password(session, username, password)
+    except PeopleError as exc:
+        fail(str(exc))
+    console.print(f"the password of {username} is set", markup=False, highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(metavar="HOST", help="Listen here (default: web.host).")] = None,
+    port: Annotated[int | None, typer.Option(metavar="PORT", help="Port (default: web.port).")] = None,
+) -> None:
+    """Serve the officers' workspace and the check API (uvicorn, one process) until interrupted; put
+    it behind a TLS reverse proxy (docs/operations.md)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    settings = state.settings
+    application = create_app(settings, state.store())
+    where = f"{host or settings.web.host}:{port or settings.web.port}"
+    console.print(f"serving the workspace at http://{where} (Ctrl+C stops)", markup=False, highlight=False)
+    uvicorn.run(
+        application,
+        host=host or settings.web.host,
+        port=port or settings.web.port,
+        proxy_headers=True,
+        forwarded_allow_ips=",".join(settings.web.trusted_proxies),
+        server_header=False,
+        log_level="warning" if not state.verbose else "info",
+    )
 
 
 @demo_app.callback()

@@ -160,6 +160,37 @@ class AlertsConfig(_Section):
         return self
 
 
+class WebConfig(_Section):
+    """The officers' workspace and the check API (``tisiwatch serve``, ``web/``)."""
+
+    host: str = "127.0.0.1"
+    """Where ``tisiwatch serve`` listens; behind a TLS reverse proxy keep it on loopback."""
+    port: int = Field(default=8800, ge=1, le=65535)
+    public_url: str = Field(default="http://127.0.0.1:8800", pattern=r"^https?://[^\s/]+(/\S*)?$")
+    """The address officers open (behind the proxy, ``https://…``): the daily report links its
+    listings to their pages in the workspace here."""
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
+    """Proxies whose ``X-Forwarded-Proto``/``-For`` headers are believed (the TLS reverse proxy)."""
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    """How long a sign-in lasts."""
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    """Failed sign-ins in a row after which the account is locked for ``lockout_minutes``."""
+    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    api_requests_per_minute: int = Field(default=120, ge=1, le=100_000)
+    """Check-API requests one token may make per minute."""
+    page_size: int = Field(default=100, ge=10, le=1000)
+    """Listings per page of the review queue."""
+
+
+class ReviewConfig(_Section):
+    """Officers' decisions and the cases sent to ETDA."""
+
+    qc: bool = False
+    """A supervisor passes or returns each confirmation before its case is exported."""
+    takedown_days: int = Field(default=7, ge=1, le=365)
+    """A case sent to ETDA whose listing is still online this many days later is ``still_online``."""
+
+
 class VerifyConfig(_Section):
     """``tisiwatch verify`` of ETDA case files (``reports.trust``)."""
 
@@ -266,6 +297,8 @@ class Settings(_Section):
     schedule: ScheduleConfig = ScheduleConfig()
     alerts: AlertsConfig = AlertsConfig()
     verify: VerifyConfig = VerifyConfig()
+    web: WebConfig = WebConfig()
+    review: ReviewConfig = ReviewConfig()
 
     @property
     def database_url(self) -> str:

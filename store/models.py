@@ -2,7 +2,8 @@
 
 Data flows one way: the crawler writes sites, runs, listings and observations; the register import
 writes register versions, standards, licences and unsafe entries; the matcher writes verdicts; the
-reports only read. The scheduler records its pipeline runs and their steps.
+reports only read. The scheduler records its pipeline runs and their steps. The workspace (web/) writes
+only people, their sessions, officers' decisions and API tokens; exporting cases records them as sent.
 """
 
 from __future__ import annotations
@@ -325,3 +326,103 @@ class PipelineStep(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     run: Mapped[PipelineRun] = relationship(back_populates="steps")
+
+
+class User(Base):
+    """A person who signs in to the workspace (``tisiwatch users``): an ``officer`` decides, a
+    ``supervisor`` also checks decisions, a ``viewer`` reads, an ``admin`` manages people."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(Text, default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)
+    """Argon2id, as argon2-cffi writes it."""
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    """Failed sign-ins since the last good one."""
+    locked_until: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie's secret (the secret itself is never stored) and
+    the CSRF token its forms carry."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    user: Mapped[User] = relationship()
+
+
+class Decision(Base):
+    """An officer's decision about one listing as it was seen (append-only; the latest counts):
+    ``confirmed``, ``dismissed`` (with a reason) or ``needs_information``, and the hash of what was
+    judged (``core.decisions.judged_hash``)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_listing_decided", "listing_id", "decided_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"))
+    verdict_id: Mapped[int | None] = mapped_column(ForeignKey("verdicts.id"))
+    judged_hash: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    """The username at the time (kept as written, should the user be renamed)."""
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    listing: Mapped[Listing] = relationship()
+
+
+class DecisionCheck(Base):
+    """A supervisor's check of a confirmation (``[review] qc``): ``passed`` or ``returned`` (append-only)."""
+
+    __tablename__ = "decision_checks"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    result: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    checked_by: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A platform's token for the check API (``tisiwatch tokens add``): only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    """The token's first characters, to tell tokens apart in lists."""
+    may_store: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Whether a request with this token may ask for its listings to be stored."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class CaseSend(Base):
+    """A listing's case exported to ETDA, and what became of it: ``sent``, ``taken_down`` (the listing
+    was found gone) or ``still_online`` (online ``[review] takedown_days`` after it was sent)."""
+
+    __tablename__ = "case_sends"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    case_id: Mapped[str] = mapped_column(String(100))
+    export_name: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="sent", index=True)
+    status_at: Mapped[datetime | None]
+    """When the listing was found gone (``taken_down``) or declared ``still_online``."""
+    listing: Mapped[Listing] = relationship()

@@ -34,6 +34,11 @@ ARGS: dict[tuple[str, ...], list[str]] = {
     ("schedule", "list"): [],
     ("schedule", "trigger"): ["daily"],
     ("schedule", "history"): [],
+    ("users", "add"): ["someone", "--password-stdin"],
+    ("users", "list"): [],
+    ("users", "disable"): ["someone"],
+    ("users", "password"): ["someone", "--password-stdin"],
+    ("serve",): [],
 }
 NEED_NO_DATABASE = {
     ("init",): "makes the database (tested below)",
@@ -53,6 +58,7 @@ NEED_NO_DATABASE = {
     ("export",): "a group",
     ("report",): "a group",
     ("schedule",): "a group",
+    ("users",): "a group",
 }
 
 

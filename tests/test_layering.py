@@ -14,6 +14,7 @@ FORBIDDEN = {
     "crawler": {"matchers", "reports", "cli", "scheduler", "web"},
     "matchers": {"reports", "crawler", "cli", "scheduler", "web"},
     "reports": {"crawler", "matchers", "cli", "scheduler", "web"},
+    "web": {"crawler", "cli", "scheduler", "demo"},
 }
 
 
