@@ -16,21 +16,21 @@ and no seller page; the marketplace's seller id is shown beside the name but doe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.numbers import canonical_licence
 from core.sellers import seller_key
-from reports.sellers import SellerListing, seller_listings
-from store.decisions import Standing, standing_decisions
-from store.models import Decision, DecisionCheck, Licence, Listing, Observation, Site, Verdict
+from reports.register import LicenceEntry, licence_entry
+from reports.replay import ImageEvidence, image_evidence
+from reports.seller import SellerListing, seller_listings
 from reports.wording import Phrase
-from store.register import in_force
+from store.decisions import Standing, standing_decisions
+from store.models import Decision, DecisionCheck, Listing, Observation, Site, Verdict
 
 CHANGE_FIELDS = ("title", "description", "price", "seller", "spec", "images", "licence", "gone")
 """What :func:`listing_history` compares between an observation and the one before it."""
@@ -55,27 +55,6 @@ REASON_NAMES = {
     "duplicate": Phrase("ซ้ำกับรายการอื่น", "duplicate"),
     "other": Phrase("อื่น ๆ (ระบุในบันทึก)", "other (say in the note)"),
 }
-
-
-def web_url(url: str | None) -> str | None:
-    """``url`` if it is an http(s) address a link may point at, else None (``javascript:`` and such)."""
-    if not url:
-        return None
-    text = url.strip()
-    lowered = text.lower()
-    return text if lowered.startswith(("https://", "http://")) and len(text) <= 4000 else None
-
-
-@dataclass(frozen=True, slots=True)
-class ImageEvidence:
-    """One product image the crawl fetched for an observation (``Observation.image_evidence``)."""
-
-    number: int
-    url: str
-    payload_sha256: str | None
-    kept: bool
-    """A WARC record of the image was written (else ``error`` says why not)."""
-    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,23 +95,6 @@ class Seen:
 
 
 @dataclass(frozen=True, slots=True)
-class LicenceEntry:
-    """The licence register's row (in the register in force) for a licence a listing shows."""
-
-    shown: str
-    canonical: str
-    found: bool
-    licence_no: str = ""
-    tis_number: str = ""
-    licensee: str = ""
-    brands: tuple[str, ...] = ()
-    status: str = ""
-    issued: date | None = None
-    expires: date | None = None
-    register_version: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class DecisionRow:
     """One decision on the listing (newest first in :attr:`ListingHistory.decisions`) and its checks."""
 
@@ -168,7 +130,7 @@ class ListingHistory:
     licence: LicenceEntry | None
     standing: Standing | None
     decisions: tuple[DecisionRow, ...]
-    other_listings: tuple[SellerListing, ...] = field(default=())
+    other_listings: tuple[SellerListing, ...] = ()
 
     @property
     def latest(self) -> Seen | None:
@@ -219,37 +181,6 @@ def listing_history(session: Session, key: str, other_limit: int = 200) -> Listi
         standing=standing_decisions(session, [listing.id]).get(listing.id),
         decisions=tuple(_decisions(session, listing.id)),
         other_listings=tuple(other for other in others if other.listing_id != listing.id)[:other_limit],
-    )
-
-
-def licence_entry(session: Session, shown: str | None) -> LicenceEntry | None:
-    """The licence register's entry, in the register in force, for the licence number ``shown``."""
-    if not shown or not shown.strip():
-        return None
-    canonical = canonical_licence(shown)
-    version = in_force(session)
-    source = None if version is None else version.source("licences")
-    found = (
-        None
-        if source is None
-        else session.scalars(
-            select(Licence).where(Licence.version_id == source, Licence.licence_canonical == canonical)
-        ).first()
-    )
-    if found is None:
-        return LicenceEntry(shown, canonical, False, register_version=None if version is None else version.version)
-    return LicenceEntry(
-        shown=shown,
-        canonical=canonical,
-        found=True,
-        licence_no=found.licence_no,
-        tis_number=found.tis_number,
-        licensee=found.licensee,
-        brands=tuple(str(brand) for brand in found.brands or ()),
-        status=found.status,
-        issued=found.issued,
-        expires=found.expires,
-        register_version=version.version if version else None,
     )
 
 
@@ -330,27 +261,6 @@ def _seen(observation: Observation, verdict: Verdict | None, changed: tuple[str,
         screenshot_sha256=observation.screenshot_sha256,
         image_evidence=image_evidence(observation.image_evidence),
     )
-
-
-def image_evidence(stored: Sequence[Any] | None) -> tuple[ImageEvidence, ...]:
-    """The product image records of an observation, numbered from 1 in the listing's order."""
-    images = []
-    for number, item in enumerate(stored or (), start=1):
-        if not isinstance(item, Mapping):
-            continue
-        kept = isinstance(item.get("warc_file"), str) and isinstance(item.get("warc_offset"), int)
-        sha = item.get("payload_sha256")
-        error = item.get("error")
-        images.append(
-            ImageEvidence(
-                number=number,
-                url=str(item.get("url") or ""),
-                payload_sha256=sha if isinstance(sha, str) else None,
-                kept=kept,
-                error=None if error is None else str(error),
-            )
-        )
-    return tuple(images)
 
 
 def _decisions(session: Session, listing_id: int) -> list[DecisionRow]:

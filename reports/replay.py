@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -29,6 +29,18 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
                "bmp": "image/bmp"}  # fmt: skip
 """What an image is served as, by its first bytes (never by what the marketplace said it was)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageEvidence:
+    """One product image the crawl fetched for an observation (``Observation.image_evidence``)."""
+
+    number: int
+    url: str
+    payload_sha256: str | None
+    kept: bool
+    """A WARC record of the image was written (else ``error`` says why not)."""
+    error: str | None = None
 
 
 class EvidenceMissing(LookupError):
@@ -150,3 +162,24 @@ def screenshot_check(data_dir: Path, relative: str | None, sha256: str | None) -
         return verify_file(data_dir, relative, sha256)
     except (OSError, ValueError):
         return None
+
+
+def image_evidence(stored: Sequence[Any] | None) -> tuple[ImageEvidence, ...]:
+    """The product image records of an observation, numbered from 1 in the listing's order."""
+    images = []
+    for number, item in enumerate(stored or (), start=1):
+        if not isinstance(item, Mapping):
+            continue
+        kept = isinstance(item.get("warc_file"), str) and isinstance(item.get("warc_offset"), int)
+        sha = item.get("payload_sha256")
+        error = item.get("error")
+        images.append(
+            ImageEvidence(
+                number=number,
+                url=str(item.get("url") or ""),
+                payload_sha256=sha if isinstance(sha, str) else None,
+                kept=kept,
+                error=None if error is None else str(error),
+            )
+        )
+    return tuple(images)

@@ -16,7 +16,7 @@ the data directory, is 404.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -26,7 +26,7 @@ from config import Settings
 from core.decisions import DISMISS_REASONS
 from core.verdicts import COMPLIANT, VIOLATIONS
 from reports import replay, wording
-from reports.listing import CHANGE_NAMES, DECISION_NAMES, REASON_NAMES, listing_history, web_url
+from reports.listing import CHANGE_NAMES, DECISION_NAMES, REASON_NAMES, listing_history
 from web.guard import Person, allow, db
 from web.render import page
 
@@ -40,7 +40,7 @@ SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'
 fetched from anywhere."""
 VERIFIED = {True: "yes", False: "no", None: "unknown"}
 NOT_FOUND = "ไม่พบหลักฐาน · No such evidence"
-NAMES = {
+NAMES: dict[str, Any] = {
     "wording": wording,
     "violations": VIOLATIONS,
     "compliant": COMPLIANT,
@@ -49,6 +49,12 @@ NAMES = {
     "reason_names": REASON_NAMES,
 }
 """What the listing and seller templates name things with."""
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` if it is an http(s) address a link may point at, else None (``javascript:`` and such)."""
+    text = (url or "").strip()
+    return text if text.lower().startswith(("https://", "http://")) and len(text) <= 4000 else None
 
 
 def data_dir(request: Request) -> Path:

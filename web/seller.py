@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from config import Settings
-from reports.sellers import seller_page, seller_table
+from reports.seller import seller_page, seller_table
 from web.guard import Person, allow, db
 from web.listing import NAMES
 from web.render import page

@@ -11,8 +11,9 @@ import pytest
 from config import Settings
 from core.sellers import seller_key
 from reports import replay
-from reports.listing import licence_entry, listing_history, web_url
-from reports.sellers import seller_listings, seller_page, seller_table
+from reports.listing import listing_history
+from reports.register import licence_entry
+from reports.seller import seller_listings, seller_page, seller_table
 from store.clock import BANGKOK
 from store.db import Store
 from store.models import Observation
@@ -38,16 +39,24 @@ def test_history_shows_each_observation_with_what_changed(
     gone, second, first = history.observations
     assert first.changed == ()
     assert second.changed == ("title", "price", "licence")
-    assert gone.changed == ("gone",) and gone.gone
-    assert second.verdict == "invalid_licence" and second.licence_status == "revoked"
+    assert gone.changed == ("gone",)
+    assert gone.gone
+    assert second.verdict == "invalid_licence"
+    assert second.licence_status == "revoked"
     assert second.reasons[0]["feature"] == "licence_number"
     assert history.title == TITLE + " ใหม่"
-    assert history.seller == "ร้านดี" and history.seller_key == seller_key("ร้านดี")
+    assert history.seller == "ร้านดี"
+    assert history.seller_key == seller_key("ร้านดี")
     # evidence references of each observation
-    assert first.has_page and first.payload_sha256 == built.evidence[0]["payload_sha256"]
+    assert first.has_page
+    assert first.payload_sha256 == built.evidence[0]["payload_sha256"]
     assert second.screenshot_sha256 == hashlib.sha256(PNG).hexdigest()
-    assert [(p.number, p.kept, p.error) for p in second.image_evidence] == [(1, True, None), (2, False, "HTTP 404")]
-    assert history.shown_page is not None and history.shown_page.id == second.id
+    assert [(p.number, p.kept, p.error) for p in second.image_evidence] == [
+        (1, True, None),
+        (2, False, "HTTP 404"),
+    ]
+    assert history.shown_page is not None
+    assert history.shown_page.id == second.id
 
 
 def test_the_licence_shown_is_read_from_the_register_in_force(
@@ -56,24 +65,30 @@ def test_the_licence_shown_is_read_from_the_register_in_force(
     build(any_store, settings.data_dir, officer)
     with any_store.session() as session:
         history = listing_history(session, KEY)
-        assert history is not None and history.licence is not None
+        assert history is not None
+        assert history.licence is not None
         assert history.licence.found
         assert history.licence.licensee == "บริษัท <b>ทดสอบ</b> จำกัด"
-        assert history.licence.status == "revoked" and history.licence.brands == ("ACME",)
+        assert history.licence.status == "revoked"
+        assert history.licence.brands == ("ACME",)
         assert history.licence.shown == LICENCE_SHOWN
         missing = licence_entry(session, "ท 9999-99/1")
-        assert missing is not None and not missing.found
+        assert missing is not None
+        assert not missing.found
         assert licence_entry(session, None) is None
 
 
-def test_decisions_newest_first_and_the_standing_one(any_store: Store, settings: Settings, officer: str) -> None:
+def test_decisions_newest_first_and_the_standing_one(
+    any_store: Store, settings: Settings, officer: str
+) -> None:
     build(any_store, settings.data_dir, officer)
     with any_store.session() as session:
         history = listing_history(session, KEY)
     assert history is not None
     assert [made.decision for made in history.decisions] == ["confirmed", "dismissed"]
     assert history.decisions[1].reason == "licence_valid"
-    assert history.standing is not None and history.standing.decision == "confirmed"
+    assert history.standing is not None
+    assert history.standing.decision == "confirmed"
 
 
 def test_the_sellers_other_listings_are_across_sites(any_store: Store, settings: Settings) -> None:
@@ -82,12 +97,15 @@ def test_the_sellers_other_listings_are_across_sites(any_store: Store, settings:
         history = listing_history(session, KEY)
         assert history is not None
         assert [other.key for other in history.other_listings] == [built.other_key]
-        assert history.other_listings[0].site == "shop-b" and history.other_listings[0].violated
+        assert history.other_listings[0].site == "shop-b"
+        assert history.other_listings[0].violated
         assert {row.key for row in seller_listings(session, seller_key("ร้านดี"))} == {KEY, built.other_key}
         assert seller_listings(session, "nobody") == []
 
 
-def test_sellers_table_puts_repeat_offenders_first(any_store: Store, settings: Settings, officer: str) -> None:
+def test_sellers_table_puts_repeat_offenders_first(
+    any_store: Store, settings: Settings, officer: str
+) -> None:
     build(any_store, settings.data_dir, officer)
     with any_store.session() as session:
         rows = seller_table(session, BANGKOK)
@@ -96,11 +114,13 @@ def test_sellers_table_puts_repeat_offenders_first(any_store: Store, settings: S
     assert [row.key for row in rows] == [seller_key("ร้านดี"), seller_key("ร้านอื่น")]
     first, second = rows
     assert (first.listings, first.violating, first.days, first.sites) == (2, 2, 2, ("shop-a", "shop-b"))
-    assert first.repeat and not second.repeat
+    assert first.repeat
+    assert not second.repeat
     assert first.decisions == {"confirmed": 1}
     assert (second.violating, second.days) == (0, 0)
     assert page is not None
-    assert page.sites == ("shop-a", "shop-b") and len(page.days) == 2
+    assert page.sites == ("shop-a", "shop-b")
+    assert len(page.days) == 2
     assert page.names == ("ร้านดี",)
 
 
@@ -132,7 +152,8 @@ def test_a_changed_record_no_longer_verifies(sqlite_store: Store, settings: Sett
 
 
 @pytest.mark.parametrize(
-    "stored", ["../outside.warc.gz", "/etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "a/../../outside.warc.gz", "..\\x"]
+    "stored",
+    ["../outside.warc.gz", "/etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "a/../../outside.warc.gz", "..\\x"],
 )
 def test_a_path_outside_the_data_directory_is_never_read(
     sqlite_store: Store, settings: Settings, tmp_path: Path, stored: str
@@ -148,11 +169,3 @@ def test_a_path_outside_the_data_directory_is_never_read(
         for read in (replay.page, replay.screenshot):
             with pytest.raises(replay.EvidenceMissing):
                 read(session, settings.data_dir, built.observations[0])
-
-
-def test_only_web_addresses_become_links() -> None:
-    assert web_url("https://shop.test/p/1") == "https://shop.test/p/1"
-    assert web_url("javascript:alert(1)") is None
-    assert web_url(" JavaScript:alert(1)") is None
-    assert web_url("data:text/html,x") is None
-    assert web_url(None) is None

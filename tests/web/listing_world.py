@@ -30,7 +30,7 @@ PAGE_TH = "<h1>พาวเวอร์แบงค์ ราคาถูก</h1
 PAGE = (
     "<!doctype html><html><head><title>p</title>"
     '<link rel="stylesheet" href="http://external.example/s.css"></head>'
-    f"<body>{PAGE_TH}{HOSTILE}<iframe src=\"http://external.example/f\"></iframe></body></html>"
+    f'<body>{PAGE_TH}{HOSTILE}<iframe src="http://external.example/f"></iframe></body></html>'
 )
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 LICENCE_SHOWN = "ท 1234-56 / 2879"
@@ -50,7 +50,9 @@ class Built:
 def capture(data_dir: Path, run_id: int = 1) -> list[dict[str, Any]]:
     """Write, through the evidence middleware: a page in TIS-620, a rendered page with a screenshot,
     and a product image; the evidence of each."""
-    middleware = EvidenceMiddleware.from_crawler(get_crawler(settings_dict=evidence_settings(data_dir, run_id)))
+    middleware = EvidenceMiddleware.from_crawler(
+        get_crawler(settings_dict=evidence_settings(data_dir, run_id))
+    )
     found = []
     try:
         first = Request("https://shop-a.test/p/1", meta={"listing": True})

@@ -22,7 +22,9 @@ from web.listing import SANDBOX
 CHROMIUM = "/usr/bin/chromium"
 
 
-def test_the_page_is_replayed_in_a_sandbox(client: TestClient, sqlite_store: Store, web_settings: Settings) -> None:
+def test_the_page_is_replayed_in_a_sandbox(
+    client: TestClient, sqlite_store: Store, web_settings: Settings
+) -> None:
     built = build(sqlite_store, web_settings.data_dir)
     sign_in(client, "viewer")
     first = client.get(f"/evidence/{built.observations[0]}/page")
@@ -62,7 +64,9 @@ def test_a_changed_record_is_served_with_a_warning(
         assert seen is not None
         seen.payload_sha256 = "0" * 64
     sign_in(client, "viewer")
-    assert client.get(f"/evidence/{built.observations[0]}/page").headers["tisiwatch-evidence-verified"] == "no"
+    assert (
+        client.get(f"/evidence/{built.observations[0]}/page").headers["tisiwatch-evidence-verified"] == "no"
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,7 +78,9 @@ def test_a_changed_record_is_served_with_a_warning(
         "/evidence/1/image/..%2f..", "/evidence/1/image/-1", "/evidence/１/page",
     ],
 )  # fmt: skip
-def test_a_request_names_no_path(client: TestClient, sqlite_store: Store, web_settings: Settings, path: str) -> None:
+def test_a_request_names_no_path(
+    client: TestClient, sqlite_store: Store, web_settings: Settings, path: str
+) -> None:
     build(sqlite_store, web_settings.data_dir)
     sign_in(client, "viewer")
     answer = client.get(path)
@@ -83,7 +89,8 @@ def test_a_request_names_no_path(client: TestClient, sqlite_store: Store, web_se
 
 
 @pytest.mark.parametrize(
-    "stored", ["../outside.warc.gz", "/etc/passwd", "%2e%2e/outside.warc.gz", "x/../../outside.warc.gz", "link"]
+    "stored",
+    ["../outside.warc.gz", "/etc/passwd", "%2e%2e/outside.warc.gz", "x/../../outside.warc.gz", "link"],
 )
 def test_a_row_pointing_outside_the_data_directory_is_refused(
     client: TestClient, sqlite_store: Store, web_settings: Settings, stored: str
@@ -148,7 +155,8 @@ def test_the_archived_page_runs_no_script_and_fetches_nothing(
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     answer = page.goto(f"{live_server.url}/listing?key={quote(KEY, safe='')}")
-    assert answer is not None and answer.status == 200
+    assert answer is not None
+    assert answer.status == 200
     frame_element = page.wait_for_selector("iframe.replay")
     assert frame_element is not None
     frame = frame_element.content_frame()

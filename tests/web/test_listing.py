@@ -13,6 +13,7 @@ from store.db import Store
 from store.models import Observation
 from tests.web.conftest import sign_in
 from tests.web.listing_world import HOSTILE, KEY, build
+from web.listing import web_url
 
 
 def url(key: str = KEY) -> str:
@@ -28,7 +29,9 @@ def test_the_page_shows_the_history_and_its_evidence(
     assert answer.status_code == 200, answer.text[:500]
     html = answer.text
     # hostile text from the marketplace is escaped everywhere (title, reasons, licensee, note)
-    assert HOSTILE not in html and "<script>alert" not in html and 'onerror="' not in html
+    assert HOSTILE not in html
+    assert "<script>alert" not in html
+    assert 'onerror="' not in html
     assert '<img src="http://external.example' not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "บริษัท &lt;b&gt;ทดสอบ&lt;/b&gt; จำกัด" in html
@@ -36,8 +39,8 @@ def test_the_page_shows_the_history_and_its_evidence(
     # every observation, what changed, and the evidence of each with its SHA-256
     for observation in built.observations:
         assert f'id="observation-{observation}"' in html
-    assert "ราคา <span class=\"en\">price</span>" in html
-    assert "ใบอนุญาตที่แสดง <span class=\"en\">licence shown</span>" in html
+    assert 'ราคา <span class="en">price</span>' in html
+    assert 'ใบอนุญาตที่แสดง <span class="en">licence shown</span>' in html
     for evidence in built.evidence:
         assert evidence["payload_sha256"] in html
     assert built.evidence[1]["screenshot_sha256"] in html
@@ -46,15 +49,19 @@ def test_the_page_shows_the_history_and_its_evidence(
     assert "HTTP 404" in html  # the image that could not be fetched
     assert "matches the record" in html
     # the licence register's entry, the seller's other listings, both decisions
-    assert "revoked" in html and "ACME" in html
+    assert "revoked" in html
+    assert "ACME" in html
     assert 'href="/listing?key=shop-b%3A9"' in html
     assert 'href="/seller?key=' in html
-    assert html.count("ไม่ผิด (ยกเลิก)") >= 1 and "ยืนยันว่าผิด" in html
+    assert html.count("ไม่ผิด (ยกเลิก)") >= 1
+    assert "ยืนยันว่าผิด" in html
     # a viewer reads but does not decide
     assert 'action="/decisions"' not in html
 
 
-def test_an_officer_gets_the_decision_buttons(client: TestClient, sqlite_store: Store, web_settings: Settings) -> None:
+def test_an_officer_gets_the_decision_buttons(
+    client: TestClient, sqlite_store: Store, web_settings: Settings
+) -> None:
     built = build(sqlite_store, web_settings.data_dir)
     csrf = sign_in(client, "officer")
     html = client.get(url()).text
@@ -69,7 +76,9 @@ def test_an_officer_gets_the_decision_buttons(client: TestClient, sqlite_store: 
         assert f'<option value="{reason}">' in html
 
 
-def test_a_page_whose_record_changed_says_so(client: TestClient, sqlite_store: Store, web_settings: Settings) -> None:
+def test_a_page_whose_record_changed_says_so(
+    client: TestClient, sqlite_store: Store, web_settings: Settings
+) -> None:
     built = build(sqlite_store, web_settings.data_dir)
     with sqlite_store.session() as session:
         seen = session.get(Observation, built.observations[1])
@@ -79,7 +88,9 @@ def test_a_page_whose_record_changed_says_so(client: TestClient, sqlite_store: S
     assert 'id="page-hash-warning"' in client.get(url()).text
 
 
-def test_an_unknown_listing_is_not_found(client: TestClient, sqlite_store: Store, web_settings: Settings) -> None:
+def test_an_unknown_listing_is_not_found(
+    client: TestClient, sqlite_store: Store, web_settings: Settings
+) -> None:
     build(sqlite_store, web_settings.data_dir)
     sign_in(client, "viewer")
     assert client.get(url("shop-a:nope")).status_code == 404
@@ -101,3 +112,11 @@ def test_a_listing_without_evidence_still_shows(
     assert answer.status_code == 200
     assert "No WARC record of this page was kept" in answer.text
     assert "<iframe" not in answer.text
+
+
+def test_only_web_addresses_become_links() -> None:
+    assert web_url("https://shop.test/p/1") == "https://shop.test/p/1"
+    assert web_url("javascript:alert(1)") is None
+    assert web_url(" JavaScript:alert(1)") is None
+    assert web_url("data:text/html,x") is None
+    assert web_url(None) is None
