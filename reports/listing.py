@@ -137,6 +137,16 @@ class ListingHistory:
         return self.observations[0] if self.observations else None
 
     @property
+    def latest_live(self) -> Seen | None:
+        """The newest observation that is not a removed page."""
+        return next((seen for seen in self.observations if not seen.gone), None)
+
+    @property
+    def shown_screenshot(self) -> Seen | None:
+        """The newest observation with a screenshot."""
+        return next((seen for seen in self.observations if seen.screenshot_file), None)
+
+    @property
     def shown_page(self) -> Seen | None:
         """The newest observation whose page was kept in a WARC record."""
         return next((seen for seen in self.observations if seen.has_page), None)

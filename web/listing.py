@@ -74,19 +74,18 @@ def listing_page(request: Request, session: Db, person: Reader, key: str = "") -
     history = listing_history(session, key) if key else None
     if history is None:
         raise HTTPException(status_code=404, detail="ไม่พบประกาศขายนี้ · No such listing")
-    shown = history.shown_page
-    latest = history.latest
+    shown, shot = history.shown_page, history.shown_screenshot
+    folder = data_dir(request)
     return page(
         request,
         "listing.html",
         listing=history,
         shown=shown,
-        page_verified=replay.page_check(session, data_dir(request), shown.id) if shown else None,
-        screenshot_verified=replay.screenshot_check(
-            data_dir(request), latest.screenshot_file, latest.screenshot_sha256
-        )
-        if latest
-        else None,
+        shot=shot,
+        page_verified=replay.page_check(session, folder, shown.id) if shown else None,
+        screenshot_verified=(
+            replay.screenshot_check(folder, shot.screenshot_file, shot.screenshot_sha256) if shot else None
+        ),
         listing_url=web_url(history.url),
         dismiss_reasons=DISMISS_REASONS,
         **NAMES,

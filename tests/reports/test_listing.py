@@ -43,7 +43,7 @@ def test_history_shows_each_observation_with_what_changed(
     assert gone.gone
     assert second.verdict == "invalid_licence"
     assert second.licence_status == "revoked"
-    assert second.reasons[0]["feature"] == "licence_number"
+    assert second.reasons[0]["feature"] == "licence_number_shown"
     assert history.title == TITLE + " ใหม่"
     assert history.seller == "ร้านดี"
     assert history.seller_key == seller_key("ร้านดี")

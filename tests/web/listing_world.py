@@ -120,7 +120,7 @@ def build(store: Store, data_dir: Path, officer: str | None = None) -> Built:
         second = world.observe(
             listing, bkk(DAY2), "invalid_licence", title=TITLE + " ใหม่", price=Decimal("349.00"),
             licence_status="revoked", licence_claimed=LICENCE_SHOWN,
-            reasons=[{"feature": "licence_number", "score": 1.0, "detail": f"ใบอนุญาต {HOSTILE} ถูกเพิกถอน"}],
+            reasons=[{"feature": "licence_number_shown", "score": 1.0, "detail": f"ใบอนุญาต {HOSTILE} ถูกเพิกถอน"}],
         )  # fmt: skip
         for name, value in page2.items():
             setattr(second, name, value)

@@ -46,7 +46,12 @@ def test_the_page_shows_the_history_and_its_evidence(
     assert built.evidence[1]["screenshot_sha256"] in html
     assert f'<iframe class="replay" sandbox src="/evidence/{built.observations[1]}/page"' in html
     assert f'href="/evidence/{built.observations[1]}/image/1"' in html
+    assert f'<img class="screenshot" src="/evidence/{built.observations[1]}/screenshot"' in html
     assert "HTTP 404" in html  # the image that could not be fetched
+    assert "แสดงเลขที่ใบอนุญาต" in html  # the reason's feature, in words
+    # the latest verdict is of the latest page that was not a removed one
+    latest = html[html.index("Latest verdict") : html.index("Standing decision")]
+    assert "Invalid licence" in latest
     assert "matches the record" in html
     # the licence register's entry, the seller's other listings, both decisions
     assert "revoked" in html
