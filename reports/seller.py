@@ -14,12 +14,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.sellers import seller_key, seller_name
 from core.verdicts import VIOLATIONS
-from reports.findings import Finding, chosen_verdict, findings
+from reports.findings import chosen_verdict
 from reports.sellers import violation_days
 from store.clock import as_utc
 from store.decisions import CHUNK, latest_live_observations, standing_decisions
@@ -151,42 +151,73 @@ def seller_page(session: Session, key: str, zone: ZoneInfo) -> SellerPage | None
     if not listings:
         return None
     names = Counter(seller_name(row.seller) for row in listings if row.seller)
+    days = violation_days(session, None, zone, [row.listing_id for row in listings])
     return SellerPage(
         key=key,
         names=tuple(sorted(names, key=lambda name: (-names[name], name))),
         sites=tuple(sorted({row.site for row in listings})),
         listings=tuple(listings),
-        days=tuple(sorted(violation_days(session, None, zone).get(key, frozenset()), reverse=True)),
+        days=tuple(sorted(days.get(key, frozenset()), reverse=True)),
     )
+
+
+def listing_states(session: Session) -> list[tuple[int, str, str | None, bool, bool]]:
+    """Per listing, in one aggregate query: id, site, seller (as its latest live observation names it,
+    else as the listing does), whether it was ever seen violating, whether its latest live observation
+    violates and it is not gone."""
+    sightings = select(
+        Observation.listing_id,
+        Observation.id,
+        Observation.gone,
+        chosen_verdict(Verdict.verdict).label("verdict"),
+    ).subquery("sightings")
+    live = sightings.c.gone.is_(False)
+    per_listing = (
+        select(
+            sightings.c.listing_id,
+            func.max(case((live, sightings.c.id))).label("live"),
+            func.max(case((and_(live, sightings.c.verdict.in_(VIOLATIONS)), 1), else_=0)).label("violated"),
+        )
+        .group_by(sightings.c.listing_id)
+        .subquery("per_listing")
+    )
+    query = (
+        select(
+            Listing.id, Site.name, func.coalesce(Observation.seller_name, Listing.seller_name),
+            per_listing.c.violated, chosen_verdict(Verdict.verdict), Listing.gone_at,
+        )
+        .join(Site, Site.id == Listing.site_id)
+        .join(per_listing, per_listing.c.listing_id == Listing.id)
+        .outerjoin(Observation, Observation.id == per_listing.c.live)
+    )  # fmt: skip
+    return [
+        (listing_id, site, seller, bool(violated), verdict in VIOLATIONS and gone_at is None)
+        for listing_id, site, seller, violated, verdict, gone_at in session.execute(query)
+    ]
 
 
 def seller_table(session: Session, zone: ZoneInfo) -> list[SellerSummary]:
     """Every seller with a listing, across sites and days: the most violating listings first, then
     the most days seen violating, then the most open violations."""
     days = violation_days(session, None, zone)
-    ids: dict[str, int] = {
-        key: listing_id for key, listing_id in session.execute(select(Listing.listing_key, Listing.id))
-    }
     standing = standing_decisions(session)
-    groups: dict[str, list[Finding]] = {}
-    for finding in findings(session, tz=zone):
-        key = seller_key(finding.seller) if finding.seller else ""
+    groups: dict[str, list[tuple[int, str, str | None, bool, bool]]] = {}
+    for state in listing_states(session):
+        key = seller_key(state[2]) if state[2] else ""
         if key:
-            groups.setdefault(key, []).append(finding)
+            groups.setdefault(key, []).append(state)
     rows = []
     for key, members in groups.items():
-        names = Counter(seller_name(finding.seller or "") for finding in members)
-        decided = Counter(
-            standing[ids[f.listing_key]].decision for f in members if ids.get(f.listing_key) in standing
-        )
+        names = Counter(seller_name(seller or "") for _, _, seller, _, _ in members)
+        decided = Counter(standing[member[0]].decision for member in members if member[0] in standing)
         rows.append(
             SellerSummary(
                 key=key,
                 name=min(names, key=lambda name: (-names[name], name)),
-                sites=tuple(sorted({finding.site for finding in members})),
+                sites=tuple(sorted({site for _, site, _, _, _ in members})),
                 listings=len(members),
-                violating=sum(finding.first_violation is not None for finding in members),
-                open=sum(finding.status in ("new", "continuing") for finding in members),
+                violating=sum(violated for _, _, _, violated, _ in members),
+                open=sum(opened for _, _, _, _, opened in members),
                 days=len(days.get(key, ())),
                 decisions=dict(decided),
             )

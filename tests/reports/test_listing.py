@@ -14,6 +14,7 @@ from reports import replay
 from reports.listing import listing_history
 from reports.register import licence_entry
 from reports.seller import seller_listings, seller_page, seller_table
+from reports.sellers import violation_days
 from store.clock import BANGKOK
 from store.db import Store
 from store.models import Observation
@@ -169,3 +170,18 @@ def test_a_path_outside_the_data_directory_is_never_read(
         for read in (replay.page, replay.screenshot):
             with pytest.raises(replay.EvidenceMissing):
                 read(session, settings.data_dir, built.observations[0])
+
+
+def test_a_sellers_days_are_read_from_its_listings_only(
+    any_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = build(any_store, settings.data_dir)
+    key = seller_key("ร้านดี")
+    with any_store.session() as session:
+        every = violation_days(session, None, BANGKOK)
+        monkeypatch.setattr("reports.sellers.CHUNK", 1)  # one listing per query, merged
+        some = violation_days(session, None, BANGKOK, [built.listing_id, built.other_listing_id])
+        none = violation_days(session, None, BANGKOK, [])
+    assert some == {key: every[key]}
+    assert len(every[key]) == 2
+    assert none == {}

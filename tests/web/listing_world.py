@@ -44,6 +44,7 @@ class Built:
     observations: list[int]
     """Oldest first: TIS-620 page, rendered page with screenshot and images, gone."""
     other_key: str
+    other_listing_id: int
     evidence: list[dict[str, Any]]
 
 
@@ -140,4 +141,4 @@ def build(store: Store, data_dir: Path, officer: str | None = None) -> Built:
             user = session.query(User).filter_by(username=officer).one()
             decide(session, user, [listing.id], "dismissed", reason="licence_valid", now=bkk(DAY2, 16))
             decide(session, user, [listing.id], "confirmed", note="ขายต่อ <i>จริง</i>", now=bkk(DAY2, 17))
-        return Built(listing.id, [first.id, second.id, gone.id], other.listing_key, evidence)
+        return Built(listing.id, [first.id, second.id, gone.id], other.listing_key, other.id, evidence)
