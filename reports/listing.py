@@ -28,33 +28,11 @@ from core.sellers import seller_key
 from reports.register import LicenceEntry, licence_entry
 from reports.replay import ImageEvidence, image_evidence
 from reports.seller import SellerListing, seller_listings
-from reports.wording import Phrase
 from store.decisions import Standing, standing_decisions
 from store.models import Decision, DecisionCheck, Listing, Observation, Site, Verdict
 
 CHANGE_FIELDS = ("title", "description", "price", "seller", "spec", "images", "licence", "gone")
 """What :func:`listing_history` compares between an observation and the one before it."""
-CHANGE_NAMES = {
-    "title": Phrase("ชื่อสินค้า", "title"),
-    "description": Phrase("รายละเอียด", "description"),
-    "price": Phrase("ราคา", "price"),
-    "seller": Phrase("ผู้ขาย", "seller"),
-    "spec": Phrase("ข้อมูลจำเพาะ", "spec"),
-    "images": Phrase("รูปภาพ", "images"),
-    "licence": Phrase("ใบอนุญาตที่แสดง", "licence shown"),
-    "gone": Phrase("ถูกลบ/กลับมา", "removed or back"),
-}
-DECISION_NAMES = {
-    "confirmed": Phrase("ยืนยันว่าผิด", "Confirmed"),
-    "dismissed": Phrase("ไม่ผิด (ยกเลิก)", "Dismissed"),
-    "needs_information": Phrase("ต้องการข้อมูลเพิ่ม", "Needs information"),
-}
-REASON_NAMES = {
-    "not_controlled": Phrase("ไม่ใช่สินค้าควบคุม", "not a controlled product"),
-    "licence_valid": Phrase("ใบอนุญาตถูกต้อง", "licence is valid"),
-    "duplicate": Phrase("ซ้ำกับรายการอื่น", "duplicate"),
-    "other": Phrase("อื่น ๆ (ระบุในบันทึก)", "other (say in the note)"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +109,6 @@ class ListingHistory:
     standing: Standing | None
     decisions: tuple[DecisionRow, ...]
     other_listings: tuple[SellerListing, ...] = ()
-
-    @property
-    def latest(self) -> Seen | None:
-        return self.observations[0] if self.observations else None
 
     @property
     def latest_live(self) -> Seen | None:

@@ -26,7 +26,8 @@ from config import Settings
 from core.decisions import DISMISS_REASONS
 from core.verdicts import COMPLIANT, VIOLATIONS
 from reports import replay, wording
-from reports.listing import CHANGE_NAMES, DECISION_NAMES, REASON_NAMES, listing_history
+from reports.listing import listing_history
+from reports.wording import Phrase
 from web.guard import Person, allow, db
 from web.render import page
 
@@ -40,6 +41,27 @@ SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'
 fetched from anywhere."""
 VERIFIED = {True: "yes", False: "no", None: "unknown"}
 NOT_FOUND = "ไม่พบหลักฐาน · No such evidence"
+CHANGE_NAMES = {
+    "title": Phrase("ชื่อสินค้า", "title"),
+    "description": Phrase("รายละเอียด", "description"),
+    "price": Phrase("ราคา", "price"),
+    "seller": Phrase("ผู้ขาย", "seller"),
+    "spec": Phrase("ข้อมูลจำเพาะ", "spec"),
+    "images": Phrase("รูปภาพ", "images"),
+    "licence": Phrase("ใบอนุญาตที่แสดง", "licence shown"),
+    "gone": Phrase("ถูกลบ/กลับมา", "removed or back"),
+}
+DECISION_NAMES = {
+    "confirmed": Phrase("ยืนยันว่าผิด", "Confirmed"),
+    "dismissed": Phrase("ไม่ผิด (ยกเลิก)", "Dismissed"),
+    "needs_information": Phrase("ต้องการข้อมูลเพิ่ม", "Needs information"),
+}
+REASON_NAMES = {
+    "not_controlled": Phrase("ไม่ใช่สินค้าควบคุม", "not a controlled product"),
+    "licence_valid": Phrase("ใบอนุญาตถูกต้อง", "licence is valid"),
+    "duplicate": Phrase("ซ้ำกับรายการอื่น", "duplicate"),
+    "other": Phrase("อื่น ๆ (ระบุในบันทึก)", "other (say in the note)"),
+}
 NAMES: dict[str, Any] = {
     "wording": wording,
     "violations": VIOLATIONS,
