@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import ReportConfig
+from core.numbers import canonical_licence
 from store.clock import as_utc, utcnow
-from store.models import Standard
+from store.models import Licence, Standard
 from store.register import KINDS, in_force, register_import, sources
 
 STALE_DAYS = ReportConfig().register_stale_days
@@ -118,3 +119,53 @@ def standard_names(session: Session, version: int | None) -> dict[str, str]:
         names.setdefault(number, name)
         names.setdefault(canonical, name)
     return names
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceEntry:
+    """The licence register's row (in the register in force) for a licence a listing shows."""
+
+    shown: str
+    canonical: str
+    found: bool
+    licence_no: str = ""
+    tis_number: str = ""
+    licensee: str = ""
+    brands: tuple[str, ...] = ()
+    status: str = ""
+    issued: date | None = None
+    expires: date | None = None
+    register_version: int | None = None
+
+
+def licence_entry(session: Session, shown: str | None) -> LicenceEntry | None:
+    """The licence register's entry, in the register in force, for the licence number ``shown``."""
+    if not shown or not shown.strip():
+        return None
+    canonical = canonical_licence(shown)
+    version = in_force(session)
+    source = None if version is None else version.source("licences")
+    found = (
+        None
+        if source is None
+        else session.scalars(
+            select(Licence).where(Licence.version_id == source, Licence.licence_canonical == canonical)
+        ).first()
+    )
+    if found is None:
+        return LicenceEntry(
+            shown, canonical, False, register_version=None if version is None else version.version
+        )
+    return LicenceEntry(
+        shown=shown,
+        canonical=canonical,
+        found=True,
+        licence_no=found.licence_no,
+        tis_number=found.tis_number,
+        licensee=found.licensee,
+        brands=tuple(str(brand) for brand in found.brands or ()),
+        status=found.status,
+        issued=found.issued,
+        expires=found.expires,
+        register_version=version.version if version else None,
+    )

@@ -27,6 +27,8 @@ from reports.findings import Finding, chosen_verdict
 from store.clock import local_day, utcnow
 from store.models import Listing, Observation, Verdict
 
+CHUNK = 900
+"""Listing ids per ``IN (...)``."""
 OPEN_KEYS = 50
 """At most this many open listings are named per seller (the counts are always whole)."""
 
@@ -52,9 +54,20 @@ class SellerRow:
         return self.listings > 1 or self.days > 1
 
 
-def violation_days(session: Session, cutoff: datetime | None, zone: ZoneInfo) -> dict[str, frozenset[date]]:
+def violation_days(
+    session: Session, cutoff: datetime | None, zone: ZoneInfo, listing_ids: Sequence[int] | None = None
+) -> dict[str, frozenset[date]]:
     """Per seller (``seller_key``), the local days before ``cutoff`` with a violating observation of
-    one of its listings (the seller as that observation names it, else as the listing does)."""
+    one of its listings (the seller as that observation names it, else as the listing does); only of
+    ``listing_ids`` when given (one seller's page)."""
+    if listing_ids is not None and len(listing_ids) > CHUNK:
+        merged: dict[str, frozenset[date]] = {}
+        for start in range(0, len(listing_ids), CHUNK):
+            for key, found in violation_days(
+                session, cutoff, zone, listing_ids[start : start + CHUNK]
+            ).items():
+                merged[key] = merged.get(key, frozenset()) | found
+        return merged
     seen = (
         select(
             func.coalesce(Observation.seller_name, Listing.seller_name).label("seller"),
@@ -66,6 +79,8 @@ def violation_days(session: Session, cutoff: datetime | None, zone: ZoneInfo) ->
     )
     if cutoff is not None:
         seen = seen.where(Observation.observed_at < cutoff)
+    if listing_ids is not None:
+        seen = seen.where(Observation.listing_id.in_(listing_ids))
     sightings = seen.subquery("sightings")
     dialect = session.get_bind().dialect.name
     dated = (
