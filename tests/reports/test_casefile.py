@@ -139,7 +139,7 @@ def jsonl(data: bytes) -> list[dict[str, Any]]:
 
 
 def export(store: Store, settings: Settings, out: Path, **options: Any) -> dict[str, bytes]:
-    summary = export_cases(store, settings, out=out, **options)
+    summary = export_cases(store, settings, out=out, **options, all_violations=True)
     assert summary.path == out
     return entries(out)
 
@@ -149,7 +149,7 @@ def test_every_violating_listing_is_a_case_with_its_evidence(
 ) -> None:
     evidence = scenario(any_store, settings.data_dir)
     out = tmp_path / "cases.zip"
-    summary = export_cases(any_store, settings, out=out)
+    summary = export_cases(any_store, settings, out=out, all_violations=True)
     files = entries(out)
     ids = {case_id(f"shop-a:{mid}"): mid for mid in CASES}
     assert summary.cases == len(CASES) == 7
@@ -265,7 +265,7 @@ def test_since_keeps_the_cases_seen_since_that_day(
 def test_no_cases_still_gives_a_signed_verifiable_file(
     sqlite_store: Store, settings: Settings, tmp_path: Path
 ) -> None:
-    summary = export_cases(sqlite_store, settings, out=tmp_path / "cases.zip")
+    summary = export_cases(sqlite_store, settings, out=tmp_path / "cases.zip", all_violations=True)
     assert summary.cases == 0
     files = entries(tmp_path / "cases.zip")
     assert files["cases.jsonl"] == b""
@@ -278,7 +278,7 @@ def test_hostile_listing_strings_stay_data_and_inside_the_case_folder(
 ) -> None:
     scenario(any_store, settings.data_dir)
     out = tmp_path / "cases.zip"
-    export_cases(any_store, settings, out=out)
+    export_cases(any_store, settings, out=out, all_violations=True)
     files = entries(out)
     assert all(NAME.fullmatch(name) for name in files)
     assert not any(".." in name or "etc" in name or "\u202e" in name for name in files)
@@ -322,7 +322,7 @@ def test_evidence_that_was_altered_or_lost_is_left_out_and_named(
         observations["p1"].warc_offset = evidence["p1"]["warc_offset"] + 5  # no record starts there
         observations["p2"].warc_file = "../../outside.warc.gz"  # a stored path that leads out
     out = tmp_path / "cases.zip"
-    summary = export_cases(sqlite_store, settings, out=out)
+    summary = export_cases(sqlite_store, settings, out=out, all_violations=True)
     problems = "\n".join(summary.problems)
     assert (
         f"evidence/{case_id('shop-a:p3')}/screenshot.png: left out: the file no longer has the hash"
@@ -344,18 +344,18 @@ def test_evidence_that_was_altered_or_lost_is_left_out_and_named(
 def test_the_signing_key_is_made_once_private_and_kept(
     sqlite_store: Store, settings: Settings, tmp_path: Path
 ) -> None:
-    first = export_cases(sqlite_store, settings, out=tmp_path / "one.zip")
+    first = export_cases(sqlite_store, settings, out=tmp_path / "one.zip", all_violations=True)
     private = settings.data_dir / "keys" / PRIVATE_KEY
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert private.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
-    second = export_cases(sqlite_store, settings, out=tmp_path / "two.zip")
+    second = export_cases(sqlite_store, settings, out=tmp_path / "two.zip", all_violations=True)
     assert first.key_fingerprint == second.key_fingerprint
     public = (settings.data_dir / "keys" / PUBLIC_KEY).read_bytes()
     assert entries(tmp_path / "two.zip")["public_key.pem"] == public
     assert b"PRIVATE" not in b"".join(entries(tmp_path / "two.zip").values())
     private.chmod(0o644)
     with pytest.raises(SigningKeyError, match="chmod 600"):
-        export_cases(sqlite_store, settings, out=tmp_path / "three.zip")
+        export_cases(sqlite_store, settings, out=tmp_path / "three.zip", all_violations=True)
     assert not (tmp_path / "three.zip").exists()
 
 
