@@ -33,7 +33,9 @@ from reports.signing import PRIVATE_KEY, PUBLIC_KEY, SigningKeyError
 from reports.verify import verify_casefile
 from store.db import Store
 from store.evidence import parse_record, read_capture_and_payload, read_record
+from store.decisions import decide
 from store.models import Listing, Observation
+from store.people import add_user
 from tests.reports.report_builders import DAY1, DAY2, World, bkk
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -396,10 +398,14 @@ def test_export_cases_and_verify_through_the_cli(tmp_path: Path, monkeypatch: py
     out = tmp_path / "cases.zip"
     result = runner.invoke(cli.app, [*options, "export", "cases", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert f"wrote 0 cases to {out} (0 newly sent to ETDA)" in result.output  # nothing confirmed yet
+    result = runner.invoke(cli.app, [*options, "export", "cases", "--all-violations", "--out", str(out)])
+    assert result.exit_code == 0, result.output
     files = entries(out)
     cases = jsonl(files["cases.jsonl"])
     assert cases, "the demo shop sells listings without a licence"
     assert f"wrote {len(cases)} cases to {out}" in result.output
+    assert "newly sent" not in result.output
     for case in cases:
         capture_file = files[f"evidence/{case['case_id']}/capture.warc.gz"]
         [response, request] = list(ArchiveIterator(io.BytesIO(capture_file), check_digests="raise"))
@@ -425,6 +431,24 @@ def test_export_cases_and_verify_through_the_cli(tmp_path: Path, monkeypatch: py
     result = runner.invoke(cli.app, [*options, "export", "cases", "--out", str(out), "--since", "yesterday"])
     assert result.exit_code == 1
     assert "--since: 'yesterday' is not a date" in result.output
+    # an officer confirms two cases: the default export has them, sent; takedowns tracks them
+    store = Store(url)
+    with store.session() as session:
+        officer = add_user(session, "somchai", "officer", "correct horse battery")
+        keys = sorted(case["listing_key"] for case in cases)[:2]
+        ids = list(session.scalars(select(Listing.id).where(Listing.listing_key.in_(keys))))
+        decide(session, officer, ids, "confirmed")
+    sent = tmp_path / "sent.zip"
+    result = runner.invoke(cli.app, [*options, "export", "cases", "--out", str(sent)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote 2 cases to {sent} (2 newly sent to ETDA)" in result.output
+    assert sorted(case["listing_key"] for case in jsonl(entries(sent)["cases.jsonl"])) == keys
+    assert runner.invoke(cli.app, [*options, "verify", str(sent)]).exit_code == 0
+    result = runner.invoke(cli.app, [*options, "takedowns"])
+    assert result.exit_code == 0, result.output
+    assert "checked 2 open cases: 0 taken down" in result.output
+    assert "demo-html: sent 2, taken down 0, still online 0" in result.output
+    store.dispose()
 
 
 def _capture_record_by_record(data_dir: Path, warc_file: str, offset: int) -> bytes:

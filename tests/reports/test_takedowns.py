@@ -4,6 +4,7 @@ share per site, read from the store."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,23 @@ def test_sent_cases_and_figures_from_the_store(any_store: Store) -> None:
         a, b = site_takedowns(session, now=bkk(NEXT_TUE, 12))
     assert (a.site, a.taken_down, a.median_days, a.within, a.judged) == ("shop-a", 1, pytest.approx(1.0), 1, 2)
     assert (b.site, b.still_online, b.within_share) == ("shop-b", 1, 0.0)
+
+
+def test_the_daily_report_has_a_takedown_section(sqlite_store: Store, tmp_path: Path) -> None:
+    from reports.daily import build_daily_report
+
+    with sqlite_store.session() as session:
+        world = World(session)
+        listing = world.listing("1")
+        world.observe(listing, bkk(MON, 9), "no_licence_shown")
+        record_sends(session, {listing.id: "c-1"}, "cases.zip", bkk(MON, 10))
+        world.observe(listing, bkk(TUE, 22), gone=True)
+        update_sends(session, 7, now=bkk(WED))
+    html = build_daily_report(sqlite_store, tmp_path / "out", WED).html.read_text("utf-8")
+    section = html[html.index('<section id="takedowns">') :]
+    section = section[: section.index("</section>")]
+    assert "Takedowns after sending to ETDA" in section
+    assert "1.5" in section  # median days
+    assert "100%" in section  # within two working days
+    before = build_daily_report(sqlite_store, tmp_path / "before", MON - timedelta(days=1)).html
+    assert "ยังไม่มีคดีที่ส่ง" in before.read_text("utf-8")  # nothing was sent by then
