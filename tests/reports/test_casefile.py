@@ -32,8 +32,8 @@ from reports.findings import COLUMNS
 from reports.signing import PRIVATE_KEY, PUBLIC_KEY, SigningKeyError
 from reports.verify import verify_casefile
 from store.db import Store
-from store.evidence import parse_record, read_capture_and_payload, read_record
 from store.decisions import decide
+from store.evidence import parse_record, read_capture_and_payload, read_record
 from store.models import Listing, Observation
 from store.people import add_user
 from tests.reports.report_builders import DAY1, DAY2, World, bkk

@@ -90,7 +90,8 @@ def test_the_default_export_is_the_confirmed_cases_recorded_as_sent_once(
     assert (first["officer_decision"], first["decided_by"]) == ("confirmed", "somchai")
     assert first["decided_at"] == "2025-03-10T07:00:00Z"
     assert first["case_status"] == "sent"
-    assert first["sent_at"] is not None and first["status_at"] is None
+    assert first["sent_at"] is not None
+    assert first["status_at"] is None
     assert _sends(any_store) == [
         ("confirmed", "sent", "cases-1.zip"),
         ("passed", "sent", "cases-1.zip"),
@@ -109,7 +110,9 @@ def test_the_default_export_is_the_confirmed_cases_recorded_as_sent_once(
     assert len(_sends(any_store)) == 3
 
 
-def test_with_qc_only_cases_whose_confirmation_passed(any_store: Store, settings: Settings, tmp_path: Path) -> None:
+def test_with_qc_only_cases_whose_confirmation_passed(
+    any_store: Store, settings: Settings, tmp_path: Path
+) -> None:
     _world(any_store)
     out = tmp_path / "cases.zip"
     summary = export_cases(any_store, _qc(settings), out=out)

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from core.decisions import SENT, STILL_ONLINE, TAKEN_DOWN
-from reports.takedowns import SentCase, figures, sent_cases, site_takedowns, within_working_days, working_deadline
+from reports.takedowns import (
+    SentCase,
+    figures,
+    sent_cases,
+    site_takedowns,
+    within_working_days,
+    working_deadline,
+)
 from store.clock import BANGKOK
 from store.db import Store
 from store.takedowns import record_sends, update_sends
@@ -83,10 +90,15 @@ def test_sent_cases_and_figures_from_the_store(any_store: Store) -> None:
     sent_at = bkk(MON, 10)
     with any_store.session() as session:
         world = World(session)
-        listings = [world.listing(name, site=site) for name, site in (("1", "shop-a"), ("2", "shop-a"), ("3", "shop-b"))]
+        listings = [
+            world.listing(name, site=site)
+            for name, site in (("1", "shop-a"), ("2", "shop-a"), ("3", "shop-b"))
+        ]
         for listing in listings:
             world.observe(listing, bkk(MON, 9), "no_licence_shown")
-        record_sends(session, {l.id: f"c-{l.marketplace_id}" for l in listings}, "cases-mon.zip", sent_at)
+        record_sends(
+            session, {item.id: f"c-{item.marketplace_id}" for item in listings}, "cases-mon.zip", sent_at
+        )
         world.observe(listings[0], bkk(TUE, 10), gone=True)
         world.observe(listings[2], bkk(NEXT_TUE, 10), "no_licence_shown")
         update_sends(session, 7, now=bkk(NEXT_TUE, 12))
@@ -100,7 +112,13 @@ def test_sent_cases_and_figures_from_the_store(any_store: Store) -> None:
         assert cases[0].sent_at == sent_at
         assert [c.listing_key for c in sent_cases(session, site="shop-b")] == ["shop-b:3"]
         a, b = site_takedowns(session, now=bkk(NEXT_TUE, 12))
-    assert (a.site, a.taken_down, a.median_days, a.within, a.judged) == ("shop-a", 1, pytest.approx(1.0), 1, 2)
+    assert (a.site, a.taken_down, a.median_days, a.within, a.judged) == (
+        "shop-a",
+        1,
+        pytest.approx(1.0),
+        1,
+        2,
+    )
     assert (b.site, b.still_online, b.within_share) == ("shop-b", 1, 0.0)
 
 

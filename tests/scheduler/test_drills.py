@@ -20,7 +20,12 @@ from bench.drills import (
 from bench.harness import postgres_database
 
 NO_DUPLICATES = {"listings": 0, "observations": 0}
-SKIPPED_AFTER_CRAWL = [("match", "skipped"), ("takedowns", "skipped"), ("report", "skipped"), ("cases", "skipped")]
+SKIPPED_AFTER_CRAWL = [
+    ("match", "skipped"),
+    ("takedowns", "skipped"),
+    ("report", "skipped"),
+    ("cases", "skipped"),
+]
 
 
 def test_the_scheduler_killed_mid_run_catches_up_without_losing_or_duplicating(tmp_path: Path) -> None:

@@ -34,7 +34,9 @@ def _observe(store: Store, listing_id: int, at_days: float, *, gone: bool = Fals
     with store.session() as session:
         world = World(session)
         listing = session.get_one(Listing, listing_id)
-        world.observe(listing, SENT_AT + timedelta(days=at_days), None if gone else "no_licence_shown", gone=gone)
+        world.observe(
+            listing, SENT_AT + timedelta(days=at_days), None if gone else "no_licence_shown", gone=gone
+        )
 
 
 def _status(store: Store, listing_id: int) -> tuple[str, object]:
@@ -74,7 +76,8 @@ def test_taken_down_when_gone_with_the_date_and_still_online_after_the_days(any_
     assert (update.checked, update.taken_down, update.still_online) == (4, 1, 1)
     status, at = _status(any_store, ids["a"])
     assert status == TAKEN_DOWN
-    assert at is not None and abs((at - (SENT_AT + timedelta(days=1.5))).total_seconds()) < 1  # type: ignore[operator]
+    assert at is not None
+    assert abs((at - (SENT_AT + timedelta(days=1.5))).total_seconds()) < 1
     assert _status(any_store, ids["b"]) == (SENT, None)
     status, at = _status(any_store, ids["c"])
     assert status == STILL_ONLINE  # at its first sighting on or after day 7
