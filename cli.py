@@ -647,8 +647,16 @@ def export_cases(
         str | None,
         typer.Option(metavar="YYYY-MM-DD", help="Only cases seen since this Asia/Bangkok day (YYYY-MM-DD)."),
     ] = None,
+    all_violations: Annotated[
+        bool,
+        typer.Option(
+            "--all-violations",
+            help="Every violating listing, decided by an officer or not (nothing is recorded as sent). "
+            "Default: only confirmed cases (QC-passed with [review] qc = true), recorded as sent to ETDA.",
+        ),
+    ] = False,
 ) -> None:
-    """Export signed ETDA case files for violating listings."""
+    """Export the signed ETDA case file of the confirmed cases (and record them as sent)."""
     from reports.trust import own_key_path
     from scheduler.steps import CasesStep
 
@@ -656,7 +664,7 @@ def export_cases(
         day = None if since is None else date.fromisoformat(since)
     except ValueError:
         fail(f"--since: {since!r} is not a date like 2026-11-25")
-    exported = run_step(CasesStep(out, since=day))
+    exported = run_step(CasesStep(out, since=day, all_violations=all_violations))
     summary = exported.get()
     for problem in summary.problems[:20]:
         errors.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
@@ -670,6 +678,29 @@ def export_cases(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command()
+def takedowns() -> None:
+    """Update the cases sent to ETDA (taken down, or still online after [review] takedown_days) and
+    show the time to takedown per site."""
+    from reports.takedowns import site_takedowns
+    from scheduler.steps import TakedownsStep
+
+    updated = run_step(TakedownsStep())
+    console.print(updated.summary, markup=False, highlight=False, soft_wrap=True)
+    with state.store().sessions() as session:
+        sites = site_takedowns(session)
+    for site in sites:
+        median = "—" if site.median_days is None else f"{site.median_days:.1f} days"
+        share = "—" if site.within_share is None else f"{site.within_share:.0%}"
+        console.print(
+            f"{site.site}: sent {site.sent}, taken down {site.taken_down}, still online "
+            f"{site.still_online}; median {median}; within 2 working days {share}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 TRUSTED_KEYS_HELP = (

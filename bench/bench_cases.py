@@ -168,15 +168,17 @@ def run(count: int, page_kb: int, shot_share: float) -> dict[str, Any]:
         built = time.perf_counter() - started
         warc_bytes = sum(path.stat().st_size for path in data_dir.rglob("*.warc.gz"))
         shots = list(data_dir.rglob("*.png"))
-        export_cases(store, settings, out=Path(tmp) / "warm-up.zip")  # the signing key, caches
+        export_cases(
+            store, settings, out=Path(tmp) / "warm-up.zip", all_violations=True
+        )  # the signing key, caches
         started = time.perf_counter()
         with store.sessions() as session:
-            selected = len(select_cases(session))
+            selected = len(select_cases(session, all_violations=True))
         query = time.perf_counter() - started
         out = Path(tmp) / "cases.zip"
         with MemorySampler() as memory:
             started = time.perf_counter()
-            summary = export_cases(store, settings, out=out)
+            summary = export_cases(store, settings, out=out, all_violations=True)  # no decisions here
             exported = time.perf_counter() - started
         started = time.perf_counter()
         result = verify_casefile(out)

@@ -3,8 +3,9 @@
 A site with a budget (``[budget] requests`` in its profile, else ``crawl.daily_requests``) gets a plan
 that spends it in this order:
 
-1. **Re-check every listing with an open violation** — one request each — so that ``continuing`` and
-   ``resolved`` are known every day. These are fetched exactly as the weekly re-check fetches them (at
+1. **Re-check every listing with an open violation, or whose case sent to ETDA is open** — one request
+   each — so that ``continuing`` and ``resolved``, and takedowns (``store.takedowns``), are known every
+   day. These are fetched exactly as the weekly re-check fetches them (at
    ``Listing.fetched_url``, with their known id), so the daily report gives them the same status.
 2. **Discovery searches** with the register's keywords (:func:`choose_words`).
 3. **Re-checks of the other known listings**, the least recently seen first, with what is left.

@@ -49,8 +49,8 @@ def make_plan(
     if not profile.discovery.search_url:  # a site without search is discovered by its categories or sitemap
         words = []
     known = known_listings(session, site_id)
-    first = [target(listing) for listing in known if listing.open_violation]
-    others = [target(listing) for listing in known if not listing.open_violation]
+    first = [target(listing) for listing in known if listing.first]  # open violations and open cases
+    others = [target(listing) for listing in known if not listing.first]
     plan = plan_budget(
         budget, first, words, word_history(session, site_id), rotation_at(session, site_id), others
     )

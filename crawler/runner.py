@@ -28,6 +28,7 @@ from store.db import Store
 from store.models import CrawlRun, Listing, Site
 from store.planning import PLANNED_MODE
 from store.register import standard_keywords
+from store.takedowns import sent_listings
 from store.writer import ensure_site, finish_run, start_run
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ class CrawlJob:
     """A planned run's re-checks of listings without an open violation (after its searches)."""
     budget: int = 0
     """A planned run's requests (``crawler.budget``); 0: no budget."""
+    first_urls: list[str] = field(default_factory=list)
+    """The daily crawl of a site without a budget: its listings whose case sent to ETDA is open
+    (``store.takedowns``), fetched before its discovery so that a takedown is seen the day it happens."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ def crawl(
             limit,
             resume,
             budget_of(settings, profile) if planned else 0,
+            planned,
         )
         for profile in profiles
     ]
@@ -158,9 +163,11 @@ def _plan_job(
     limit: int,
     resume: bool,
     budget: int = 0,
+    daily: bool = False,
 ) -> CrawlJob:
     """The job of one site: the run it continues (``resume``, when one never finished) or a new one;
-    with a ``budget``, a run of the daily plan (``crawler.planned``)."""
+    with a ``budget``, a run of the daily plan (``crawler.planned``). A ``daily`` discovery without a
+    budget also re-checks, first, the listings whose case sent to ETDA is open."""
     with store.session() as session:
         site = ensure_site(session, profile.name, profile.kind, profile.base_url)
         blocked = blocked_run(session, site.id, PLANNED_MODE if budget else mode)
@@ -195,6 +202,12 @@ def _plan_job(
                     session, job.run_id, "finished", {"items": 0, "pages": 0, "note": "no known listings"}
                 )
             job.to_crawl = False
+    if daily and mode == "discover" and not job.budget:
+        with store.session() as session:
+            sent = sent_listings(session, job.site_id)
+        known = [(fetched or _old_listing_url(profile, mid, url), mid) for mid, url, fetched in sent]
+        job.first_urls = list(dict.fromkeys(url for url, _ in known))
+        job.listing_ids = {url: mid for url, mid in known}
     finished_before = job.resumes > 0 and mode == "recheck" and not job.urls
     if job.resumes and job.max_items:  # the limit counts what the run stored before it was resumed
         with store.session() as session:
@@ -275,6 +288,7 @@ def _run_workers(settings: Settings, jobs: list[CrawlJob], count: int, on_progre
                     "resume": j.resumes > 0,
                     "planned": j.budget > 0,
                     "late_urls": j.late_urls,
+                    "first_urls": j.first_urls,
                     "budget": -(-j.budget // count) if j.budget else 0,
                 }
                 for j in jobs

@@ -64,6 +64,7 @@ def _start(process: CrawlerProcess, settings: Settings, payload: dict[str, Any])
             urls=job["urls"],
             listing_ids=job.get("listing_ids") or {},
             late_urls=job.get("late_urls") or [],
+            first_urls=job.get("first_urls") or [],
             planned=bool(job.get("planned")),
         )
     process.start()

@@ -2,7 +2,9 @@
 
     cases.csv                      one row per case (UTF-8 with BOM, every text cell neutralised)
     cases.jsonl                    one JSON object per case: case_id, the findings fields, seller_id,
-                                   seller_url, officer_decision (null: officers' decisions are not kept yet)
+                                   seller_url, officer_decision, decided_by, decided_at (the latest
+                                   decision, ``store.decisions``), case_status, sent_at, status_at
+                                   (``store.takedowns``; null until the case is sent)
     evidence/<case_id>/capture.warc.gz   the WARC records of the page as fetched (response or resource,
                                          metadata, request), copied byte for byte from the crawl's WARC file
     evidence/<case_id>/listing.json      what was read from the page, and where the evidence came from
@@ -14,7 +16,14 @@
     manifest.sig                   the Ed25519 signature of manifest.json (64 raw bytes)
     public_key.pem                 the public half of the signing key (see :mod:`reports.signing`)
 
-A case is a listing whose latest observation is a violation and which is not gone. Its ``case_id`` is
+A case is a listing whose latest observation is a violation and which is not gone. By default only
+**confirmed** cases are exported: the listing's latest officer's decision is ``confirmed`` and, with
+``[review] qc = true``, that decision's latest supervisor's check is ``passed``. Such an export is the
+hand-over to ETDA: each case it writes is recorded as ``sent`` (``store.takedowns.record_sends``; once
+while the case is open) with the export's file name, and the file already shows it as sent, so that
+exporting the same cases again gives the same case data. ``all_violations`` (``tisiwatch export cases
+--all-violations``) exports every violating listing, decided or not, as before officers' decisions
+were kept; it records nothing as sent. Its ``case_id`` is
 ``c-`` and the first 16 hex digits of the SHA-256 of its ``listing_key``: nothing a marketplace wrote
 becomes a file name. Entries are in name order with a fixed time, JSON is written the same way each
 time, so the same cases give the same bytes in every file but ``manifest.json`` (its ``created_at``)
@@ -41,24 +50,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from core.decisions import CONFIRMED, QC_PASSED, SENT
 from core.verdicts import VIOLATIONS
 from reports.caseimages import case_images
 from reports.cells import cell
 from reports.export import csv_row, replacing
 from reports.findings import COLUMNS, Finding, findings, iso
 from reports.signing import ALGORITHM, fingerprint, public_pem, signing_key
-from store.clock import utcnow
+from store.clock import as_utc, utcnow
 from store.db import Store
+from store.decisions import Standing, standing_decisions
 from store.evidence import CHUNK, evidence_path, read_capture_and_payload, verify_file
 from store.models import Listing, Observation
 from store.register import in_force
+from store.takedowns import open_sends, record_sends
 
 FORMAT = "tisiwatch-etda-cases"
 FORMAT_VERSION = 1
 MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "public_key.pem"
 CASES_CSV, CASES_JSONL = "cases.csv", "cases.jsonl"
 CAPTURE, LISTING, SCREENSHOT = "capture.warc.gz", "listing.json", "screenshot.png"
-CASE_COLUMNS = ("case_id", *COLUMNS, "seller_id", "seller_url", "officer_decision", "evidence_folder")
+CASE_COLUMNS = (
+    "case_id", *COLUMNS, "seller_id", "seller_url", "officer_decision", "decided_by", "decided_at",
+    "case_status", "sent_at", "status_at", "evidence_folder",
+)  # fmt: skip
 """The columns of cases.csv and the keys of cases.jsonl, in order."""
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 BATCH = 200
@@ -104,6 +119,8 @@ class CaseFileSummary:
     register_version: int | None
     key_fingerprint: str
     problems: tuple[str, ...]
+    sent: int = 0
+    """Cases this export recorded as sent to ETDA (those already sent and open are not counted)."""
 
 
 @dataclass(slots=True)
@@ -112,6 +129,7 @@ class Case:
 
     case_id: str
     finding: Finding
+    listing_id: int | None = None
     observation_id: int | None = None
     seller_url: str | None = None
     warc_file: str | None = None
@@ -119,6 +137,11 @@ class Case:
     payload_sha256: str | None = None
     screenshot_file: str | None = None
     screenshot_sha256: str | None = None
+    standing: Standing | None = None
+    """The listing's latest officer's decision (``store.decisions.standing_decisions``)."""
+    case_status: str | None = None
+    sent_at: datetime | None = None
+    status_at: datetime | None = None
 
     def record(self) -> dict[str, Any]:
         """The case as JSON-ready data, keys in :data:`CASE_COLUMNS` order."""
@@ -127,18 +150,33 @@ class Case:
             **self.finding.record(),
             "seller_id": self.finding.seller_id,
             "seller_url": self.seller_url,
-            "officer_decision": None,
+            "officer_decision": self.standing.decision if self.standing else None,
+            "decided_by": self.standing.decided_by if self.standing else None,
+            "decided_at": iso(self.standing.decided_at) if self.standing else None,
+            "case_status": self.case_status,
+            "sent_at": iso(self.sent_at) if self.sent_at else None,
+            "status_at": iso(self.status_at) if self.status_at else None,
             "evidence_folder": f"evidence/{self.case_id}/",
         }
 
 
 def export_cases(
-    store: Store, settings: Settings, *, since: date | datetime | None = None, out: Path
+    store: Store,
+    settings: Settings,
+    *,
+    since: date | datetime | None = None,
+    out: Path,
+    all_violations: bool = False,
 ) -> CaseFileSummary:
-    """Write the signed case file of every violating listing (seen since ``since``) to ``out``."""
+    """Write the signed case file of the confirmed cases (``all_violations``: of every violating
+    listing) seen since ``since`` to ``out``; a file of confirmed cases records them as sent."""
     key = signing_key(settings.data_dir)
+    sent_at = utcnow().replace(microsecond=0)
     with store.sessions() as session:
-        cases = select_cases(session, since, settings.report.timezone)
+        cases = select_cases(
+            session, since, settings.report.timezone, all_violations=all_violations, qc=settings.review.qc
+        )
+        to_send = {} if all_violations else _plan_sends(cases, sent_at)
         current = in_force(session)
         register_version = None if current is None else current.version
         with replacing(out, "wb") as stream, zipfile.ZipFile(stream, "w") as archive:
@@ -156,6 +194,7 @@ def export_cases(
                 "created_at": iso(utcnow().replace(microsecond=0)),
                 "register_version": register_version,
                 "since": since.isoformat() if since is not None else None,
+                "selection": _selection(all_violations, settings.review.qc),
                 "cases": len(cases),
                 "case_id": "c- and the first 16 hex digits of the SHA-256 of listing_key (UTF-8)",
                 "signature": {
@@ -172,6 +211,9 @@ def export_cases(
             writer.add(MANIFEST, [body], listed=False)
             writer.add(SIGNATURE, [key.sign(body)], listed=False, compress=False)
             writer.add(PUBLIC_KEY, [public_pem(key.public_key())], listed=False)
+    if to_send:  # the file is written: its cases are with ETDA
+        with store.session() as session:
+            record_sends(session, to_send, out.name, sent_at)
     return CaseFileSummary(
         path=out,
         cases=len(cases),
@@ -180,18 +222,61 @@ def export_cases(
         register_version=register_version,
         key_fingerprint=fingerprint(key.public_key()),
         problems=tuple(f"{problem['file']}: {problem['problem']}" for problem in writer.problems),
+        sent=len(to_send),
     )
 
 
+def _selection(all_violations: bool, qc: bool) -> str:
+    """Which cases a file holds, as its manifest says."""
+    if all_violations:
+        return "all_violations"
+    return "confirmed_qc_passed" if qc else "confirmed"
+
+
+def _plan_sends(cases: Sequence[Case], sent_at: datetime) -> dict[int, str]:
+    """The cases not yet sent (or whose last case was taken down): shown as sent now, recorded after."""
+    planned = {}
+    for case in cases:
+        if case.case_status is None and case.listing_id is not None:
+            case.case_status, case.sent_at, case.status_at = SENT, sent_at, None
+            planned[case.listing_id] = case.case_id
+    return planned
+
+
 def select_cases(
-    session: Session, since: date | datetime | None = None, tz: str = "Asia/Bangkok"
+    session: Session,
+    since: date | datetime | None = None,
+    tz: str = "Asia/Bangkok",
+    *,
+    all_violations: bool = False,
+    qc: bool = False,
 ) -> list[Case]:
-    """The cases: findings with a violation verdict whose listing is not gone, in case id order, with
-    the evidence references of the observation each shows."""
+    """The cases: findings with a violation verdict whose listing is not gone — only the confirmed ones
+    (and, with ``qc``, whose confirmation passed its check) unless ``all_violations`` — in case id
+    order, each with its decision, its open case sent to ETDA (if any), and the evidence references
+    of the observation it shows."""
     shown = [f for f in findings(session, since=since, verdicts=VIOLATIONS, tz=tz) if not f.gone]
     cases = sorted((Case(case_id(f.listing_key), f) for f in shown), key=lambda case: case.case_id)
     if len({case.case_id for case in cases}) != len(cases):  # 64 bits: not expected in this world
         raise ValueError("two listing keys share a case id; the case file cannot be written")
+    for batch in _batches(cases, 500):
+        by_key = {case.finding.listing_key: case for case in batch}
+        for listing_id, key in session.execute(
+            select(Listing.id, Listing.listing_key).where(Listing.listing_key.in_(sorted(by_key)))
+        ):
+            by_key[key].listing_id = listing_id
+    ids = [case.listing_id for case in cases if case.listing_id is not None]
+    standing = standing_decisions(session, ids)
+    for case in cases:
+        case.standing = standing.get(case.listing_id or 0)
+    if not all_violations:
+        cases = [case for case in cases if exportable(case.standing, qc)]
+    sends = open_sends(session, [case.listing_id for case in cases if case.listing_id is not None])
+    for case in cases:
+        send = sends.get(case.listing_id or 0)
+        if send is not None:
+            case.case_status, case.sent_at = send.status, as_utc(send.sent_at)
+            case.status_at = as_utc(send.status_at) if send.status_at else None
     for batch in _batches(cases, 500):
         wanted = {(case.finding.listing_key, case.finding.observed_at): case for case in batch}
         query = (
@@ -205,11 +290,11 @@ def select_cases(
             .order_by(Observation.id)  # the last of equal times wins, as in the findings query
         )
         for row in session.execute(query):
-            case = wanted.get((row.listing_key, row.observed_at))
-            if case is not None:
-                case.observation_id = row.id
+            seen = wanted.get((row.listing_key, row.observed_at))
+            if seen is not None:
+                seen.observation_id = row.id
                 for column in _REFERENCES[2:]:
-                    setattr(case, column.key, getattr(row, column.key))
+                    setattr(seen, column.key, getattr(row, column.key))
     return cases
 
 
@@ -244,6 +329,14 @@ class _Writer:
 
     def problem(self, name: str, text: str) -> None:
         self.problems.append({"file": name, "problem": text})
+
+
+def exportable(standing: Standing | None, qc: bool) -> bool:
+    """A case goes to ETDA when its latest decision is ``confirmed`` and, with ``qc``, the latest check
+    of that confirmation is ``passed``."""
+    if standing is None or standing.decision != CONFIRMED:
+        return False
+    return not qc or standing.qc == QC_PASSED
 
 
 def _write_case(writer: _Writer, case: Case, detail: dict[str, Any], data_dir: Path) -> None:

@@ -34,6 +34,7 @@ from reports.page import PageContext, render_page
 from reports.register import register_status, standard_names
 from reports.sellers import violation_days
 from reports.summary import Summary, summarise
+from reports.takedowns import figures, sent_cases
 from reports.wording import Bands
 from reports.workbook import write_workbook
 from store.clock import day_bounds, local_day, utcnow
@@ -168,6 +169,7 @@ def _context(
         alerts=crawl_alerts(session, day, settings),
         registers=registers,
         bands=Bands(match.min_category_score, match.min_category_score - match.review_band),
+        takedowns=figures([c for c in sent_cases(session) if c.sent_at < end], min(now, end), zone),
     )
     return context, violation_days(session, end, zone)
 

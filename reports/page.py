@@ -29,6 +29,7 @@ from reports.charts import bar_chart, top
 from reports.health import SiteHealth
 from reports.register import RegisterStatus, problems
 from reports.summary import Summary
+from reports.takedowns import WORKING_DAYS, SiteTakedowns
 
 CARDS_PER_SECTION = 1_000
 """At most this many listings per section in the page; the XLSX and CSV carry every one."""
@@ -55,6 +56,8 @@ class PageContext:
     """Standards, licences and the unsafe list as they stood for the day (:func:`register_status`)."""
     bands: wording.Bands = wording.DEFAULT_BANDS
     """Where the matcher draws its lines on the category score, to say it in words."""
+    takedowns: Sequence[SiteTakedowns] = ()
+    """Per site, the time to takedown of the cases sent to ETDA (``reports.takedowns``)."""
 
     def notices(self) -> list[tuple[str, wording.Phrase]]:
         """The warnings about the registers, most serious first: (``missing``/``empty``/``stale``, text)."""
@@ -143,6 +146,8 @@ def render_page(summary: Summary, context: PageContext) -> str:
         standard_names=names,
         cards=CARDS_PER_SECTION,
         shown=_shown(sections),
+        takedowns=context.takedowns,
+        working_days=WORKING_DAYS,
     )
 
 

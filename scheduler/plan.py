@@ -1,9 +1,10 @@
 """The plan of a run: the jobs of the timetable, and which steps — with which sites, files, days and
 folders — a run of each consists of, in order.
 
-- ``daily``: crawl the sites (each with a budget as its daily plan says, ``crawler.budget``) → match →
-  report (and the crawl-health alerts) → ETDA case file;
-- ``recheck``: re-check the sites' known listings → match;
+- ``daily``: crawl the sites (each with a budget as its daily plan says, ``crawler.budget``; the
+  listings of open cases sent to ETDA first) → match → takedowns (the sent cases' status) → report (and
+  the crawl-health alerts) → ETDA case file of the confirmed cases (recorded as sent);
+- ``recheck``: re-check the sites' known listings → match → takedowns;
 - ``register``: import each configured register file whose content changed → match.
 """
 
@@ -17,7 +18,7 @@ from config import Settings
 from scheduler.crawlstep import CrawlStep
 from scheduler.registerstep import RegisterStep
 from scheduler.reportstep import ReportStep
-from scheduler.steps import CasesStep, MatchStep, Step
+from scheduler.steps import CasesStep, MatchStep, Step, TakedownsStep
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,14 @@ class JobPlan:
 
 _PLANS = [
     JobPlan(
-        "daily", "daily", ("crawl", "match", "report", "cases"), "crawl, match, report and alerts, case file"
+        "daily",
+        "daily",
+        ("crawl", "match", "takedowns", "report", "cases"),
+        "crawl, match, takedowns, report and alerts, case file",
     ),
-    JobPlan("recheck", "recheck", ("crawl", "match"), "re-check the known listings, match"),
+    JobPlan(
+        "recheck", "recheck", ("crawl", "match", "takedowns"), "re-check the known listings, match, takedowns"
+    ),
     JobPlan("register", "register_check", ("register", "match"), "import changed register files, match"),
 ]
 JOBS: dict[str, JobPlan] = {plan.id: plan for plan in _PLANS}
@@ -53,11 +59,16 @@ def job_steps(job: str, settings: Settings, day: date) -> list[Step[Any]]:
         steps: list[Step[Any]] = [
             CrawlStep(scheduled_sites(settings), resume="own", planned=True),
             MatchStep(),
+            TakedownsStep(),
             ReportStep(data / "reports" / day.isoformat(), day, send_alerts=True),
             CasesStep(data / "cases" / f"cases-{day.isoformat()}.zip", since=day, make_folder=True),
         ]
     elif job == "recheck":
-        steps = [CrawlStep(scheduled_sites(settings), recheck=True, resume="own"), MatchStep()]
+        steps = [
+            CrawlStep(scheduled_sites(settings), recheck=True, resume="own"),
+            MatchStep(),
+            TakedownsStep(),
+        ]
     elif job == "register":
         steps = [RegisterStep(settings.schedule.register_files), MatchStep(after_import=True)]
     else:

@@ -9,7 +9,7 @@ whose crawl failed) is always a ``failed`` result with its reason. Anything else
 gone — is a ``failed`` result too when the context *contains* errors (a scheduled run, so that one
 failing step never takes the run down); a command lets it through, to be shown as it shows any error.
 
-:class:`MatchStep` and :class:`CasesStep` are here; the larger steps have their own modules
+:class:`MatchStep`, :class:`CasesStep` and :class:`TakedownsStep` are here; the larger steps have their own modules
 (``crawlstep``, ``reportstep``, ``registerstep``).
 """
 
@@ -30,6 +30,7 @@ from store.db import Store
 if TYPE_CHECKING:
     from matchers.match import MatchSummary
     from reports.casefile import CaseFileSummary
+    from store.takedowns import SendUpdate
 
 log = logging.getLogger("tisiwatch.scheduler")
 T = TypeVar("T")
@@ -182,7 +183,8 @@ class MatchStep(Step["MatchSummary"]):
 
 @dataclass
 class CasesStep(Step["CaseFileSummary"]):
-    """The signed ETDA case file of the violations seen since a day (``reports.casefile.export_cases``)."""
+    """The signed ETDA case file of the confirmed cases seen since a day, recorded as sent
+    (``reports.casefile.export_cases``)."""
 
     name: ClassVar[str] = "cases"
     out: Path
@@ -190,6 +192,8 @@ class CasesStep(Step["CaseFileSummary"]):
     """Only cases seen since this local day; None: every case."""
     make_folder: bool = False
     """Make the folder of ``out`` when it is missing (the scheduler's; a command's must exist)."""
+    all_violations: bool = False
+    """Every violating listing, decided or not (nothing is recorded as sent); False: confirmed cases."""
 
     def perform(self, context: StepContext) -> StepResult[CaseFileSummary]:
         from reports.casefile import export_cases
@@ -198,7 +202,13 @@ class CasesStep(Step["CaseFileSummary"]):
         if self.make_folder:
             self.out.parent.mkdir(parents=True, exist_ok=True)
         try:
-            summary = export_cases(context.store, context.settings, since=self.since, out=self.out)
+            summary = export_cases(
+                context.store,
+                context.settings,
+                since=self.since,
+                out=self.out,
+                all_violations=self.all_violations,
+            )
         except SigningKeyError as exc:
             raise StepFailed(str(exc)) from None
         counts = {
@@ -206,5 +216,33 @@ class CasesStep(Step["CaseFileSummary"]):
             "cases": summary.cases,
             "size": summary.size,
             "evidence_problems": len(summary.problems),
+            "sent": summary.sent,
         }
-        return self.done(f"wrote {summary.cases} cases to {self.out}", counts, summary)
+        said = f"wrote {summary.cases} cases to {self.out}"
+        if not self.all_violations:
+            said += f" ({summary.sent} newly sent to ETDA)"
+        return self.done(said, counts, summary)
+
+
+@dataclass
+class TakedownsStep(Step["SendUpdate"]):
+    """Bring the cases sent to ETDA up to date: ``taken_down`` or ``still_online``
+    (``store.takedowns.update_sends``)."""
+
+    name: ClassVar[str] = "takedowns"
+
+    def perform(self, context: StepContext) -> StepResult[SendUpdate]:
+        from store.takedowns import update_sends
+
+        with context.store.session() as session:
+            update = update_sends(session, context.settings.review.takedown_days)
+        counts = {
+            "open": update.checked,
+            "taken_down": update.taken_down,
+            "still_online": update.still_online,
+        }
+        said = (
+            f"checked {update.checked} open cases: {update.taken_down} taken down, "
+            f"{update.still_online} still online after {context.settings.review.takedown_days} days"
+        )
+        return self.done(said, counts, update)

@@ -3,7 +3,8 @@
 - :func:`known_listings`: a site's listings that are not gone, each with whether a violation is open on
   it — by the same rule as the daily report's status (``reports.findings``): a violation is open from
   its last violating live observation until a later gone or compliant one; ``needs_review`` and
-  unjudged observations neither open nor close it. Oldest sighting first.
+  unjudged observations neither open nor close it — and whether its case was sent to ETDA and is still
+  open (``store.takedowns``: re-checked daily until the listing is gone). Oldest sighting first.
 - :func:`word_history`: per search word, the requests it cost and the violations it led to in the
   site's earlier runs (table ``search_words``, written by the crawl: :func:`record_words`).
 - :func:`rotation_at`: where the rotation through the register's keywords stands for a site.
@@ -20,7 +21,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.verdicts import COMPLIANT, VIOLATIONS
-from store.models import CrawlRun, Listing, Observation, SearchWord, Verdict
+from store.models import CaseSend, CrawlRun, Listing, Observation, SearchWord, Verdict
+from store.takedowns import OPEN
 
 PLANNED_MODE = "budget"
 """The mode of a crawl run made by the daily plan."""
@@ -35,6 +37,13 @@ class KnownListing:
     fetched_url: str | None
     last_seen: datetime
     open_violation: bool
+    sent_case: bool = False
+    """Its case was sent to ETDA and the listing has not been found gone since."""
+
+    @property
+    def first(self) -> bool:
+        """Re-checked first, before the searches: an open violation or an open case."""
+        return self.open_violation or self.sent_case
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +80,7 @@ def _verdict_of_observation() -> Any:
 
 def known_listings(session: Session, site_id: int) -> list[KnownListing]:
     """The site's listings that are not gone, the least recently seen first, each marked with whether a
-    violation is open on it."""
+    violation is open on it and whether its case sent to ETDA is open."""
     sightings = (
         select(
             Observation.listing_id,
@@ -95,6 +104,13 @@ def known_listings(session: Session, site_id: int) -> list[KnownListing]:
         .group_by(sightings.c.listing_id)
         .subquery("events")
     )
+    sent = (
+        select(CaseSend.listing_id)
+        .join(Listing, Listing.id == CaseSend.listing_id)
+        .where(Listing.site_id == site_id, CaseSend.status.in_(OPEN))
+        .distinct()
+        .subquery("sent")
+    )
     rows = session.execute(
         select(
             Listing.marketplace_id,
@@ -103,16 +119,23 @@ def known_listings(session: Session, site_id: int) -> list[KnownListing]:
             Listing.last_seen,
             events.c.violated,
             events.c.resolved,
+            sent.c.listing_id.label("sent"),
         )
         .outerjoin(events, events.c.listing_id == Listing.id)
+        .outerjoin(sent, sent.c.listing_id == Listing.id)
         .where(Listing.site_id == site_id, Listing.gone_at.is_(None))
         .order_by(Listing.last_seen, Listing.id)
     )
     return [
         KnownListing(
-            mid, url, fetched, seen, violated is not None and (resolved is None or violated > resolved)
+            mid,
+            url,
+            fetched,
+            seen,
+            violated is not None and (resolved is None or violated > resolved),
+            sent_case is not None,
         )
-        for mid, url, fetched, seen, violated, resolved in rows
+        for mid, url, fetched, seen, violated, resolved, sent_case in rows
     ]
 
 

@@ -42,6 +42,7 @@ class ProfileSpider(scrapy.Spider):
         listing_ids: Mapping[str, str] | None = None,
         late_urls: Iterable[str] = (),
         planned: bool = False,
+        first_urls: Iterable[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(name=profile.name, **kwargs)
@@ -55,6 +56,9 @@ class ProfileSpider(scrapy.Spider):
         self.planned = planned
         """A run of the daily plan (``crawler.budget``): ``urls`` first, then the search words, then
         ``late_urls``, in that order of priority."""
+        self.first_urls = list(first_urls)
+        """Listings a discovery re-checks before it searches (the daily crawl of a site without a
+        budget: those whose case sent to ETDA is open); each is named by ``listing_ids``."""
         self.allowed_domains = profile.domains()
         discovery = profile.discovery
         self._listing_pattern = (
@@ -76,6 +80,10 @@ class ProfileSpider(scrapy.Spider):
                 known = self.listing_ids.get(url)
                 yield self.listing_request(url, **({"item_id": known} if known else {}))
             return
+        for url in self.first_urls:
+            known = self.listing_ids.get(url)
+            request = self.listing_request(url, **({"item_id": known} if known else {}))
+            yield request.replace(priority=PRIORITY_FIRST)
         for url in self.profile.discovery.urls:
             yield self.listing_request(self.profile.url(url))
         yield from self.discovery_requests()

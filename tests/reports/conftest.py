@@ -17,5 +17,5 @@ def case_file(sqlite_store: Store, settings: Settings, tmp_path: Path) -> Path:
     """A case file exported by TISI (whose data directory is ``settings.data_dir``)."""
     scenario(sqlite_store, settings.data_dir)
     out = tmp_path / "cases.zip"
-    export_cases(sqlite_store, settings, out=out)
+    export_cases(sqlite_store, settings, out=out, all_violations=True)
     return out

@@ -32,8 +32,10 @@ from reports.findings import COLUMNS
 from reports.signing import PRIVATE_KEY, PUBLIC_KEY, SigningKeyError
 from reports.verify import verify_casefile
 from store.db import Store
+from store.decisions import decide
 from store.evidence import parse_record, read_capture_and_payload, read_record
 from store.models import Listing, Observation
+from store.people import add_user
 from tests.reports.report_builders import DAY1, DAY2, World, bkk
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -139,7 +141,7 @@ def jsonl(data: bytes) -> list[dict[str, Any]]:
 
 
 def export(store: Store, settings: Settings, out: Path, **options: Any) -> dict[str, bytes]:
-    summary = export_cases(store, settings, out=out, **options)
+    summary = export_cases(store, settings, out=out, **options, all_violations=True)
     assert summary.path == out
     return entries(out)
 
@@ -149,7 +151,7 @@ def test_every_violating_listing_is_a_case_with_its_evidence(
 ) -> None:
     evidence = scenario(any_store, settings.data_dir)
     out = tmp_path / "cases.zip"
-    summary = export_cases(any_store, settings, out=out)
+    summary = export_cases(any_store, settings, out=out, all_violations=True)
     files = entries(out)
     ids = {case_id(f"shop-a:{mid}"): mid for mid in CASES}
     assert summary.cases == len(CASES) == 7
@@ -265,7 +267,7 @@ def test_since_keeps_the_cases_seen_since_that_day(
 def test_no_cases_still_gives_a_signed_verifiable_file(
     sqlite_store: Store, settings: Settings, tmp_path: Path
 ) -> None:
-    summary = export_cases(sqlite_store, settings, out=tmp_path / "cases.zip")
+    summary = export_cases(sqlite_store, settings, out=tmp_path / "cases.zip", all_violations=True)
     assert summary.cases == 0
     files = entries(tmp_path / "cases.zip")
     assert files["cases.jsonl"] == b""
@@ -278,7 +280,7 @@ def test_hostile_listing_strings_stay_data_and_inside_the_case_folder(
 ) -> None:
     scenario(any_store, settings.data_dir)
     out = tmp_path / "cases.zip"
-    export_cases(any_store, settings, out=out)
+    export_cases(any_store, settings, out=out, all_violations=True)
     files = entries(out)
     assert all(NAME.fullmatch(name) for name in files)
     assert not any(".." in name or "etc" in name or "\u202e" in name for name in files)
@@ -322,7 +324,7 @@ def test_evidence_that_was_altered_or_lost_is_left_out_and_named(
         observations["p1"].warc_offset = evidence["p1"]["warc_offset"] + 5  # no record starts there
         observations["p2"].warc_file = "../../outside.warc.gz"  # a stored path that leads out
     out = tmp_path / "cases.zip"
-    summary = export_cases(sqlite_store, settings, out=out)
+    summary = export_cases(sqlite_store, settings, out=out, all_violations=True)
     problems = "\n".join(summary.problems)
     assert (
         f"evidence/{case_id('shop-a:p3')}/screenshot.png: left out: the file no longer has the hash"
@@ -344,18 +346,18 @@ def test_evidence_that_was_altered_or_lost_is_left_out_and_named(
 def test_the_signing_key_is_made_once_private_and_kept(
     sqlite_store: Store, settings: Settings, tmp_path: Path
 ) -> None:
-    first = export_cases(sqlite_store, settings, out=tmp_path / "one.zip")
+    first = export_cases(sqlite_store, settings, out=tmp_path / "one.zip", all_violations=True)
     private = settings.data_dir / "keys" / PRIVATE_KEY
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert private.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
-    second = export_cases(sqlite_store, settings, out=tmp_path / "two.zip")
+    second = export_cases(sqlite_store, settings, out=tmp_path / "two.zip", all_violations=True)
     assert first.key_fingerprint == second.key_fingerprint
     public = (settings.data_dir / "keys" / PUBLIC_KEY).read_bytes()
     assert entries(tmp_path / "two.zip")["public_key.pem"] == public
     assert b"PRIVATE" not in b"".join(entries(tmp_path / "two.zip").values())
     private.chmod(0o644)
     with pytest.raises(SigningKeyError, match="chmod 600"):
-        export_cases(sqlite_store, settings, out=tmp_path / "three.zip")
+        export_cases(sqlite_store, settings, out=tmp_path / "three.zip", all_violations=True)
     assert not (tmp_path / "three.zip").exists()
 
 
@@ -396,10 +398,14 @@ def test_export_cases_and_verify_through_the_cli(tmp_path: Path, monkeypatch: py
     out = tmp_path / "cases.zip"
     result = runner.invoke(cli.app, [*options, "export", "cases", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert f"wrote 0 cases to {out} (0 newly sent to ETDA)" in result.output  # nothing confirmed yet
+    result = runner.invoke(cli.app, [*options, "export", "cases", "--all-violations", "--out", str(out)])
+    assert result.exit_code == 0, result.output
     files = entries(out)
     cases = jsonl(files["cases.jsonl"])
     assert cases, "the demo shop sells listings without a licence"
     assert f"wrote {len(cases)} cases to {out}" in result.output
+    assert "newly sent" not in result.output
     for case in cases:
         capture_file = files[f"evidence/{case['case_id']}/capture.warc.gz"]
         [response, request] = list(ArchiveIterator(io.BytesIO(capture_file), check_digests="raise"))
@@ -425,6 +431,24 @@ def test_export_cases_and_verify_through_the_cli(tmp_path: Path, monkeypatch: py
     result = runner.invoke(cli.app, [*options, "export", "cases", "--out", str(out), "--since", "yesterday"])
     assert result.exit_code == 1
     assert "--since: 'yesterday' is not a date" in result.output
+    # an officer confirms two cases: the default export has them, sent; takedowns tracks them
+    store = Store(url)
+    with store.session() as session:
+        officer = add_user(session, "somchai", "officer", "correct horse battery")
+        keys = sorted(case["listing_key"] for case in cases)[:2]
+        ids = list(session.scalars(select(Listing.id).where(Listing.listing_key.in_(keys))))
+        decide(session, officer, ids, "confirmed")
+    sent = tmp_path / "sent.zip"
+    result = runner.invoke(cli.app, [*options, "export", "cases", "--out", str(sent)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote 2 cases to {sent} (2 newly sent to ETDA)" in result.output
+    assert sorted(case["listing_key"] for case in jsonl(entries(sent)["cases.jsonl"])) == keys
+    assert runner.invoke(cli.app, [*options, "verify", str(sent)]).exit_code == 0
+    result = runner.invoke(cli.app, [*options, "takedowns"])
+    assert result.exit_code == 0, result.output
+    assert "checked 2 open cases: 0 taken down" in result.output
+    assert "demo-html: sent 2, taken down 0, still online 0" in result.output
+    store.dispose()
 
 
 def _capture_record_by_record(data_dir: Path, warc_file: str, offset: int) -> bytes:

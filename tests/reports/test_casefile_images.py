@@ -78,7 +78,7 @@ def test_a_case_carries_the_images_its_verdict_was_read_from_and_verify_names_a_
 ) -> None:
     label, photo = read_from_pictures(any_store, settings)
     out = tmp_path / "cases.zip"
-    summary = export_cases(any_store, settings, out=out)
+    summary = export_cases(any_store, settings, out=out, all_violations=True)
     files = entries(out)
     assert files[P1 + "image-1.png"] == LABEL  # each image once, however many reasons cite it
     assert files[P1 + "image-2.jpg"] == PHOTO
@@ -114,7 +114,7 @@ def test_an_image_whose_evidence_changed_since_the_crawl_is_left_out_and_named(
     warc = settings.data_dir / label["warc_file"]
     warc.write_bytes(warc.read_bytes()[: label["warc_offset"]])  # the label's record is lost
     out = tmp_path / "cases.zip"
-    summary = export_cases(any_store, settings, out=out)
+    summary = export_cases(any_store, settings, out=out, all_violations=True)
     files = entries(out)
     assert P1 + "image-1.png" not in files
     assert files[P1 + "image-2.jpg"] == PHOTO

@@ -62,7 +62,7 @@ def problems(
 
 def test_a_case_file_as_exported_verifies(any_store: Store, settings: Settings, tmp_path: Path) -> None:
     scenario(any_store, settings.data_dir)
-    summary = export_cases(any_store, settings, out=tmp_path / "cases.zip")
+    summary = export_cases(any_store, settings, out=tmp_path / "cases.zip", all_violations=True)
     result = verify_casefile(tmp_path / "cases.zip")
     assert result.ok, result.problems
     assert result.cases == summary.cases == 7

@@ -25,7 +25,7 @@ P1 = f"evidence/{case_id('shop-a:p1')}/"
 def unpacked(sqlite_store: Store, settings: Settings, tmp_path: Path) -> Path:
     """The case file unpacked by ``unzip`` into ``work/cases/``."""
     scenario(sqlite_store, settings.data_dir)
-    export_cases(sqlite_store, settings, out=tmp_path / "cases.zip")
+    export_cases(sqlite_store, settings, out=tmp_path / "cases.zip", all_violations=True)
     folder = tmp_path / "work" / "cases"
     folder.mkdir(parents=True)
     subprocess.run(["unzip", "-q", str(tmp_path / "cases.zip"), "-d", str(folder)], check=True)

@@ -64,8 +64,10 @@ def test_trigger_daily_runs_every_step_against_the_demo_shop(
     with store.session() as session:
         [run] = _runs(session)
         assert (run.job, run.trigger, run.status, run.error) == ("daily", "manual", "finished", None)
-        assert _steps(run) == [("crawl", "ok"), ("match", "ok"), ("report", "ok"), ("cases", "ok")]
-        crawl, match, report, cases = (step.stats for step in run.steps)
+        assert _steps(run) == [("crawl", "ok"), ("match", "ok"), ("takedowns", "ok"), ("report", "ok"),
+                               ("cases", "ok")]  # fmt: skip
+        crawl, match, takedowns, report, cases = (step.stats for step in run.steps)
+        assert takedowns == {"open": 0, "taken_down": 0, "still_online": 0}
         [crawl_run] = session.scalars(select(CrawlRun))
         assert crawl["runs"]["demo-html"] == {"run": crawl_run.id, "status": "finished", "resumed": False,
                                               "items": SIZE, "pages": crawl_run.stats["pages"], "failed_urls": 0}  # fmt: skip
@@ -78,11 +80,12 @@ def test_trigger_daily_runs_every_step_against_the_demo_shop(
     assert (data / "reports" / day / "report.html").stat().st_size > 0
     casefile = data / "cases" / f"cases-{day}.zip"
     assert cases["out"] == f"cases/cases-{day}.zip"
-    assert cases["cases"] == report["counts"]["violations"] > 0
+    assert report["counts"]["violations"] > 0
+    assert (cases["cases"], cases["sent"]) == (0, 0)  # no officer has confirmed a case yet
     assert verify_casefile(casefile).ok
     history = runner.invoke(cli.app, [*options, "schedule", "history"])
     assert history.exit_code == 0, history.output
-    assert "crawl ok · match ok · report ok · cases ok" in history.output
+    assert "crawl ok · match ok · takedowns ok · report ok · cases ok" in history.output
     detail = runner.invoke(cli.app, [*options, "schedule", "history", "--run", "1"])
     assert detail.exit_code == 0, detail.output
     assert "  match: ok" in detail.output
@@ -105,9 +108,11 @@ def test_a_failed_step_is_recorded_and_the_later_steps_and_runs_still_happen(
     with store.session() as session:
         one, two = _runs(session)
     assert (one.status, two.status) == ("failed", "failed")
-    assert _steps(one) == [("crawl", "failed"), ("match", "ok"), ("report", "ok"), ("cases", "failed")]
-    assert _steps(two) == [("crawl", "failed"), ("match", "ok"), ("report", "ok"), ("cases", "ok")]
-    crawl_step, cases_step = one.steps[0], one.steps[3]
+    assert _steps(one) == [("crawl", "failed"), ("match", "ok"), ("takedowns", "ok"), ("report", "ok"),
+                           ("cases", "failed")]  # fmt: skip
+    assert _steps(two) == [("crawl", "failed"), ("match", "ok"), ("takedowns", "ok"), ("report", "ok"),
+                           ("cases", "ok")]  # fmt: skip
+    crawl_step, cases_step = one.steps[0], one.steps[4]
     assert crawl_step.error is not None
     assert crawl_step.error.startswith("no-such-shop: no such site profile (known: demo-api")
     assert list(crawl_step.stats["problems"]) == ["no-such-shop"]
@@ -117,7 +122,7 @@ def test_a_failed_step_is_recorded_and_the_later_steps_and_runs_still_happen(
     assert one.error.startswith("crawl: ")
     assert "cases: keys/casefile-ed25519.pem: the signing key can be read or written by others" in one.error
     history = runner.invoke(cli.app, [*options, "schedule", "history", "--job", "daily"])
-    assert "crawl failed · match ok · report ok · cases failed" in history.output
+    assert "crawl failed · match ok · takedowns ok · report ok · cases failed" in history.output
     assert "chmod 600" in history.output
 
 
@@ -209,8 +214,8 @@ def test_a_run_whose_process_died_is_interrupted_and_its_crawls_are_continued_ne
         [found] = _runs(session)
         assert found.status == "interrupted"
         assert "ended before the run did" in (found.error or "")
-        assert _steps(found) == [("crawl", "interrupted"), ("match", "skipped"), ("report", "skipped"),
-                                 ("cases", "skipped")]  # fmt: skip
+        assert _steps(found) == [("crawl", "interrupted"), ("match", "skipped"), ("takedowns", "skipped"),
+                                 ("report", "skipped"), ("cases", "skipped")]  # fmt: skip
         assert found.steps[0].stats["left_runs"] == [left_id]
         assert session.get_one(CrawlRun, left_id).status == "interrupted"  # closed: resumable
         assert session.get_one(CrawlRun, other_id).status == "running"  # someone else's

@@ -197,7 +197,7 @@ def test_schedule_list_shows_the_timetable_and_the_stored_next_runs(
     assert before.exit_code == 0, before.output
     assert "daily" in before.output
     assert "0 6 * * *" in before.output
-    assert "crawl → match → report → cases" in before.output
+    assert "crawl → match → takedowns → report → cases" in before.output
     assert "has not stored its jobs yet" in before.output
     _set_next_run(make_settings(), store, "recheck", datetime(2031, 1, 2, 3, 4, tzinfo=UTC))  # as stored
     after = runner.invoke(cli.app, [*options, "schedule", "list"])
