@@ -160,7 +160,7 @@ def test_the_second_day_report_shows_each_in_its_section(two_days: tuple[Store, 
     html = built.html.read_text(encoding="utf-8")
     bounds = {
         name: html.index(f'<section id="{name}">')
-        for name in ("new", "continuing", "resolved", "needs_review")
+        for name in ("new", "resolved", "due", "continuing", "dismissed", "sellers")
     }
     workbook = openpyxl.load_workbook(built.xlsx, read_only=True)
     sheets = {

@@ -20,7 +20,7 @@ from reports.workbook import FINDING_COLUMNS, MONEY_FORMAT, PERCENT_FORMAT, TIME
 from store.db import Store
 from tests.reports.report_builders import DAY1, DAY2, World, bkk, two_days
 
-FINDING_SHEETS = ("new", "continuing", "resolved", "needs_review")
+FINDING_SHEETS = ("new", "continuing", "resolved", "needs_review", "dismissed")
 
 
 @pytest.fixture
