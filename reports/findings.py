@@ -39,8 +39,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from core.verdicts import COMPLIANT, NEEDS_REVIEW, VIOLATIONS
 from core.decisions import DISMISSED, NEEDS_INFORMATION
+from core.verdicts import COMPLIANT, NEEDS_REVIEW, VIOLATIONS
 from store.clock import BANGKOK, as_utc, day_bounds, local_day, utcnow
 from store.decisions import Standing, standing_decisions
 from store.models import Listing, Observation, Site, Verdict

@@ -71,7 +71,13 @@ def summarise(
             getattr(summary, finding.status).append(finding)
         elif finding.verdict == NEEDS_REVIEW and not finding.gone:
             summary.needs_review.append(finding)
-    for section in (summary.new, summary.continuing, summary.resolved, summary.needs_review, summary.dismissed):
+    for section in (
+        summary.new,
+        summary.continuing,
+        summary.resolved,
+        summary.needs_review,
+        summary.dismissed,
+    ):
         section.sort(key=_order)
     verdicts = Counter(finding.verdict for finding in findings)
     summary.counts = {

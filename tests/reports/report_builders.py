@@ -239,7 +239,9 @@ def two_days(world: World) -> dict[str, Listing]:
     return listings
 
 
-def busy_days(world: World, continuing: int = 300, new: int = 12, resolved: int = 8) -> dict[str, list[Listing]]:
+def busy_days(
+    world: World, continuing: int = 300, new: int = 12, resolved: int = 8
+) -> dict[str, list[Listing]]:
     """Two days of a busy marketplace: ``continuing`` listings violating on DAY1 and still on DAY2, ``new``
     first seen violating on DAY2, ``resolved`` violating on DAY1 and licensed on DAY2 — each with a
     realistic title, seller, licence text, three verdict reasons and its evidence."""
@@ -277,6 +279,8 @@ def busy_days(world: World, continuing: int = 300, new: int = 12, resolved: int 
     for number in range(resolved):
         listing = make("resolved", number)
         violate(listing, bkk(DAY1, 9), number)
-        world.observe(listing, bkk(DAY2, 9), "licensed", licence_status="valid", licence_claimed="ท1234-56/2879")
+        world.observe(
+            listing, bkk(DAY2, 9), "licensed", licence_status="valid", licence_claimed="ท1234-56/2879"
+        )
     world.session.flush()
     return made

@@ -20,7 +20,7 @@ from store.decisions import decide
 from store.models import Listing, User
 from tests.reports.report_builders import DAY1, DAY2, World, bkk, two_days
 
-HOSTILE_USER = "=HYPERLINK(\"https://evil.test\",\"x\")"
+HOSTILE_USER = '=HYPERLINK("https://evil.test","x")'
 ODD_KEY = 'a/b"<c>&d?e#f'
 
 
@@ -31,7 +31,9 @@ def _scenario(store: Store) -> dict[str, Listing]:
     with store.session() as session:
         world = World(session)
         listings = two_days(world)
-        odd = world.listing(ODD_KEY, title='<script>alert(1)</script> "ปลั๊ก" \u202eevil', seller='" onmouseover="x')
+        odd = world.listing(
+            ODD_KEY, title='<script>alert(1)</script> "ปลั๊ก" \u202eevil', seller='" onmouseover="x'
+        )
         world.observe(odd, bkk(DAY2, 8), "no_licence_shown")  # first seen on DAY2: new
         odd2 = world.listing("odd2", title="<img src=x onerror=alert(2)>", seller="\u202eร้าน<b>")
         world.observe(odd2, bkk(DAY1, 9), "no_licence_shown")
@@ -55,7 +57,7 @@ def _section(html: str, name: str) -> str:
 
 
 def test_workspace_links_encode_the_whole_key() -> None:
-    link = workspace_link("https://tisi.example/ws/", "shop:a/b\"<c>&d?e#f x")
+    link = workspace_link("https://tisi.example/ws/", 'shop:a/b"<c>&d?e#f x')
     assert link == "https://tisi.example/ws/listing?key=shop%3Aa%2Fb%22%3Cc%3E%26d%3Fe%23f%20x"
     assert workspace_link("javascript:alert(1)", "k") is None
     assert workspace_link(None, "k") is None
