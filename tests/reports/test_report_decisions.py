@@ -63,9 +63,9 @@ def test_workspace_links_encode_the_whole_key() -> None:
     assert workspace_link(None, "k") is None
 
 
-def test_cards_table_and_dismissals(sqlite_store: Store, tmp_path: Path) -> None:
-    _scenario(sqlite_store)
-    report = build_daily_report(sqlite_store, tmp_path / "r", DAY2)
+def test_cards_table_and_dismissals(any_store: Store, tmp_path: Path) -> None:
+    _scenario(any_store)
+    report = build_daily_report(any_store, tmp_path / "r", DAY2)
     html = report.html.read_text("utf-8")
     document = json.loads(report.json.read_text("utf-8"))
     counts = document["counts"]
@@ -122,10 +122,10 @@ def test_hostile_keys_and_text_in_cards_and_table(sqlite_store: Store, tmp_path:
     assert "ร้าน&lt;b&gt;" in row
 
 
-def test_decision_columns_in_every_export(sqlite_store: Store, tmp_path: Path) -> None:
-    _scenario(sqlite_store)
+def test_decision_columns_in_every_export(any_store: Store, tmp_path: Path) -> None:
+    _scenario(any_store)
     assert COLUMNS[-3:] == ("officer_decision", "decided_by", "decided_at")
-    export_findings(sqlite_store, tmp_path / "f.jsonl", "jsonl")
+    export_findings(any_store, tmp_path / "f.jsonl", "jsonl")
     lines = [json.loads(line) for line in (tmp_path / "f.jsonl").read_text("utf-8").splitlines()]
     by_key = {line["listing_key"]: line for line in lines}
     assert tuple(lines[0]) == COLUMNS
@@ -138,7 +138,7 @@ def test_decision_columns_in_every_export(sqlite_store: Store, tmp_path: Path) -
     assert by_key["shop-a:fine"]["officer_decision"] is None
     assert by_key["shop-a:fine"]["decided_at"] is None
 
-    export_findings(sqlite_store, tmp_path / "f.csv", "csv")
+    export_findings(any_store, tmp_path / "f.csv", "csv")
     with (tmp_path / "f.csv").open(encoding="utf-8-sig", newline="") as stream:
         table = {row["listing_key"]: row for row in csv.DictReader(stream)}
     assert table["shop-a:cont"]["decided_by"] == "'" + HOSTILE_USER  # never a formula
@@ -146,7 +146,7 @@ def test_decision_columns_in_every_export(sqlite_store: Store, tmp_path: Path) -
     assert table["shop-a:cont"]["decided_at"] == "2025-03-11T05:00:00Z"
     assert table["shop-a:fine"]["decided_by"] == ""
 
-    export_findings(sqlite_store, tmp_path / "f.parquet", "parquet")
+    export_findings(any_store, tmp_path / "f.parquet", "parquet")
     parquet = pq.read_table(tmp_path / "f.parquet")
     assert parquet.schema.names[-3:] == ["officer_decision", "decided_by", "decided_at"]
     assert str(parquet.schema.field("decided_at").type) == "timestamp[us, tz=UTC]"
