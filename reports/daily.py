@@ -3,9 +3,13 @@
 For one Asia/Bangkok day it writes four files with fixed names into ``out_dir`` — ``report.html``
 (self-contained, opens offline), ``report.xlsx``, ``findings.csv`` and ``findings.json`` — from the
 store, which it only reads. The data files carry the day's new, continuing and resolved findings and
-the needs-review queue; nothing from a marketplace is ever part of a file name. The page shows at most
-:data:`reports.page.CARDS_PER_SECTION` listings per section as cards and says so; the data files hold
-every one.
+the needs-review queue, and the violations an officer dismissed (each with the officer's decision);
+nothing from a marketplace is ever part of a file name.
+
+The page is the morning summary of what changed: the new and resolved violations and the decisions due
+as cards (at most :data:`reports.page.CARDS_PER_SECTION` per section), the continuing violations and the
+dismissed ones as compact tables, one line per listing, each linking to the listing's page in the
+workspace (``[web] public_url``); the data files hold every one.
 """
 
 from __future__ import annotations
@@ -170,6 +174,7 @@ def _context(
         registers=registers,
         bands=Bands(match.min_category_score, match.min_category_score - match.review_band),
         takedowns=figures([c for c in sent_cases(session) if c.sent_at < end], min(now, end), zone),
+        workspace=settings.web.public_url,
     )
     return context, violation_days(session, end, zone)
 

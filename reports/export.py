@@ -6,6 +6,10 @@
 - Parquet: typed columns — timestamps as UTC timestamps, ``price`` and ``category_score`` as floats,
   ``evidence`` as a struct, ``reasons`` as JSON text (its dicts have no fixed shape).
 
+The officer's decision (``officer_decision``, ``decided_by``, ``decided_at``; empty when no officer has
+decided) ends each row; in CSV its cells are neutralised like every text cell (a username is typed by an
+administrator, not by tisiwatch).
+
 Files are written next to their target and renamed into place, so a reader never sees half a file.
 """
 
@@ -43,6 +47,7 @@ PARQUET_SCHEMA = pa.schema(
         ("licence_claimed", _TEXT), ("reasons", _TEXT), ("status", _TEXT), ("first_seen", _TIME),
         ("last_seen", _TIME), ("register_version", pa.int64()),
         ("evidence", pa.struct([("sha256", _TEXT), ("warc", _TEXT), ("screenshot", _TEXT)])),
+        ("officer_decision", _TEXT), ("decided_by", _TEXT), ("decided_at", _TIME),
     ]
 )  # fmt: skip
 
@@ -129,6 +134,7 @@ def write_parquet(rows: Sequence[Finding], out: Path) -> None:
             first_seen=finding.first_seen,
             last_seen=finding.last_seen,
             reasons=encode_json(record["reasons"]),
+            decided_at=None if finding.standing is None else finding.standing.decided_at,
         )
         for column in COLUMNS:
             columns[column].append(record[column])

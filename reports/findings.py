@@ -17,6 +17,11 @@ neither open nor close it.
   compliant;
 - ``None`` otherwise (compliant, never violating, or in the ``needs_review`` queue).
 
+Each finding carries the officers' latest decision on its listing as it stands when the findings are read
+(:func:`store.decisions.standing_decisions`): ``officer_decision``, ``decided_by`` and ``decided_at`` in
+the exports are that decision as it was recorded — a dismissal whose listing has changed since is still
+written ``dismissed`` there, with its date; the daily report shows it as "changed since dismissed".
+
 Everything comes from two set-based queries (the latest observations with their verdicts, and one
 aggregate per listing over its observations); an observation's verdict is an index lookup.
 """
@@ -34,8 +39,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from core.verdicts import COMPLIANT, VIOLATIONS
+from core.decisions import DISMISSED, NEEDS_INFORMATION
+from core.verdicts import COMPLIANT, NEEDS_REVIEW, VIOLATIONS
 from store.clock import BANGKOK, as_utc, day_bounds, local_day, utcnow
+from store.decisions import Standing, standing_decisions
 from store.models import Listing, Observation, Site, Verdict
 
 STATUSES = ("new", "continuing", "resolved")
@@ -43,9 +50,10 @@ STATUSES = ("new", "continuing", "resolved")
 COLUMNS = (
     "listing_key", "site", "url", "title", "seller", "price", "currency", "observed_at", "verdict",
     "licence_status", "tis_number", "category_score", "licence_claimed", "reasons", "status",
-    "first_seen", "last_seen", "register_version", "evidence",
+    "first_seen", "last_seen", "register_version", "evidence", "officer_decision", "decided_by", "decided_at",
 )  # fmt: skip
-"""The findings fields in the order of the SPEC ("Findings export")."""
+"""The findings fields in the order of the SPEC ("Findings export"), then the officer's decision (SPEC
+"Officers' decisions")."""
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -97,6 +105,29 @@ class Finding:
     seller_id: str | None = None
     first_violation: datetime | None = None
     """The first violating observation of the listing up to the end of the day (for sellers' history)."""
+    listing_id: int | None = None
+    standing: Standing | None = None
+    """The officers' latest decision on the listing (:func:`store.decisions.standing_decisions`), if any."""
+
+    @property
+    def dismissed(self) -> bool:
+        """Dismissed by an officer, and the dismissal holds (what was judged has not changed since)."""
+        return self.standing is not None and self.standing.decision == DISMISSED and self.standing.holds
+
+    @property
+    def changed_since_dismissed(self) -> bool:
+        """Dismissed, but what was judged has changed since: the listing is due a decision again."""
+        return self.standing is not None and not self.standing.holds
+
+    @property
+    def decision_due(self) -> bool:
+        """An officer has yet to decide: the matcher could not, or the officer asked for more information,
+        or a dismissal no longer holds."""
+        if self.dismissed or self.gone:
+            return False
+        if self.standing is None:
+            return self.verdict == NEEDS_REVIEW
+        return self.standing.decision == NEEDS_INFORMATION or self.changed_since_dismissed
 
     def record(self) -> dict[str, Any]:
         """The finding as JSON-ready data, keys in :data:`COLUMNS` order."""
@@ -120,6 +151,9 @@ class Finding:
             "last_seen": iso(self.last_seen),
             "register_version": self.register_version,
             "evidence": self.evidence.record(),
+            "officer_decision": None if self.standing is None else self.standing.decision,
+            "decided_by": None if self.standing is None else self.standing.decided_by,
+            "decided_at": None if self.standing is None else iso(self.standing.decided_at),
         }
 
 
@@ -198,8 +232,13 @@ def findings(
                 gone=gone,
                 seller_id=seller_id or listing_seller_id,
                 first_violation=first_violation,
+                listing_id=listing_id,
             )
         )
+    if result:
+        decided = standing_decisions(session)
+        for finding in result:
+            finding.standing = decided.get(listing_id) if (listing_id := finding.listing_id) else None
     result.sort(key=attrgetter("listing_key"))  # in Python: the database would sort the wide rows on disk
     return result
 

@@ -32,7 +32,14 @@ from reports.summary import Summary
 from reports.takedowns import WORKING_DAYS, SiteTakedowns
 
 CARDS_PER_SECTION = 1_000
-"""At most this many listings per section in the page; the XLSX and CSV carry every one."""
+"""At most this many listings per section of cards in the page; the XLSX and CSV carry every one."""
+TABLE_ROWS = 5_000
+"""At most this many rows per compact table (continuing, dismissed) in the page: one line each."""
+ROW_TITLE_CHARS = 120
+CARD_SECTIONS = ("new", "resolved", "due")
+"""What changed, and what an officer has to decide: a card each."""
+TABLE_SECTIONS = ("continuing", "dismissed")
+"""What an officer already knows: a row each, linking to the listing's page in the workspace."""
 SELLER_ROWS = 500
 TITLE_CHARS = 500
 DETAIL_CHARS = 400
@@ -58,6 +65,8 @@ class PageContext:
     """Where the matcher draws its lines on the category score, to say it in words."""
     takedowns: Sequence[SiteTakedowns] = ()
     """Per site, the time to takedown of the cases sent to ETDA (``reports.takedowns``)."""
+    workspace: str | None = None
+    """The workspace's public address (``[web] public_url``): each listing links to its page there."""
 
     def notices(self) -> list[tuple[str, wording.Phrase]]:
         """The warnings about the registers, most serious first: (``missing``/``empty``/``stale``, text)."""
@@ -85,6 +94,15 @@ def web_link(url: str | None) -> str | None:
     except ValueError:
         return None
     return candidate if parts.scheme.lower() in {"http", "https"} and parts.netloc else None
+
+
+def workspace_link(base: str | None, listing_key: str) -> str | None:
+    """The listing's page in the workspace, ``{base}/listing?key=<listing_key>``: the key percent-encoded
+    whole (``/``, ``?``, ``&``, ``#``, quotes, angle brackets and all), and only under an http(s) base."""
+    root = web_link(base)
+    if root is None:
+        return None
+    return f"{root.rstrip('/')}/listing?key={quote(listing_key, safe='')}"
 
 
 def evidence_link(path: str | None, out_dir: Path, root: Path | None) -> str | None:
@@ -124,9 +142,10 @@ def render_page(summary: Summary, context: PageContext) -> str:
     }
     sections = {
         "new": summary.new,
-        "continuing": summary.continuing,
         "resolved": summary.resolved,
-        "needs_review": summary.needs_review,
+        "due": summary.due,
+        "continuing": summary.continuing,
+        "dismissed": summary.dismissed,
     }
     return environment.get_template("report.html.j2").render(
         day=context.day,
@@ -145,6 +164,12 @@ def render_page(summary: Summary, context: PageContext) -> str:
         verdict_versions=verdict_versions(summary, context.register_version),
         standard_names=names,
         cards=CARDS_PER_SECTION,
+        rows_shown=TABLE_ROWS,
+        row_title=ROW_TITLE_CHARS,
+        capped=any(len(sections[key]) > CARDS_PER_SECTION for key in CARD_SECTIONS)
+        or any(len(sections[key]) > TABLE_ROWS for key in TABLE_SECTIONS),
+        card_sections=CARD_SECTIONS,
+        table_sections=TABLE_SECTIONS,
         shown=_shown(sections),
         takedowns=context.takedowns,
         working_days=WORKING_DAYS,
@@ -166,6 +191,7 @@ def _environment(context: PageContext) -> Environment:
         weblink=web_link,
         evidence=lambda path: evidence_link(path, context.out_dir, context.evidence_root),
         local=lambda moment: "—" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        day=lambda moment: "—" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d"),
         num=lambda value: "—" if value is None else f"{value:,}",
         percent=lambda value: "—" if value is None else f"{value:.0%}",
         details=lambda reasons: _details(reasons, context.bands),
@@ -179,9 +205,13 @@ def _environment(context: PageContext) -> Environment:
         feature_name=wording.feature_name,
         alert_name=wording.alert_name,
         register_name=wording.register_name,
+        decision_name=wording.decision_name,
+        dismiss_reason_name=wording.dismiss_reason_name,
+        qc_name=wording.qc_name,
         certainty=lambda score: wording.certainty(score, context.bands),
         money=_money,
         anchor=card_id,
+        workspace=lambda key: workspace_link(context.workspace, key),
     )
     return environment
 
@@ -202,8 +232,10 @@ def card_id(listing_key: str) -> str:
 
 
 def _shown(sections: Mapping[str, Sequence[Any]]) -> frozenset[str]:
-    """The listing keys that have a card on the page (the first CARDS_PER_SECTION of each section)."""
-    return frozenset(f.listing_key for rows in sections.values() for f in rows[:CARDS_PER_SECTION])
+    """The listing keys that have a card or a row on the page (anchored by :func:`card_id`)."""
+    shown = {f.listing_key for key in CARD_SECTIONS for f in sections[key][:CARDS_PER_SECTION]}
+    shown.update(f.listing_key for key in TABLE_SECTIONS for f in sections[key][:TABLE_ROWS])
+    return frozenset(shown)
 
 
 def _details(reasons: Sequence[Mapping[str, Any]], bands: wording.Bands) -> list[dict[str, Any]]:

@@ -140,14 +140,14 @@ def group_sellers(
 
 def _row(members: Sequence[Finding], days: frozenset[date] | None, zone: ZoneInfo | None) -> SellerRow:
     names = Counter(seller_name(finding.seller or "") for finding in members)
-    opened = [finding for finding in members if finding.status in ("new", "continuing")]
+    opened = [f for f in members if f.status in ("new", "continuing") and not f.dismissed]
     if days is None:
         days = frozenset(local_day(f.observed_at, zone) if zone else f.observed_at.date() for f in members)
     return SellerRow(
         name=min(names, key=lambda name: (-names[name], name)),
         sites=tuple(sorted({finding.site for finding in members})),
         open=len(opened),
-        new=sum(finding.status == "new" for finding in members),
+        new=sum(finding.status == "new" and not finding.dismissed for finding in members),
         resolved=sum(finding.status == "resolved" for finding in members),
         listings=len(members),
         days=len(days),

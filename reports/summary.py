@@ -1,4 +1,10 @@
-"""A day's findings sorted into what the daily report shows: sections, totals, sellers, chart data."""
+"""A day's findings sorted into what the daily report shows: sections, totals, sellers, chart data.
+
+A violation (or a review-queue listing) that an officer dismissed, and whose dismissal holds (what was
+judged has not changed since), is counted and listed as ``dismissed`` — not as a new or continuing
+violation, not in the charts or the sellers' open counts: there is nothing to act on. Once what was judged
+changes, it is back among the violations, marked "changed since dismissed", and its decision is due again.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,8 @@ class Summary:
     continuing: list[Finding] = field(default_factory=list)
     resolved: list[Finding] = field(default_factory=list)
     needs_review: list[Finding] = field(default_factory=list)
+    dismissed: list[Finding] = field(default_factory=list)
+    """Violations (and review-queue listings) an officer dismissed, whose dismissal holds."""
     counts: dict[str, int] = field(default_factory=dict)
     sellers: list[SellerRow] = field(default_factory=list)
     by_standard: Counter[str] = field(default_factory=Counter)
@@ -36,8 +44,16 @@ class Summary:
 
     @property
     def reported(self) -> list[Finding]:
-        """The findings the day's data files carry: new, continuing, resolved, then the review queue."""
-        return self.new + self.continuing + self.resolved + self.needs_review
+        """The findings the day's data files carry: new, continuing, resolved, the review queue, then the
+        dismissed ones."""
+        return self.new + self.continuing + self.resolved + self.needs_review + self.dismissed
+
+    @property
+    def due(self) -> list[Finding]:
+        """Decisions due, beside the new violations (whose cards come first): the review queue, and the
+        continuing violations whose officer asked for more information or whose dismissal no longer holds
+        (changed since dismissed)."""
+        return [f for f in self.continuing + self.needs_review if f.decision_due]
 
 
 def summarise(
@@ -49,11 +65,19 @@ def summarise(
     (``days``: each seller's days seen violating, from :func:`reports.sellers.violation_days`)."""
     summary = Summary()
     for finding in findings:
-        if finding.status in ("new", "continuing", "resolved"):
+        if finding.dismissed and (finding.status in ("new", "continuing") or finding.verdict == NEEDS_REVIEW):
+            summary.dismissed.append(finding)  # an officer's dismissal holds: nothing to act on
+        elif finding.status in ("new", "continuing", "resolved"):
             getattr(summary, finding.status).append(finding)
         elif finding.verdict == NEEDS_REVIEW and not finding.gone:
             summary.needs_review.append(finding)
-    for section in (summary.new, summary.continuing, summary.resolved, summary.needs_review):
+    for section in (
+        summary.new,
+        summary.continuing,
+        summary.resolved,
+        summary.needs_review,
+        summary.dismissed,
+    ):
         section.sort(key=_order)
     verdicts = Counter(finding.verdict for finding in findings)
     summary.counts = {
@@ -63,6 +87,8 @@ def summarise(
         "continuing": len(summary.continuing),
         "resolved": len(summary.resolved),
         "needs_review": len(summary.needs_review),
+        "dismissed": len(summary.dismissed),
+        "decisions_due": len(summary.due),
         "compliant": sum(verdicts[verdict] for verdict in COMPLIANT),
         "unmatched": verdicts[None],
     }

@@ -106,6 +106,19 @@ LABELS: dict[str, Phrase] = {
     "older_version": Phrase(
         "เก่ากว่าฉบับที่ใช้อยู่ ยังไม่ได้ตรวจใหม่", "older than the register in force, not yet matched again"
     ),
+    "due": Phrase("รอการตัดสินของเจ้าหน้าที่", "Decisions due"),
+    "decisions_due": Phrase("รอการตัดสิน", "Decisions due"),
+    "dismissed": Phrase("เจ้าหน้าที่ยกเลิกแล้ว (ไม่ใช่การละเมิด)", "Dismissed by an officer"),
+    "decision": Phrase("การตัดสินของเจ้าหน้าที่", "Officer's decision"),
+    "no_decision": Phrase("ยังไม่ตัดสิน", "not decided"),
+    "decided_by": Phrase("ตัดสินโดย", "Decided by"),
+    "decided_at": Phrase("ตัดสินเมื่อ", "Decided"),
+    "since": Phrase("ละเมิดตั้งแต่", "Violating since"),
+    "open_workspace": Phrase("เปิดในระบบงาน", "Open in the workspace"),
+    "continuing_note": Phrase(
+        "หนึ่งแถวต่อหนึ่งประกาศ คลิกชื่อสินค้าเพื่อเปิดหน้าประกาศในระบบงาน รายละเอียดทั้งหมดอยู่ใน report.xlsx",
+        "One row per listing; a title opens the listing's page in the workspace; every detail is in report.xlsx",
+    ),
     "capped": Phrase(
         "หน้านี้แสดงไม่เกิน {cards} รายการต่อหมวด รายการทั้งหมดอยู่ใน report.xlsx, findings.csv และ findings.json",
         "This page shows at most {cards} listings per section; every one is in report.xlsx, findings.csv and "
@@ -136,6 +149,25 @@ STATUSES: dict[str, Phrase] = {
     "new": Phrase("ใหม่", "new"),
     "continuing": Phrase("ต่อเนื่อง", "continuing"),
     "resolved": Phrase("แก้ไขแล้ว", "resolved"),
+}
+
+DECISIONS: dict[str, Phrase] = {
+    "confirmed": Phrase("ยืนยันว่าละเมิด", "confirmed"),
+    "dismissed": Phrase("ยกเลิก", "dismissed"),
+    "needs_information": Phrase("ต้องการข้อมูลเพิ่ม", "needs information"),
+}
+CHANGED_SINCE_DISMISSED = Phrase("ประกาศเปลี่ยนไปหลังถูกยกเลิก", "changed since dismissed")
+
+DISMISS_REASONS: dict[str, Phrase] = {
+    "not_controlled": Phrase("ไม่ใช่สินค้าควบคุม", "not a controlled product"),
+    "licence_valid": Phrase("ใบอนุญาตถูกต้อง", "licence is valid"),
+    "duplicate": Phrase("ซ้ำกับรายการอื่น", "duplicate"),
+    "other": Phrase("อื่น ๆ", "other"),
+}
+
+QC_RESULTS: dict[str, Phrase] = {
+    "passed": Phrase("หัวหน้าตรวจผ่าน", "checked: passed"),
+    "returned": Phrase("หัวหน้าส่งกลับ", "checked: returned"),
 }
 
 # (verdict, licence status) -> the reason in plain words; (verdict, None) is the verdict's general reason.
@@ -381,3 +413,20 @@ def explain(verdict: str | None, licence_status: str | None = None, gone: bool =
         return GONE
     key = verdict or "unmatched"
     return REASONS.get((key, licence_status)) or REASONS.get((key, None)) or verdict_name(verdict)
+
+
+def decision_name(decision: str | None, changed: bool = False) -> Phrase:
+    """An officer's decision in words (``changed``: a dismissal whose listing has changed since)."""
+    if decision is None:
+        return LABELS["no_decision"]
+    if changed:
+        return CHANGED_SINCE_DISMISSED
+    return DECISIONS.get(decision, Phrase(decision, decision))
+
+
+def dismiss_reason_name(reason: str | None) -> Phrase | None:
+    return None if reason is None else DISMISS_REASONS.get(reason, Phrase(reason, reason))
+
+
+def qc_name(result: str | None) -> Phrase | None:
+    return None if result is None else QC_RESULTS.get(result, Phrase(result, result))

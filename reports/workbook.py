@@ -1,5 +1,6 @@
 """The daily report as an Excel workbook (xlsxwriter): summary, new, continuing, resolved, needs_review,
-sellers and health sheets.
+dismissed, sellers and health sheets; each listing's row ends with the officer's decision (in words, with
+a dismissal's reason, a supervisor's check and the note), who decided and when.
 
 The first sheet warns when a register is missing, empty or stale and says which register versions were
 used and how old each is. Every text cell is neutralised (:mod:`reports.cells`) and written with
@@ -42,7 +43,7 @@ MAX_URL_CHARS = 2_079
 """The longest hyperlink target Excel keeps; a longer listing URL is written as text."""
 HYPERLINKS_PER_SHEET = 65_530
 """The most hyperlinks a worksheet holds; the URLs past them are written as text."""
-TIMED = frozenset({"first_seen", "first_violation", "run_started", "generated", "imported_at"})
+TIMED = frozenset({"first_seen", "first_violation", "run_started", "generated", "imported_at", "decided_at"})
 """Columns of local times: their header names the time zone."""
 _URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
 # the common case, a URL that needs nothing encoded: http(s), a host, then only characters that stay as
@@ -99,6 +100,19 @@ def _evidence(finding: Finding) -> str:
     return "\n".join(parts)
 
 
+def _decision(finding: Finding) -> str | None:
+    """The officer's decision in words, with a dismissal's reason and a supervisor's check."""
+    standing = finding.standing
+    if standing is None:
+        return None
+    parts = [wording.decision_name(standing.decision, finding.changed_since_dismissed).both()]
+    reason, qc = wording.dismiss_reason_name(standing.reason), wording.qc_name(standing.qc)
+    parts += [phrase.both() for phrase in (reason, qc) if phrase is not None]
+    if standing.note:
+        parts.append(standing.note)
+    return "\n".join(parts)
+
+
 def _standard_name(finding: Finding, names: Mapping[str, str]) -> str | None:
     return names.get(finding.tis_number) if finding.tis_number else None
 
@@ -120,6 +134,9 @@ FINDING_COLUMNS: list[tuple[str, Getter, int, str]] = [
     ("register_version", lambda f, _: f.register_version, 12, "number"),
     ("url", lambda f, _: f.url, 40, "url"),
     ("evidence", lambda f, _: _evidence(f), 40, "wrap"),
+    ("decision", lambda f, _: _decision(f), 28, "wrap"),
+    ("decided_by", lambda f, _: None if f.standing is None else f.standing.decided_by, 16, "text"),
+    ("decided_at", lambda f, _: None if f.standing is None else f.standing.decided_at, 17, "time"),
 ]
 
 
@@ -139,7 +156,7 @@ def write_workbook(summary: Summary, context: PageContext, out: Path) -> None:
     try:
         sheet = _Sheet(workbook, context.zone, context.standard_names)
         sheet.summary(summary, context)
-        for name in ("new", "continuing", "resolved", "needs_review"):
+        for name in ("new", "continuing", "resolved", "needs_review", "dismissed"):
             sheet.findings(name, getattr(summary, name))
         sheet.sellers(summary)
         sheet.health(context.health, context.alerts)

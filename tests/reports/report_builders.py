@@ -237,3 +237,50 @@ def two_days(world: World) -> dict[str, Listing]:
     observe(listings["other"], d2, "no_licence_shown")
     world.session.flush()
     return listings
+
+
+def busy_days(
+    world: World, continuing: int = 300, new: int = 12, resolved: int = 8
+) -> dict[str, list[Listing]]:
+    """Two days of a busy marketplace: ``continuing`` listings violating on DAY1 and still on DAY2, ``new``
+    first seen violating on DAY2, ``resolved`` violating on DAY1 and licensed on DAY2 — each with a
+    realistic title, seller, licence text, three verdict reasons and its evidence."""
+    v1 = world.register(bkk(date(2025, 1, 1)), {"2879-2560": "แบตเตอรี่สำรอง", "2432-2555": "เต้าเสียบและเต้ารับ"})
+    made: dict[str, list[Listing]] = {"continuing": [], "new": [], "resolved": []}
+    shops = ("ร้านไฟฟ้าดีดี", "PowerShop Official", "ร้านปลั๊กพ่วงราคาส่ง", "เครื่องใช้ไฟฟ้า 24 ชม.")
+
+    def make(kind: str, number: int) -> Listing:
+        listing = world.listing(
+            f"{kind}-{number:04d}",
+            site=("shop-a", "shop-b")[number % 2],
+            title=f"พาวเวอร์แบงค์ 20000mAh ชาร์จเร็ว PD 20W รุ่น X{number:04d} แบตสำรอง พกพาสะดวก ของแท้ ประกันศูนย์",
+            seller=shops[number % len(shops)],
+        )
+        made[kind].append(listing)
+        return listing
+
+    def violate(listing: Listing, at: datetime, number: int) -> None:
+        reasons = [
+            {"feature": "keyword_in_title", "score": 0.5, "detail": "คำว่า “พาวเวอร์แบงค์” ในชื่อสินค้า"},
+            {"feature": "named_first", "score": 0.2, "detail": "ชื่อสินค้าขึ้นต้นด้วย “พาวเวอร์แบงค์”"},
+            {"feature": "no_licence_number", "score": 0, "detail": "ไม่พบเลขที่ใบอนุญาตในชื่อ รายละเอียด และสเปก"},
+        ]
+        world.observe(
+            listing, at, "no_licence_shown", register=v1, reasons=reasons, licence_claimed="มอก.",
+            warc_file=f"warc/{at.date()}.warc.gz", screenshot_file=f"shots/{listing.id}-{number}.png",
+        )  # fmt: skip
+
+    for number in range(continuing):
+        listing = make("continuing", number)
+        violate(listing, bkk(DAY1, 9), number)
+        violate(listing, bkk(DAY2, 9), number)
+    for number in range(new):
+        violate(make("new", number), bkk(DAY2, 9), number)
+    for number in range(resolved):
+        listing = make("resolved", number)
+        violate(listing, bkk(DAY1, 9), number)
+        world.observe(
+            listing, bkk(DAY2, 9), "licensed", licence_status="valid", licence_claimed="ท1234-56/2879"
+        )
+    world.session.flush()
+    return made

@@ -85,6 +85,7 @@ def test_daily_report_writes_every_file(any_store: Store, tmp_path: Path) -> Non
         "continuing",
         "resolved",
         "needs_review",
+        "dismissed",
         "sellers",
         "health",
     ]
@@ -96,7 +97,7 @@ def test_html_has_thai_sections_in_order_with_evidence_and_health(any_store: Sto
     _scenario(any_store)
     out = tmp_path / "data" / "reports" / DAY2.isoformat()
     html = build_daily_report(any_store, out, DAY2, evidence_root=tmp_path / "data").html.read_text("utf-8")
-    headings = ["การละเมิดใหม่", "การละเมิดต่อเนื่อง", "แก้ไขแล้ว", "รอเจ้าหน้าที่ตรวจสอบ", "ผู้ขายที่มีการละเมิด"]
+    headings = ["การละเมิดใหม่", "แก้ไขแล้ว", "รอการตัดสินของเจ้าหน้าที่", "การละเมิดต่อเนื่อง", "ผู้ขายที่มีการละเมิด"]
     positions = [html.index(f'<h2><span lang="th">{thai}</span>') for thai in headings]
     assert positions == sorted(positions)
     assert '<span lang="en">New violations</span>' in html
@@ -104,7 +105,6 @@ def test_html_has_thai_sections_in_order_with_evidence_and_health(any_store: Sto
     assert "Asia/Bangkok" in html
     assert "Noto Sans Thai" in html
     assert "<svg" in html
-    assert 'href="../../warc/run-2.warc.gz"' in html  # evidence, relative to the report folder
     assert 'href="https://shop-a.test/p/fresh"' in html
     assert "ใบอนุญาตที่แสดงถูกเพิกถอนแล้ว" in html  # the reason of the revoked licence, in words
     assert "ประกาศขายถูกลบหรือไม่พบแล้ว" in html  # the gone listing, resolved
@@ -184,9 +184,15 @@ def test_each_violation_shows_what_an_officer_needs(any_store: Store, tmp_path: 
     assert "คะแนน" not in card
     assert 'href="https://shop-a.test/p/fresh"' in card  # the listing
     assert "เปิดหน้าประกาศขาย" in card
-    evidence = _card(html, "shop-a:cont")
-    assert 'href="../../warc/run-2.warc.gz"' in evidence  # its evidence, relative to the report folder
-    assert "SHA-256 <code>" + "ab" * 32 in evidence
+    assert '<a class="workspace" href="http://127.0.0.1:8800/listing?key=shop-a%3Afresh">' in card
+    # a continuing violation is one row of the table, linking to its page in the workspace (which has its
+    # evidence; the workbook too)
+    start = html.index(f'<tr id="{card_id("shop-a:cont")}">')
+    row = html[start : html.index("</tr>", start)]
+    assert '<a href="http://127.0.0.1:8800/listing?key=shop-a%3Acont">' in row
+    assert "<article" not in row
+    assert "<bdi>ร้านดี</bdi>" in row
+    assert "2025-03-10" in row  # violating since
 
 
 def test_charts_by_standard_site_and_seller(any_store: Store, tmp_path: Path) -> None:
@@ -243,7 +249,7 @@ def test_a_capped_page_says_so_and_the_files_hold_every_row(
     report = build_daily_report(any_store, tmp_path / "r", DAY2)
     html = report.html.read_text("utf-8")
     assert STATUS_COUNTS["new"] > 1
-    new = html[html.index('<section id="new">') : html.index('<section id="continuing">')]
+    new = html[html.index('<section id="new">') : html.index('<section id="resolved">')]
     assert new.count("<article ") == 1
     assert f"(1 / {STATUS_COUNTS['new']})" in new
     assert "หน้านี้แสดงไม่เกิน 1 รายการต่อหมวด" in html

@@ -31,6 +31,7 @@ from matchers.match import match_pending
 from matchers.register import ensure_default_register, import_register
 from reports.daily import DailyReport, build_daily_report
 from reports.page import card_id
+from reports.workbook import FINDING_COLUMNS
 from store.clock import utcnow
 from store.db import Store
 from store.models import CrawlFailure, CrawlRun, Listing, Observation, RegisterVersion, Verdict
@@ -155,16 +156,21 @@ def test_the_second_day_new_continuing_and_resolved(two_days: tuple[Store, Setti
     assert built.resolved >= len(removed) + len(mended)
 
 
+EVIDENCE_AT = [key for key, *_ in FINDING_COLUMNS].index("evidence")
+
+
 def test_the_second_day_report_shows_each_in_its_section(two_days: tuple[Store, Settings, Path]) -> None:
     built, rows = report(two_days, DAY2)
     html = built.html.read_text(encoding="utf-8")
     bounds = {
         name: html.index(f'<section id="{name}">')
-        for name in ("new", "continuing", "resolved", "needs_review")
+        for name in ("new", "resolved", "due", "continuing", "dismissed", "sellers")
     }
     workbook = openpyxl.load_workbook(built.xlsx, read_only=True)
     sheets = {
-        name: {row[-1].split("\n")[0] for row in workbook[name].iter_rows(min_row=2, values_only=True)}
+        name: {
+            row[EVIDENCE_AT].split("\n")[0] for row in workbook[name].iter_rows(min_row=2, values_only=True)
+        }
         for name in ("new", "continuing", "resolved")
     }
     workbook.close()
