@@ -1,9 +1,9 @@
 """ETDA case files (``tisiwatch export cases``): one signed ZIP of the violating listings and their evidence.
 
     cases.csv                      one row per case (UTF-8 with BOM, every text cell neutralised)
-    cases.jsonl                    one JSON object per case: case_id, the findings fields, seller_id,
-                                   seller_url, officer_decision, decided_by, decided_at (the latest
-                                   decision, ``store.decisions``), case_status, sent_at, status_at
+    cases.jsonl                    one JSON object per case: case_id, the findings fields (ending with
+                                   officer_decision, decided_by, decided_at: the latest decision,
+                                   ``store.decisions``), seller_id, seller_url, case_status, sent_at, status_at
                                    (``store.takedowns``; null until the case is sent)
     evidence/<case_id>/capture.warc.gz   the WARC records of the page as fetched (response or resource,
                                          metadata, request), copied byte for byte from the crawl's WARC file
@@ -71,8 +71,7 @@ MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "public_key.p
 CASES_CSV, CASES_JSONL = "cases.csv", "cases.jsonl"
 CAPTURE, LISTING, SCREENSHOT = "capture.warc.gz", "listing.json", "screenshot.png"
 CASE_COLUMNS = (
-    "case_id", *COLUMNS, "seller_id", "seller_url", "officer_decision", "decided_by", "decided_at",
-    "case_status", "sent_at", "status_at", "evidence_folder",
+    "case_id", *COLUMNS, "seller_id", "seller_url", "case_status", "sent_at", "status_at", "evidence_folder",
 )  # fmt: skip
 """The columns of cases.csv and the keys of cases.jsonl, in order."""
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -150,9 +149,6 @@ class Case:
             **self.finding.record(),
             "seller_id": self.finding.seller_id,
             "seller_url": self.seller_url,
-            "officer_decision": self.standing.decision if self.standing else None,
-            "decided_by": self.standing.decided_by if self.standing else None,
-            "decided_at": iso(self.standing.decided_at) if self.standing else None,
             "case_status": self.case_status,
             "sent_at": iso(self.sent_at) if self.sent_at else None,
             "status_at": iso(self.status_at) if self.status_at else None,
