@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 from bench.harness import DOC, ROOT, machine, write_section
 from config import Settings, load_settings
@@ -74,7 +74,7 @@ def free_port() -> int:
 
 def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "bench.bench_check_api:server", "--factory",
+    command = [sys.executable, *os.environ.get("BENCH_PROFILE", "").split(), "-m", "uvicorn", "bench.bench_check_api:server", "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, FOLDER: str(folder)})
     url = f"http://127.0.0.1:{port}"
@@ -110,21 +110,25 @@ def as_sent(listing: DemoListing, n: int) -> dict[str, Any]:
             "brand": listing.brand, "model": listing.model}  # fmt: skip
 
 
-def through_http(client: httpx.Client, bodies: list[bytes], count: int) -> float:
-    started = time.perf_counter()
-    for body in bodies:
+def one_round(
+    client: httpx.Client, judge: Any, bodies: list[bytes], batches: list[list[CheckItem]]
+) -> tuple[float, float]:
+    """Listings per second directly and through HTTP: batch by batch, each batch judged directly and
+    then sent, so that a change in the machine's load falls on both alike."""
+    direct_s = http_s = 0.0
+    gc.collect()
+    for body, items in zip(bodies, batches, strict=True):
+        started = time.perf_counter()
+        judge_all(judge, items)
+        middle = time.perf_counter()
         answer = client.post("/api/v1/check", content=body)
         answer.raise_for_status()
         answer.json()
-    return count / (time.perf_counter() - started)
-
-
-def direct(judge: Any, items: list[CheckItem], batch: int) -> float:
-    gc.collect()
-    started = time.perf_counter()
-    for start in range(0, len(items), batch):
-        judge_all(judge, items[start : start + batch])
-    return len(items) / (time.perf_counter() - started)
+        ended = time.perf_counter()
+        direct_s += middle - started
+        http_s += ended - middle
+    count = sum(map(len, batches))
+    return count / direct_s, count / http_s
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,11 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         token, listings = prepare(folder, max(1, args.listings // len(SHOPS)))
         sent = [as_sent(listing, n) for n, listing in enumerate(listings)]
-        items = [CheckItem(x["id"], x["title"], x["description"], x["spec"], x["brand"], x["model"]) for x in sent]
+        items = [
+            CheckItem(x["id"], x["title"], x["description"], x["spec"], x["brand"], x["model"]) for x in sent
+        ]
         bodies = [
             json.dumps({"listings": sent[start : start + args.batch]}, ensure_ascii=False).encode()
             for start in range(0, len(sent), args.batch)
         ]
+        batches = [items[start : start + args.batch] for start in range(0, len(items), args.batch)]
         size_kb = sum(map(len, bodies)) / len(bodies) / 1024
         store = store_in(folder)
         with store.session() as session:
@@ -152,10 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
-                through_http(client, bodies[:3], 0)  # warm-up: the server builds its judge
-                direct(judge, items[:2000], args.batch)
-                rounds = [(direct(judge, items, args.batch), through_http(client, bodies, len(items)))
-                          for _ in range(args.rounds)]  # fmt: skip
+                one_round(client, judge, bodies[:20], batches[:20])  # warm-up: the server builds its judge
+                rounds = [one_round(client, judge, bodies, batches) for _ in range(args.rounds)]
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -144,4 +144,3 @@ def judge_all(judge: Judge, items: Iterable[CheckItem]) -> list[CheckResult]:
             )
         )
     return results
-

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from config import Settings
 from core.verdicts import VERDICTS
-from matchers.check import CheckItem, Checker, NoRegister, RegisterMissing
+from matchers.check import Checker, CheckItem, NoRegister, RegisterMissing
 from matchers.verdict import MATCHER_VERSION
 from store.db import Store
 from store.tokens import find_token
@@ -212,13 +212,14 @@ def check(body: CheckRequest, request: Request, who: Annotated[Caller, Depends(c
     order sent. Nothing is stored."""
     if body.store:
         detail = (
-            "storing checked listings is not available: send without \"store\""
+            'storing checked listings is not available: send without "store"'
             if who.may_store
-            else "this token may not store listings: send without \"store\""
+            else 'this token may not store listings: send without "store"'
         )
         raise HTTPException(status_code=403, detail=detail)
     items = [
-        CheckItem(x.id, x.title, x.description, x.spec, x.brand, x.model, x.licence_text) for x in body.listings
+        CheckItem(x.id, x.title, x.description, x.spec, x.brand, x.model, x.licence_text)
+        for x in body.listings
     ]
     try:
         version, results = service(request).checker.check(items)

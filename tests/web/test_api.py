@@ -86,7 +86,9 @@ def check(api: TestClient, token: str, listings: list[dict[str, Any]], **body: A
 
 def counts(store: Store) -> tuple[int, int, int]:
     with store.session() as session:
-        return tuple(session.scalar(select(func.count()).select_from(t)) or 0 for t in (Listing, Observation, Verdict))  # type: ignore[return-value]
+        return tuple(
+            session.scalar(select(func.count()).select_from(t)) or 0 for t in (Listing, Observation, Verdict)
+        )  # type: ignore[return-value]
 
 
 def test_one_listing_is_judged(api: TestClient, token: str) -> None:
@@ -104,7 +106,9 @@ def test_one_listing_is_judged(api: TestClient, token: str) -> None:
     assert any(reason["feature"] == "no_licence_number" for reason in result["reasons"])
 
 
-def test_the_verdicts_are_the_match_stages(api: TestClient, token: str, registered: Store, tmp_path: Path) -> None:
+def test_the_verdicts_are_the_match_stages(
+    api: TestClient, token: str, registered: Store, tmp_path: Path
+) -> None:
     listings = demo_listings()
     answer = check(api, token, [as_sent(listing) for listing in listings])
     assert answer.status_code == 200, answer.text
@@ -123,7 +127,9 @@ def test_the_verdicts_are_the_match_stages(api: TestClient, token: str, register
             select(Listing.marketplace_id, Verdict.verdict, Verdict.licence_status, Verdict.tis_number,
                    Verdict.score, Verdict.reasons).join(Verdict, Verdict.listing_id == Listing.id)
         ).all()  # fmt: skip
-    stored = {key: (verdict, status, tis, score, reasons) for key, verdict, status, tis, score, reasons in rows}
+    stored = {
+        key: (verdict, status, tis, score, reasons) for key, verdict, status, tis, score, reasons in rows
+    }
     results = answer.json()["results"]
     assert [r["id"] for r in results] == [f"{x.shop}:{x.item_id}" for x in listings]
     assert {r["id"]: (r["verdict"], r["licence_status"], r["tis_number"], pytest.approx(r["category_score"]),
@@ -139,7 +145,10 @@ def test_licence_text_is_read_like_a_row_of_the_spec_table(api: TestClient, toke
     given = check(api, token, [bare | {"licence_text": shown.expected_licence_no}])
     assert without["verdict"] == "no_licence_shown"
     assert given.json()["results"][0]["verdict"] == "licensed"
-    assert spec_with_licence({LICENCE_KEY: "own"}, "ท1-1/1") == {LICENCE_KEY: "own", LICENCE_KEY + " ": "ท1-1/1"}
+    assert spec_with_licence({LICENCE_KEY: "own"}, "ท1-1/1") == {
+        LICENCE_KEY: "own",
+        LICENCE_KEY + " ": "ท1-1/1",
+    }
     assert CheckItem("x", "t").spec is None
 
 
@@ -170,7 +179,9 @@ def test_a_thousand_listings_in_order_and_a_thousand_and_one_refused(api: TestCl
         ({"id": "1", "title": "t", "licence_text": 7}, "listings.0.licence_text"),
     ],
 )
-def test_a_bad_field_is_named_and_not_echoed(api: TestClient, token: str, listing: dict[str, Any], field: str) -> None:
+def test_a_bad_field_is_named_and_not_echoed(
+    api: TestClient, token: str, listing: dict[str, Any], field: str
+) -> None:
     answer = check(api, token, [{"id": "0", "title": "fine"}, listing])
     assert answer.status_code == 422
     problems = answer.json()["problems"]
@@ -192,7 +203,8 @@ def test_the_token_is_kept_hashed(registered: Store, token: str) -> None:
         row = session.scalars(select(ApiToken)).one()
         assert row.token_hash == token_hash(token)
         assert row.prefix == token[:10]
-        assert token.startswith("tw_") and len(token) > 40
+        assert token.startswith("tw_")
+        assert len(token) > 40
         stored = [str(value) for value in session.execute(select(ApiToken.__table__)).one()]
     assert not any(token in value for value in stored)
 
@@ -206,7 +218,9 @@ def test_no_or_a_bad_token_is_refused_alike(api: TestClient, token: str, header:
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
-def test_a_revoked_token_is_refused_like_an_unknown_one(api: TestClient, token: str, registered: Store) -> None:
+def test_a_revoked_token_is_refused_like_an_unknown_one(
+    api: TestClient, token: str, registered: Store
+) -> None:
     assert check(api, token, [{"id": "1", "title": "t"}]).status_code == 200
     with registered.session() as session:
         revoke_token(session, "shopee")
@@ -246,7 +260,9 @@ def test_over_the_rate_limit_is_429_with_retry_after(registered: Store, tmp_path
         assert check(api, other, [{"id": "1", "title": "t"}]).status_code == 200, "per token"
 
 
-def test_a_new_register_version_is_judged_under(api: TestClient, token: str, registered: Store, tmp_path: Path) -> None:
+def test_a_new_register_version_is_judged_under(
+    api: TestClient, token: str, registered: Store, tmp_path: Path
+) -> None:
     sent = [{"id": "1", "title": "พาวเวอร์แบงค์ 10000mAh", "licence_text": "ท7777-77/2879"}]
     before = check(api, token, sent).json()
     assert before["results"][0]["licence_status"] == "not_found"
@@ -272,6 +288,8 @@ def test_the_openapi_description_is_the_check_apis(api: TestClient) -> None:
     schema = api.get("/api/v1/openapi.json").json()
     assert list(schema["paths"]) == ["/api/v1/check"]
     operation = schema["paths"]["/api/v1/check"]["post"]
-    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("CheckResponse")
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "CheckResponse"
+    )
     assert {"Listing", "CheckRequest", "CheckResponse", "Result"} <= set(schema["components"]["schemas"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
