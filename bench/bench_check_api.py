@@ -8,7 +8,7 @@ uvicorn, in its own process, on a free loopback port — in batches of ``--batch
 another over one keep-alive connection (the request bodies encoded beforehand: encoding them is the
 platform's work). In the same run the same listings go to the matcher directly
 (``matchers.check.judge_all``, the judge the API and the match stage use) in this process. Listings
-judged per second each way, best of ``--rounds`` alternating rounds; goal: HTTP ÷ direct ≥ 0.7.
+judged per second each way (batch by batch: each judged directly, then sent), best of ``--rounds`` rounds; goal: HTTP ÷ direct ≥ 0.7.
 Replaces the "Check API" section of docs/benchmarks.md.
 """
 
@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         token, listings = prepare(folder, max(1, args.listings // len(SHOPS)))
@@ -179,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
             f"batches of {args.batch} ({size_kb:.0f} kB a request), one request after another on one "
             "keep-alive connection, bodies encoded beforehand, answers decoded. Directly: the same "
             "listings through `matchers.check.judge_all` (the judge the API and `match` use) in the "
-            f"benchmark's process, in the same batches. Best of {args.rounds} alternating rounds.", "",
+            f"benchmark's process: each batch judged directly, then sent, so that a change in the machine's "
+            f"load falls on both alike. Best of {args.rounds} rounds; the machine's load average (1 min) "
+            f"was {load[0]:.1f} before and {os.getloadavg()[0]:.1f} after.", "",
             "| how | listings/s |", "|---|---|",
             f"| matcher called directly | {best_direct:,.0f} |",
             f"| through HTTP (check API) | {best_http:,.0f} |", "",

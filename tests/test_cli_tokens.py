@@ -13,7 +13,7 @@ import cli
 from store.db import Store
 from store.models import ApiToken
 from store.people import token_hash
-from store.tokens import find_token
+from store.tokens import add_token, find_token, list_tokens, revoke_token
 
 runner = CliRunner()
 
@@ -79,3 +79,22 @@ def test_revoke_makes_the_token_useless(options: tuple[list[str], Store]) -> Non
     unknown = runner.invoke(cli.app, [*given, "tokens", "revoke", "nobody"])
     assert unknown.exit_code == 1
     assert "no token named 'nobody'" in unknown.output
+
+
+def test_tokens_on_each_database(any_store: Store) -> None:
+    with any_store.session() as session:
+        secret = add_token(session, "shopee")
+        other = add_token(session, "lazada", may_store=True)
+    with any_store.session() as session:
+        found = find_token(session, secret)
+        assert found is not None
+        assert (found.name, found.may_store) == ("shopee", False)
+        assert find_token(session, other) is not None
+        assert find_token(session, secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
+    with any_store.session() as session:
+        assert [token.name for token in list_tokens(session)] == ["lazada", "shopee"]
+        assert all(token.last_used_at is not None for token in list_tokens(session))
+        revoke_token(session, "shopee")
+    with any_store.session() as session:
+        assert find_token(session, secret) is None
+        assert find_token(session, other) is not None
