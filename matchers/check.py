@@ -98,6 +98,7 @@ class Checker:
         self.settings = settings
         self._version: int | None = None
         self._judge: Judge | None = None
+        self._missing: list[str] = []
         self._building = threading.Lock()
         self._judging = threading.Lock()
 
@@ -112,13 +113,16 @@ class Checker:
         if version is None:
             raise NoRegister("no register was imported: nothing can be judged")
         with self._building:
-            if self._judge is None or self._version != version.version:
+            if self._version != version.version:
                 with self.store.session() as session:
                     register = load_register(session, version.version)
-                if register.missing and not self.settings.match.allow_missing_registers:
-                    raise RegisterMissing(missing_message(register.missing))
-                self._judge = build_judge(register, self.settings)
                 self._version = version.version
+                self._judge = None
+                self._missing = register.missing
+                if not register.missing or self.settings.match.allow_missing_registers:
+                    self._judge = build_judge(register, self.settings)
+            if self._judge is None:  # not loaded again on every request while the version stands
+                raise RegisterMissing(missing_message(self._missing))
             return self._version, self._judge
 
     def check(self, items: Iterable[CheckItem]) -> tuple[int, list[CheckResult]]:

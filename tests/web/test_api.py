@@ -293,3 +293,21 @@ def test_the_openapi_description_is_the_check_apis(api: TestClient) -> None:
     )
     assert {"Listing", "CheckRequest", "CheckResponse", "Result"} <= set(schema["components"]["schemas"])
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+def test_a_missing_register_is_read_once_per_version(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matchers import check as checking
+
+    ensure_default_register(sqlite_store)
+    loads: list[int | None] = []
+    real = checking.load_register
+    monkeypatch.setattr(
+        checking, "load_register", lambda session, version: loads.append(version) or real(session, version)
+    )
+    checker = checking.Checker(sqlite_store, api_settings(tmp_path))
+    for _ in range(3):
+        with pytest.raises(checking.RegisterMissing):
+            checker.current()
+    assert loads == [1]
