@@ -124,6 +124,10 @@ users_app = typer.Typer(
 )
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+tokens_app = typer.Typer(
+    cls=Commands, help="Platforms' tokens for the check API (POST /api/v1/check).", no_args_is_help=True
+)
+app.add_typer(tokens_app, name="tokens")
 
 console = Console()
 errors = Console(stderr=True)
@@ -1132,6 +1136,59 @@ def users_password(
     except PeopleError as exc:
         fail(str(exc))
     console.print(f"the password of {username} is set", markup=False, highlight=False)
+
+
+@tokens_app.command("add")
+def tokens_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Whose token: the platform, lower case.")],
+    may_store: Annotated[
+        bool, typer.Option("--may-store", help="Requests with this token may ask to store their listings.")
+    ] = False,
+) -> None:
+    """Make a check-API token for a platform and print it, once: only its SHA-256 is kept."""
+    from store.tokens import TokenError, add_token
+
+    try:
+        with state.store().session() as session:
+            secret = add_token(session, name, may_store=may_store)
+    except TokenError as exc:
+        fail(str(exc))
+    console.print(f"token {name}:", markup=False, highlight=False)
+    print(secret)
+    errors.print(
+        "this token is shown only now: give it to the platform over a safe channel; "
+        "it cannot be shown again (revoke it and add another if it is lost)",
+        markup=False, highlight=False,
+    )  # fmt: skip
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List the check-API tokens: name, first characters, when made and last used, revoked (never the token)."""
+    from store.tokens import list_tokens
+
+    zone = ZoneInfo(state.settings.report.timezone)
+    table = listing_table("name", "prefix", "may store", f"created ({zone.key})", "last used", "revoked",
+                          title="check-API tokens")  # fmt: skip
+    with state.store().session() as session:
+        for token in list_tokens(session):
+            table.add_row(token.name, token.prefix + "…", "yes" if token.may_store else "no",
+                          local_time(token.created_at, zone), local_time(token.last_used_at, zone),
+                          local_time(token.revoked_at, zone))  # fmt: skip
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: Annotated[str, typer.Argument(metavar="NAME", help="The token's name.")]) -> None:
+    """Revoke a check-API token: requests with it are refused from now on."""
+    from store.tokens import TokenError, revoke_token
+
+    try:
+        with state.store().session() as session:
+            revoke_token(session, name)
+    except TokenError as exc:
+        fail(str(exc))
+    console.print(f"token {name} is revoked", markup=False, highlight=False)
 
 
 @app.command()

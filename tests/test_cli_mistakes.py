@@ -38,6 +38,9 @@ ARGS: dict[tuple[str, ...], list[str]] = {
     ("users", "list"): [],
     ("users", "disable"): ["someone"],
     ("users", "password"): ["someone", "--password-stdin"],
+    ("tokens", "add"): ["someone"],
+    ("tokens", "list"): [],
+    ("tokens", "revoke"): ["someone"],
     ("serve",): [],
 }
 NEED_NO_DATABASE = {
@@ -59,6 +62,7 @@ NEED_NO_DATABASE = {
     ("report",): "a group",
     ("schedule",): "a group",
     ("users",): "a group",
+    ("tokens",): "a group",
 }
 
 

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from config import Settings
 from store.db import Store
-from web import listing, pages, seller, takedowns
+from web import api, listing, pages, seller, takedowns
 from web.guard import SignInNeeded, sign_in_url
 from web.render import STATIC, page
 
@@ -26,7 +26,7 @@ CSP = (
 )
 """The policy of every page; the evidence replay sets a stricter one of its own (``sandbox``)."""
 
-ROUTERS = (pages.router, listing.router, seller.router, takedowns.router)
+ROUTERS = (pages.router, listing.router, seller.router, takedowns.router, api.router)
 """Every router of the app, with full paths (no prefixes): the roles × routes test walks them."""
 
 
@@ -42,8 +42,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in ROUTERS:
-        app.include_router(router)
+    for router in ROUTERS:  # the OpenAPI description is the check API's: the workspace's pages stay out
+        app.include_router(router, include_in_schema=router is api.router)
 
     @app.middleware("http")
     async def security_headers(
