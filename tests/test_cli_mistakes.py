@@ -39,6 +39,7 @@ ARGS: dict[tuple[str, ...], list[str]] = {
     ("users", "disable"): ["someone"],
     ("users", "password"): ["someone", "--password-stdin"],
     ("tokens", "add"): ["someone"],
+    ("takedowns",): [],
     ("tokens", "list"): [],
     ("tokens", "revoke"): ["someone"],
     ("serve",): [],
