@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from config import Settings
 from store.db import Store
-from web import pages
+from web import pages, queue
 from web.guard import SignInNeeded, sign_in_url
 from web.render import STATIC, page
 
@@ -26,7 +26,7 @@ CSP = (
 )
 """The policy of every page; the evidence replay sets a stricter one of its own (``sandbox``)."""
 
-ROUTERS = (pages.router,)
+ROUTERS = (pages.router, queue.router)
 """Every router of the app, with full paths (no prefixes): the roles × routes test walks them."""
 
 
