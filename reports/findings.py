@@ -213,10 +213,13 @@ def _since(since: date | datetime | None, zone: ZoneInfo) -> datetime | None:
     return day_bounds(since, zone)[0]
 
 
+_CHOSEN = aliased(Verdict, name="chosen")  # made once: building an alias costs more than a small query
+
+
 def chosen_verdict(column: Any) -> Any:
     """For the observation in the enclosing query, ``column`` of its verdict under the highest register
     version, the newest first (an index lookup per observation)."""
-    chosen = aliased(Verdict, name="chosen")
+    chosen = _CHOSEN
     return (
         select(getattr(chosen, column.key))
         .where(chosen.observation_id == Observation.id)

@@ -25,28 +25,27 @@ filters on them are applied in Python. Every filter value reaches SQL only as a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from core.decisions import CONFIRMED, DISMISSED, NEEDS_INFORMATION, QC_RETURNED
-from core.verdicts import NEEDS_REVIEW, VIOLATIONS
 from reports.findings import chosen_verdict, statuses
+from reports.queuescan import REVIEWED, Scan
 from store.clock import BANGKOK, day_bounds, local_day, utcnow
 from store.decisions import Standing, standing_decisions
-from store.models import Listing, Observation, Site, Verdict
+from store.models import Observation, Site, Verdict
 
-REVIEWED: tuple[str, ...] = (*VIOLATIONS, NEEDS_REVIEW)
-"""The verdicts that put a listing in the queue."""
 VIEWS: tuple[str, ...] = ("open", "decided", "to_check", "all")
 """``open``: to be decided; ``decided``: confirmed or dismissed (and holding); ``to_check``:
 confirmations awaiting a supervisor's check; ``all``: every listing with a reviewed verdict."""
-FIRST_BATCH = 200
+BY_DECISION = frozenset({"decided", "to_check"})
+"""Views walked by the standing decisions, the latest decided first (the others by listing)."""
 MAX_BATCH = 5000
 
 
@@ -98,6 +97,7 @@ class QueueRow:
     mark: str | None
     """``changed`` (since dismissed), ``needs_information``, ``returned`` (by a supervisor) or None."""
     standing: Standing | None
+    gone_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +109,21 @@ class QueuePage:
     """Listings looked at to fill the page (for the benchmark)."""
 
 
-def cursor(row: QueueRow) -> str:
-    """The keyset position after ``row``: its ``first_seen`` and listing id."""
+def cursor(row: QueueRow, by_decision: bool = False) -> str:
+    """The keyset position after ``row``: its ``first_seen`` and listing id (by decision: its decision's id)."""
+    if by_decision:
+        return f"d{row.standing.decision_id if row.standing else 0}"
     return f"{row.first_seen.isoformat()}~{row.listing_id}"
 
 
-def parse_cursor(text: str) -> tuple[datetime, int]:
-    moment, _, listing_id = text.partition("~")
+def parse_cursor(text: str, by_decision: bool = False) -> Any:
+    """A cursor as :func:`cursor` wrote it; QueueError when it is not one."""
     try:
+        if by_decision:
+            if not text.startswith("d"):
+                raise ValueError(text)
+            return int(text[1:])
+        moment, _, listing_id = text.partition("~")
         return datetime.fromisoformat(moment), int(listing_id)
     except ValueError:
         raise QueueError("not a position in the queue") from None
@@ -141,14 +148,6 @@ def in_view(view: str, place: str) -> bool:
     return view == "all" or place == view or (view == "decided" and place == "to_check")
 
 
-def standard_matches(wanted: str, tis_number: str | None) -> bool:
-    """A TIS number matches as written or by its base number (``2879`` matches ``2879-2560``)."""
-    if tis_number is None:
-        return False
-    number = wanted.strip()
-    return tis_number == number or tis_number.startswith((f"{number}-", f"{number} "))
-
-
 def queue_page(
     session: Session,
     wanted: QueueFilter,
@@ -164,74 +163,47 @@ def queue_page(
         raise QueueError(f"view is one of {', '.join(VIEWS)}")
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     day = day or local_day(utcnow(), zone)
-    position = parse_cursor(after) if after else None
+    by_decision = wanted.view in BY_DECISION
+    position = parse_cursor(after, by_decision) if after else None
     sites = dict(session.execute(select(Site.id, Site.name)).all())
     site_id = None
     if wanted.site is not None:
         site_id = next((id_ for id_, name in sites.items() if name == wanted.site), None)
         if site_id is None:
             return QueuePage([], None, 0)
+    if wanted.view == "to_check" and not qc:
+        return QueuePage([], None, 0)  # nothing waits for a check unless supervisors check
+    scan = Scan(wanted, site_id, zone, qc)
     rows: list[QueueRow] = []
-    scanned, batch = 0, max(FIRST_BATCH, 2 * size)
+    scanned, batch = 0, size + 1  # the SQL applies the filters: most rows it finds are shown
     while len(rows) <= size:
-        listings = session.execute(_listing_scan(wanted, site_id, position, batch, zone)).all()
-        scanned += len(listings)
-        rows.extend(_judge(session, listings, sites, wanted, qc, day, zone))
-        if len(listings) < batch:
+        found = session.execute(scan.statement(position, batch)).all()
+        scanned += len(found)
+        rows.extend(_rows(session, found, sites, wanted, qc, day, zone))
+        if len(found) < batch:
             break
-        last = listings[-1]
-        position = (last.first_seen, last.id)
+        last = found[-1]
+        position = last.decision_id if by_decision else (last.first_seen, last.id)
         batch = min(batch * 2, MAX_BATCH)
     page, more = rows[:size], len(rows) > size
-    return QueuePage(page, cursor(page[-1]) if more and page else None, scanned)
+    status = statuses(session, {row.listing_id: (row.verdict, False, row.gone_at) for row in page}, day, zone)
+    page = [replace(row, status=status.get(row.listing_id)) for row in page]
+    return QueuePage(page, cursor(page[-1], by_decision) if more and page else None, scanned)
 
 
-def _listing_scan(
-    wanted: QueueFilter, site_id: int | None, position: tuple[datetime, int] | None, limit: int, zone: ZoneInfo
-) -> Select[Any]:
-    """The next listings in queue order with the filters that are the listing's own."""
-    query = select(
-        Listing.id, Listing.listing_key, Listing.site_id, Listing.url, Listing.title, Listing.seller_name,
-        Listing.first_seen, Listing.gone_at,
-    )  # fmt: skip
-    if site_id is not None:
-        query = query.where(Listing.site_id == site_id)
-    if wanted.seller is not None:
-        query = query.where(or_(Listing.seller_name == wanted.seller, Listing.seller_id == wanted.seller))
-    if wanted.first_seen is not None:
-        start, end = day_bounds(wanted.first_seen, zone)
-        query = query.where(Listing.first_seen >= start, Listing.first_seen < end)
-    if position is not None:
-        moment, listing_id = position
-        query = query.where(
-            Listing.first_seen <= moment,
-            or_(Listing.first_seen < moment, and_(Listing.first_seen == moment, Listing.id < listing_id)),
-        )
-    return query.order_by(Listing.first_seen.desc(), Listing.id.desc()).limit(limit)
-
-
-def _judge(
+def _rows(
     session: Session,
-    listings: Sequence[Row[Any]],
+    found: Sequence[Row[Any]],
     sites: dict[int, str],
     wanted: QueueFilter,
     qc: bool,
     day: date,
     zone: ZoneInfo,
 ) -> list[QueueRow]:
-    """The queue rows among a batch of listings, in the batch's order."""
-    if not listings:
+    """The queue rows among listings the scan found, in its order: their latest observation and its
+    verdict, and where their standing decision places them."""
+    if not found:
         return []
-    ids = [row.id for row in listings]
-    latest = (
-        select(Observation.id)
-        .where(Observation.listing_id == Listing.id)
-        .order_by(Observation.observed_at.desc(), Observation.id.desc())
-        .limit(1)
-        .correlate(Listing)
-        .scalar_subquery()
-    )
-    shown = dict(session.execute(select(Listing.id, latest).where(Listing.id.in_(ids))).all())
     observations = {
         row.id: row
         for row in session.execute(
@@ -239,48 +211,40 @@ def _judge(
                 Observation.id, Observation.observed_at, Observation.gone, Observation.title,
                 Observation.seller_name, Observation.price, Observation.currency, Observation.url,
                 chosen_verdict(Verdict.id).label("verdict_id"),
-            ).where(Observation.id.in_([id_ for id_ in shown.values() if id_ is not None]))
+            ).where(Observation.id.in_([row.observation_id for row in found]))
         )
     }  # fmt: skip
-    verdict_ids = [row.verdict_id for row in observations.values() if row.verdict_id is not None]
     verdicts = {
         row.id: row
         for row in session.execute(
             select(Verdict.id, Verdict.verdict, Verdict.licence_status, Verdict.tis_number).where(
-                Verdict.id.in_(verdict_ids), Verdict.verdict.in_(REVIEWED)
+                Verdict.id.in_([row.verdict_id for row in observations.values() if row.verdict_id is not None])
             )
         )
     }
     window = day_bounds(wanted.observed, zone) if wanted.observed is not None else None
     candidates = []
-    for listing in listings:
-        observation = observations.get(shown.get(listing.id, 0) or 0)
+    for listing in found:
+        observation = observations.get(listing.observation_id)
         if observation is None or observation.gone:
             continue
-        gone_at = listing.gone_at
-        if gone_at is not None and gone_at > observation.observed_at:
+        if listing.gone_at is not None and listing.gone_at > observation.observed_at:
             continue
         verdict = verdicts.get(observation.verdict_id)
-        if verdict is None or not _wanted(wanted, verdict, observation.observed_at, window):
+        if verdict is None or verdict.verdict not in REVIEWED:
+            continue
+        if window is not None and not window[0] <= observation.observed_at < window[1]:
             continue
         candidates.append((listing, observation, verdict))
-    standings = standing_decisions(session, [listing.id for listing, _, _ in candidates])
-    placed = []
+    decided = [listing.id for listing, _, _ in candidates if listing.decision_id is not None]
+    standings = standing_decisions(session, decided) if decided else {}
+    start, end = day_bounds(day, zone)
+    rows = []
     for listing, observation, verdict in candidates:
         standing = standings.get(listing.id)
         place, mark = place_of(standing, qc)
-        if in_view(wanted.view, place):
-            placed.append((listing, observation, verdict, standing, place, mark))
-    status = statuses(
-        session,
-        {listing.id: (verdict.verdict, False, listing.gone_at) for listing, _, verdict, *_ in placed},
-        day,
-        zone,
-    )
-    start, end = day_bounds(day, zone)
-    rows = []
-    for listing, observation, verdict, standing, place, mark in placed:
-        first_seen = listing.first_seen
+        if not in_view(wanted.view, place):
+            continue
         rows.append(
             QueueRow(
                 listing_id=listing.id,
@@ -291,26 +255,17 @@ def _judge(
                 seller=observation.seller_name or listing.seller_name,
                 price=observation.price,
                 currency=observation.currency,
-                first_seen=first_seen,
+                first_seen=listing.first_seen,
                 observed_at=observation.observed_at,
                 verdict=verdict.verdict,
                 licence_status=verdict.licence_status,
                 tis_number=verdict.tis_number,
-                status=status.get(listing.id),
-                fresh=start <= first_seen < end,
+                status=None,
+                fresh=start <= listing.first_seen < end,
                 place=place,
                 mark=mark,
                 standing=standing,
+                gone_at=listing.gone_at,
             )
         )
     return rows
-
-
-def _wanted(wanted: QueueFilter, verdict: Row[Any], observed_at: datetime, window: tuple[datetime, datetime] | None) -> bool:
-    if wanted.verdict is not None and verdict.verdict != wanted.verdict:
-        return False
-    if wanted.licence_status is not None and verdict.licence_status != wanted.licence_status:
-        return False
-    if wanted.standard is not None and not standard_matches(wanted.standard, verdict.tis_number):
-        return False
-    return window is None or window[0] <= observed_at < window[1]

@@ -134,7 +134,7 @@ def _answer(request: Request, session: Session, next_: str, message: str, proble
     return page(request, "decision_notice.html", status_code=status, message=message, problem=problem)
 
 
-@router.post("/decisions", response_class=HTMLResponse)
+@router.post("/decisions", response_class=HTMLResponse, form_limits={"max_fields": MAX_DECIDED + 20})
 def decisions(
     request: Request,
     session: Db,
