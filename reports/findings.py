@@ -336,12 +336,12 @@ def statuses(
     start, end = day_bounds(day if day is not None else local_day(utcnow(), zone), zone)
     cutoff = end if day is not None else None
     ids = list(shown)
-    events = {
-        row[0]: row[1:] for row in session.connection().execute(_event_query(cutoff, start, None, ids))
-    }
+    events = {row[0]: row[1:] for row in session.connection().execute(_event_query(cutoff, start, None, ids))}
     result: dict[int, str | None] = {}
     for listing_id, (verdict, gone, gone_at) in shown.items():
-        _first, _last, _gone, violating_before, resolving_before, _violation = events.get(listing_id, _NO_EVENTS)
+        _first, _last, _gone, violating_before, resolving_before, _violation = events.get(
+            listing_id, _NO_EVENTS
+        )
         if gone_at is not None and gone_at < start:
             resolving_before = max(gone_at, resolving_before or gone_at)
         result[listing_id] = status_of(verdict, gone, violating_before, resolving_before)

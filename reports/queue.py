@@ -218,7 +218,9 @@ def _rows(
         row.id: row
         for row in session.execute(
             select(Verdict.id, Verdict.verdict, Verdict.licence_status, Verdict.tis_number).where(
-                Verdict.id.in_([row.verdict_id for row in observations.values() if row.verdict_id is not None])
+                Verdict.id.in_(
+                    [row.verdict_id for row in observations.values() if row.verdict_id is not None]
+                )
             )
         )
     }

@@ -151,7 +151,12 @@ def chosen_of_latest() -> Any:
 
 def latest_decision() -> Any:
     """The id of the listing's latest decision (None if never decided)."""
-    return select(func.max(Decision.id)).where(Decision.listing_id == Listing.id).correlate(Listing).scalar_subquery()
+    return (
+        select(func.max(Decision.id))
+        .where(Decision.listing_id == Listing.id)
+        .correlate(Listing)
+        .scalar_subquery()
+    )
 
 
 def held_out(latest: Any) -> ColumnElement[bool]:

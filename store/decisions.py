@@ -77,7 +77,11 @@ def observation_hashes(session: Session, observation_ids: Sequence[int]) -> dict
                 licences[observation_id] = (version, verdict_id, claimed)
         for observation_id, title, description, spec, images in session.execute(
             select(
-                Observation.id, Observation.title, Observation.description, Observation.spec, Observation.images
+                Observation.id,
+                Observation.title,
+                Observation.description,
+                Observation.spec,
+                Observation.images,
             ).where(Observation.id.in_(chunk))
         ):
             licence = licences.get(observation_id, (0, 0, None))[2]
@@ -196,7 +200,11 @@ def standing_decisions(session: Session, listing_ids: Sequence[int] | None = Non
         for made in session.scalars(select(DecisionCheck).where(DecisionCheck.id.in_(newest))):
             checks[made.decision_id] = made
     current = latest_live_observations(session, [d.listing_id for d in decisions])
-    moved = [current[d.listing_id] for d in decisions if current.get(d.listing_id, d.observation_id) != d.observation_id]
+    moved = [
+        current[d.listing_id]
+        for d in decisions
+        if current.get(d.listing_id, d.observation_id) != d.observation_id
+    ]
     hashes = observation_hashes(session, moved)
     standing: dict[int, Standing] = {}
     for d in decisions:

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from core.decisions import DISMISS_REASONS, QC_RESULTS
-from reports.wording import LICENCE_STATUSES, STATUSES, VERDICTS
 from reports.queue import REVIEWED, VIEWS, QueueError, QueueFilter, QueuePage, queue_page
+from reports.wording import LICENCE_STATUSES, STATUSES, VERDICTS
 from store.decisions import DecisionError, check, decide
 from store.models import User
 from web.guard import Person, allow, db, safe_next
@@ -148,7 +148,13 @@ def decisions(
     """Record one decision on each listing ticked (``confirmed``, ``dismissed`` with a reason, or
     ``needs_information``)."""
     if len(listing_id) > MAX_DECIDED:
-        return _answer(request, session, next, "", f"ตัดสินได้ครั้งละไม่เกิน {MAX_DECIDED:,} รายการ · At most {MAX_DECIDED:,} at once")
+        return _answer(
+            request,
+            session,
+            next,
+            "",
+            f"ตัดสินได้ครั้งละไม่เกิน {MAX_DECIDED:,} รายการ · At most {MAX_DECIDED:,} at once",
+        )
     user = session.get(User, person.id)
     assert user is not None  # the guard found the person's session
     try:

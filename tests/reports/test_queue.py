@@ -33,7 +33,9 @@ def scenario(session: Session) -> dict[str, Listing]:
     """The two-day scenario of the findings tests, each listing first seen at its first observation."""
     listings = two_days(World(session))
     for listing in listings.values():
-        first = session.scalar(select(func.min(Observation.observed_at)).where(Observation.listing_id == listing.id))
+        first = session.scalar(
+            select(func.min(Observation.observed_at)).where(Observation.listing_id == listing.id)
+        )
         if first is not None:
             listing.first_seen = first
     session.flush()
@@ -62,7 +64,9 @@ def test_the_queue_holds_the_violations_and_reviews_with_the_findings_status(any
         and day2 != "resolved"
     }
     assert set(keys(page)) == expected
-    assert "fine" not in expected and "gone" not in expected and "fixed" not in expected
+    assert "fine" not in expected
+    assert "gone" not in expected
+    assert "fixed" not in expected
     for row in page.rows:
         assert row.status == found[row.listing_key].status == EXPECTED[row.listing_key.split(":")[1]][1]
 
@@ -104,7 +108,9 @@ def test_every_filter(any_store: Store, wanted: QueueFilter, expected: set[str])
     with any_store.session() as session:
         listings = scenario(session)
         listings["cont"].seller_name = "ร้านอื่น"
-        for observation in session.scalars(select(Observation).where(Observation.listing_id == listings["cont"].id)):
+        for observation in session.scalars(
+            select(Observation).where(Observation.listing_id == listings["cont"].id)
+        ):
             observation.seller_name = None  # the listing's seller shows
         for verdict in session.scalars(select(Verdict).where(Verdict.listing_id == listings["cont"].id)):
             verdict.tis_number = "369-2557"
@@ -114,7 +120,9 @@ def test_every_filter(any_store: Store, wanted: QueueFilter, expected: set[str])
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("text", INJECTIONS)
-def test_injection_strings_in_every_filter_match_nothing_and_change_nothing(any_store: Store, text: str) -> None:
+def test_injection_strings_in_every_filter_match_nothing_and_change_nothing(
+    any_store: Store, text: str
+) -> None:
     with any_store.session() as session:
         scenario(session)
         before = session.scalar(select(func.count()).select_from(Listing))
@@ -158,7 +166,8 @@ def test_a_dismissal_holds_until_the_judged_content_changes(any_store: Store) ->
         cont, fresh = listings["cont"], listings["fresh"]
         decide(session, user, [cont.id, fresh.id], "dismissed", reason="licence_valid")
         open_keys = keys(queue_page(session, QueueFilter(), day=DAY2))
-        assert "cont" not in open_keys and "fresh" not in open_keys
+        assert "cont" not in open_keys
+        assert "fresh" not in open_keys
         assert {"cont", "fresh"} <= set(keys(queue_page(session, QueueFilter(view="decided"), day=DAY2)))
         world = World(session)
         # later that day: the price of one changed (still out), the title of the other (back, marked)
@@ -175,7 +184,9 @@ def test_the_licence_shown_changing_brings_a_dismissal_back(any_store: Store) ->
     with any_store.session() as session:
         listings = scenario(session)
         decide(session, officer(session), [listings["fresh"].id], "dismissed", reason="other", note="ดูแล้ว")
-        World(session).observe(listings["fresh"], bkk(DAY2, 20), "invalid_licence", licence_claimed="ท5555-55/2879")
+        World(session).observe(
+            listings["fresh"], bkk(DAY2, 20), "invalid_licence", licence_claimed="ท5555-55/2879"
+        )
         assert "fresh" in keys(queue_page(session, QueueFilter(), day=DAY2))
 
 
@@ -193,7 +204,8 @@ def test_confirmations_needs_information_and_the_supervisors_check(any_store: St
             page = queue_page(session, QueueFilter(view=name), qc=qc, day=DAY2)
             return {row.listing_key.split(":")[1]: row.mark for row in page.rows}
 
-        assert "cont" not in view("open") and view("open")["review"] == "needs_information"
+        assert "cont" not in view("open")
+        assert view("open")["review"] == "needs_information"
         assert set(view("to_check")) == {"cont", "fresh"}
         assert set(view("to_check", qc=False)) == set()
         assert {"cont", "fresh"} <= set(view("decided"))
@@ -202,7 +214,8 @@ def test_confirmations_needs_information_and_the_supervisors_check(any_store: St
         check(session, boss, decisions[fresh.id], "returned", "ไม่มีหลักฐานพอ")
         assert set(view("to_check")) == set()
         assert view("open")["fresh"] == "returned"
-        assert "cont" in view("decided") and "fresh" not in view("decided")
+        assert "cont" in view("decided")
+        assert "fresh" not in view("decided")
         all_keys = set(view("all"))
     assert {"cont", "fresh", "review"} <= all_keys
 
@@ -210,3 +223,25 @@ def test_confirmations_needs_information_and_the_supervisors_check(any_store: St
 def test_a_bad_view_is_refused(sqlite_store: Store) -> None:
     with sqlite_store.session() as session, pytest.raises(QueueError, match="view"):
         queue_page(session, QueueFilter(view="everything"))
+
+
+@pytest.mark.postgres
+def test_the_decided_view_shows_the_latest_decided_first_page_by_page(any_store: Store) -> None:
+    with any_store.session() as session:
+        listings = scenario(session)
+        user = officer(session)
+        for key in ("cont", "fresh", "interlude"):
+            decide(session, user, [listings[key].id], "confirmed" if key != "fresh" else "dismissed",
+                   reason=None if key != "fresh" else "duplicate")  # fmt: skip
+        decide(session, user, [listings["review"].id], "needs_information")
+        first = queue_page(session, QueueFilter(view="decided"), size=2, day=DAY2)
+        assert keys(first) == ["interlude", "fresh"]
+        assert first.next_after is not None
+        assert first.next_after.startswith("d")
+        second = queue_page(session, QueueFilter(view="decided"), after=first.next_after, size=2, day=DAY2)
+        assert keys(second) == ["cont"]
+        assert second.next_after is None
+        with pytest.raises(QueueError):
+            queue_page(session, QueueFilter(view="decided"), after="2025-03-10T00:00:00~5", day=DAY2)
+        filtered = queue_page(session, QueueFilter(view="decided", verdict="unsafe"), day=DAY2)
+        assert keys(filtered) == ["interlude"]

@@ -83,7 +83,9 @@ def test_decisions_are_appended_never_updated(any_store: Store) -> None:
 def test_hashes_in_bulk_equal_one_at_a_time(sqlite_store: Store) -> None:
     with sqlite_store.session() as session:
         listings = many(session, 5)
-        ids = session.scalars(select(Observation.id).where(Observation.listing_id.in_([x.id for x in listings])))
+        ids = session.scalars(
+            select(Observation.id).where(Observation.listing_id.in_([x.id for x in listings]))
+        )
         ids_ = list(ids)
         assert observation_hashes(session, ids_) == {i: observation_hash(session, i) for i in ids_}
         assert observation_hashes(session, [999_999]) == {}
