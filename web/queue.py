@@ -140,7 +140,7 @@ def decisions(
     session: Db,
     person: Decider,
     decision: Annotated[str, Form(max_length=40)],
-    listing_id: Annotated[list[int], Form()],
+    listing_id: Annotated[list[int], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
     reason: Annotated[str, Form(max_length=40)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/queue",
@@ -155,6 +155,8 @@ def decisions(
             "",
             f"ตัดสินได้ครั้งละไม่เกิน {MAX_DECIDED:,} รายการ · At most {MAX_DECIDED:,} at once",
         )
+    if not listing_id:
+        return _answer(request, session, next, "", "เลือกรายการก่อน · Select listings first")
     user = session.get(User, person.id)
     assert user is not None  # the guard found the person's session
     try:

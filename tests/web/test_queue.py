@@ -161,6 +161,9 @@ def test_a_dismissal_without_a_reason_is_refused_and_nothing_is_written(
     data = {"csrf_token": csrf, "decision": "dismissed", "listing_id": list(made.values())}
     answer = client.post("/decisions", data=data, follow_redirects=False)
     assert answer.status_code == 400
+    nothing = client.post("/decisions", data=data | {"listing_id": []}, headers={"HX-Request": "true"})
+    assert nothing.status_code == 400
+    assert "Select listings first" in nothing.text
     fragment = client.post("/decisions", data=data, headers={"HX-Request": "true"})
     assert fragment.status_code == 400
     assert "reason" in fragment.text

@@ -40,9 +40,11 @@ def test_keyboard_review_in_the_browser(browser: Any, live_server: LiveServer, s
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(
         "response",
-        lambda answer: errors.append(f"{answer.status} {answer.url}")
-        if answer.status >= 400 and not answer.url.endswith("/favicon.ico")
-        else None,
+        lambda answer: (
+            errors.append(f"{answer.status} {answer.url}")
+            if answer.status >= 400 and not answer.url.endswith("/favicon.ico")
+            else None
+        ),
     )
     page.goto(f"{live_server.url}/login?next=/queue")
     page.fill("input[name=username]", "officer")
