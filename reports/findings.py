@@ -252,10 +252,13 @@ def _since(since: date | datetime | None, zone: ZoneInfo) -> datetime | None:
     return day_bounds(since, zone)[0]
 
 
+_CHOSEN = aliased(Verdict, name="chosen")  # made once: building an alias costs more than a small query
+
+
 def chosen_verdict(column: Any) -> Any:
     """For the observation in the enclosing query, ``column`` of its verdict under the highest register
     version, the newest first (an index lookup per observation)."""
-    chosen = aliased(Verdict, name="chosen")
+    chosen = _CHOSEN
     return (
         select(getattr(chosen, column.key))
         .where(chosen.observation_id == Observation.id)
@@ -319,9 +322,12 @@ def _latest_query(
     return query
 
 
-def _event_query(cutoff: datetime | None, start: datetime, site: str | None) -> Any:
-    """Per listing: first and last live sighting, last gone sighting, the last violating and resolving
-    observations before the start of the day, and the first violating observation of all."""
+def _event_query(
+    cutoff: datetime | None, start: datetime, site: str | None, listing_ids: Sequence[int] | None = None
+) -> Any:
+    """Per listing (of ``listing_ids``, or all): first and last live sighting, last gone sighting, the
+    last violating and resolving observations before the start of the day, and the first violating
+    observation of all."""
     sightings = select(
         Observation.listing_id,
         Observation.observed_at.label("at"),
@@ -330,6 +336,8 @@ def _event_query(cutoff: datetime | None, start: datetime, site: str | None) -> 
     )
     if cutoff is not None:
         sightings = sightings.where(Observation.observed_at < cutoff)
+    if listing_ids is not None:
+        sightings = sightings.where(Observation.listing_id.in_(listing_ids))
     if site is not None:
         sightings = sightings.join(Listing, Listing.id == Observation.listing_id).join(
             Site, Site.id == Listing.site_id
@@ -352,6 +360,31 @@ def _event_query(cutoff: datetime | None, start: datetime, site: str | None) -> 
         func.max(case((resolving, at))),
         func.min(case((violated, at))),
     ).group_by(seen.c.listing_id)
+
+
+def statuses(
+    session: Session,
+    shown: dict[int, tuple[str | None, bool, datetime | None]],
+    day: date | None = None,
+    tz: ZoneInfo | str = BANGKOK,
+) -> dict[int, str | None]:
+    """The status on ``day`` (today if None) of a few listings, by the rule of :func:`findings`:
+    ``shown`` gives per listing id the verdict of its shown observation, whether that observation is
+    a gone page or the listing gone after it, and ``Listing.gone_at``."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    start, end = day_bounds(day if day is not None else local_day(utcnow(), zone), zone)
+    cutoff = end if day is not None else None
+    ids = list(shown)
+    events = {row[0]: row[1:] for row in session.connection().execute(_event_query(cutoff, start, None, ids))}
+    result: dict[int, str | None] = {}
+    for listing_id, (verdict, gone, gone_at) in shown.items():
+        _first, _last, _gone, violating_before, resolving_before, _violation = events.get(
+            listing_id, _NO_EVENTS
+        )
+        if gone_at is not None and gone_at < start:
+            resolving_before = max(gone_at, resolving_before or gone_at)
+        result[listing_id] = status_of(verdict, gone, violating_before, resolving_before)
+    return result
 
 
 def _reasons(value: Any) -> list[dict[str, Any]]:

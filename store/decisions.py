@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from core.decisions import CONFIRMED, DECISIONS, DISMISS_REASONS, DISMISSED, QC_RESULTS, judged_hash
@@ -53,18 +53,40 @@ class Standing:
 
 def observation_hash(session: Session, observation_id: int) -> str:
     """The judged hash of an observation: its content and the licence its latest verdict read."""
-    observation = session.get(Observation, observation_id)
-    if observation is None:
+    hashes = observation_hashes(session, [observation_id])
+    if observation_id not in hashes:
         raise DecisionError(f"no observation {observation_id}")
-    licence = session.scalar(
-        select(Verdict.licence_claimed)
-        .where(Verdict.observation_id == observation_id)
-        .order_by(Verdict.register_version_id.desc(), Verdict.id.desc())
-        .limit(1)
-    )
-    return judged_hash(
-        observation.title, observation.description, observation.spec, licence, observation.images
-    )
+    return hashes[observation_id]
+
+
+def observation_hashes(session: Session, observation_ids: Sequence[int]) -> dict[int, str]:
+    """:func:`observation_hash` of many observations at once (two queries per :data:`CHUNK`); an
+    unknown id is left out."""
+    ids = list(dict.fromkeys(observation_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        licences: dict[int, tuple[int, int, str | None]] = {}
+        for observation_id, version, verdict_id, claimed in session.execute(
+            select(
+                Verdict.observation_id, Verdict.register_version_id, Verdict.id, Verdict.licence_claimed
+            ).where(Verdict.observation_id.in_(chunk))
+        ):
+            best = licences.get(observation_id)
+            if best is None or (version, verdict_id) > best[:2]:
+                licences[observation_id] = (version, verdict_id, claimed)
+        for observation_id, title, description, spec, images in session.execute(
+            select(
+                Observation.id,
+                Observation.title,
+                Observation.description,
+                Observation.spec,
+                Observation.images,
+            ).where(Observation.id.in_(chunk))
+        ):
+            licence = licences.get(observation_id, (0, 0, None))[2]
+            found[observation_id] = judged_hash(title, description, spec, licence, images)
+    return found
 
 
 def latest_live_observations(session: Session, listing_ids: Sequence[int]) -> dict[int, int]:
@@ -107,23 +129,27 @@ def decide(
     if missing:
         raise DecisionError(f"no observation to decide on for listing {missing[0]}")
     now = now or utcnow()
-    made = [
-        Decision(
-            listing_id=listing_id,
-            observation_id=observations[listing_id],
-            judged_hash=observation_hash(session, observations[listing_id]),
-            decision=decision,
-            reason=reason,
-            note=note.strip(),
-            user_id=user.id,
-            decided_by=user.username,
-            decided_at=now,
-        )
+    hashes = observation_hashes(session, list(observations.values()))
+    rows = [
+        {
+            "listing_id": listing_id,
+            "observation_id": observations[listing_id],
+            "judged_hash": hashes[observations[listing_id]],
+            "decision": decision,
+            "reason": reason,
+            "note": note.strip(),
+            "user_id": user.id,
+            "decided_by": user.username,
+            "decided_at": now,
+        }
         for listing_id in ids
     ]
-    session.add_all(made)
-    session.flush()
-    return made
+    if not rows:
+        return []
+    # one INSERT ... RETURNING per batch of rows (insertmanyvalues), not one statement per decision
+    # (in no set order: SQLite's ids give no sentinel to sort by; each listing is decided on once)
+    made = {d.listing_id: d for d in session.scalars(insert(Decision).returning(Decision), rows)}
+    return [made[listing_id] for listing_id in ids]
 
 
 def check(
@@ -174,12 +200,16 @@ def standing_decisions(session: Session, listing_ids: Sequence[int] | None = Non
         for made in session.scalars(select(DecisionCheck).where(DecisionCheck.id.in_(newest))):
             checks[made.decision_id] = made
     current = latest_live_observations(session, [d.listing_id for d in decisions])
+    moved = [
+        current[d.listing_id]
+        for d in decisions
+        if current.get(d.listing_id, d.observation_id) != d.observation_id
+    ]
+    hashes = observation_hashes(session, moved)
     standing: dict[int, Standing] = {}
     for d in decisions:
         observation_id = current.get(d.listing_id, d.observation_id)
-        changed = (
-            observation_id != d.observation_id and observation_hash(session, observation_id) != d.judged_hash
-        )
+        changed = observation_id != d.observation_id and hashes.get(observation_id) != d.judged_hash
         qc = checks.get(d.id)
         standing[d.listing_id] = Standing(
             decision_id=d.id,

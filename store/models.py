@@ -132,7 +132,13 @@ class Listing(Base):
     """A product listing on a marketplace, keyed by site and the marketplace's own listing id."""
 
     __tablename__ = "listings"
-    __table_args__ = (UniqueConstraint("site_id", "marketplace_id"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "marketplace_id"),
+        Index("ix_listings_first_seen", "first_seen", "id"),  # the review queue's order
+        Index("ix_listings_site_first_seen", "site_id", "first_seen", "id"),
+        Index("ix_listings_seller_name", "seller_name"),  # the queue's seller filter
+        Index("ix_listings_seller_id", "seller_id"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     listing_key: Mapped[str] = mapped_column(String(300), unique=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
