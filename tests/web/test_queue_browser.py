@@ -50,7 +50,7 @@ def test_keyboard_review_in_the_browser(browser: Any, live_server: LiveServer, s
     page.fill("input[name=username]", "officer")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/queue")
+    page.wait_for_url(f"{live_server.url}/queue")  # not a glob: the sign-in page's own URL ends in /queue
     assert page.locator("tr[data-row]").count() == 6
 
     page.select_option("select[name=verdict]", "no_licence_shown")

@@ -53,6 +53,14 @@ document.addEventListener("change", (event) => {
   });
 });
 
+// On a phone the filters start folded (unless one is in use), so the rows are on the first screen.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.matchMedia("(max-width: 700px)").matches) return;
+  document.querySelectorAll("details.filters-box:not([data-active])").forEach((box) => {
+    box.open = false;
+  });
+});
+
 // A refused decision answers with its reason as HTML (status 400): show it rather than nothing.
 document.addEventListener("htmx:beforeSwap", (event) => {
   if (event.detail.xhr.status === 400 && event.detail.xhr.getResponseHeader("content-type")?.startsWith("text/html")) {
