@@ -5,10 +5,10 @@ each one's verdict, licence status, TIS number, category score and reasons, judg
 stage's judge under the register in force (``matchers.check``). Nothing is stored unless the request
 asks ``"store": true`` and its token may store (``tokens add NAME --may-store``; another token asking
 gets 403): then the listings and their verdicts are stored under the site ``api-<token name>``
-(``matchers.recorder``) and the answer says ``"stored": true``. Each token may make ``web.api_requests_per_minute`` requests in
-any minute (a sliding window, in this process); more get 429 with ``Retry-After``. A missing, unknown
-or revoked token gets the same 401, which never says whether a token exists. Errors are JSON; no
-answer repeats what was sent (a token, a listing's text).
+(``matchers.recorder``) and the answer says ``"stored": true``. Each token may make
+``web.api_requests_per_minute`` requests in any minute (a sliding window, in this process); more get
+429 with ``Retry-After``. A missing, unknown or revoked token gets the same 401, which never says
+whether a token exists. Errors are JSON; no answer repeats what was sent (a token, a listing's text).
 """
 
 from __future__ import annotations
