@@ -1142,7 +1142,11 @@ def users_password(
 def tokens_add(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Whose token: the platform, lower case.")],
     may_store: Annotated[
-        bool, typer.Option("--may-store", help="Requests with this token may ask to store their listings.")
+        bool,
+        typer.Option(
+            "--may-store",
+            help="Requests with this token may ask to store their listings (under the site api-NAME).",
+        ),
     ] = False,
 ) -> None:
     """Make a check-API token for a platform and print it, once: only its SHA-256 is kept."""

@@ -6,20 +6,21 @@ appears; every call asks the database which version is in force, one indexed que
 judged from its text alone, seen today (Asia/Bangkok): its ``licence_text`` is read as one more row
 of its spec table, named :data:`LICENCE_KEY` (where a crawled listing's shop shows it); its image
 URLs are never fetched — the match stage, too, reads only pictures the crawl kept as evidence.
-Nothing is written.
+Nothing is written here (storing, when asked and allowed: ``matchers.recorder``).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from config import Settings
 from matchers.match import RegisterMissing, build_judge, missing_message
 from matchers.register import load_register
-from matchers.verdict import Judge, ListingFacts
+from matchers.verdict import Judge, Judgement, ListingFacts
 from store.clock import local_day, utcnow
 from store.db import Store
 from store.register import in_force
@@ -44,6 +45,8 @@ class CheckItem:
     brand: str | None = None
     model: str | None = None
     licence_text: str | None = None
+    image_urls: tuple[str, ...] = ()
+    """Never fetched and not judged; kept in a stored observation's raw data."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class CheckResult:
     tis_number: str | None
     category_score: float
     reasons: list[dict[str, Any]]
+    judgement: Judgement | None = field(default=None, compare=False, repr=False)
+    """The judge's whole judgement (what a stored verdict keeps; not in the answer)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,15 +82,15 @@ def spec_with_licence(spec: Mapping[str, str] | None, licence_text: str | None) 
     return table
 
 
-def facts_of(item: CheckItem) -> ListingFacts:
-    """What the judge reads of a listing sent to the check API, seen today."""
+def facts_of(item: CheckItem, day: date | None = None) -> ListingFacts:
+    """What the judge reads of a listing sent to the check API, seen on ``day`` (default: today)."""
     return ListingFacts(
         title=item.title,
         description=item.description,
         spec=spec_with_licence(item.spec, item.licence_text),
         brand=item.brand,
         model=item.model,
-        observed_on=local_day(utcnow()),
+        observed_on=day or local_day(utcnow()),
     )
 
 
@@ -125,18 +130,19 @@ class Checker:
                 raise RegisterMissing(missing_message(self._missing))
             return self._version, self._judge
 
-    def check(self, items: Iterable[CheckItem]) -> tuple[int, list[CheckResult]]:
-        """The register version and the verdict on each listing, in order."""
+    def check(self, items: Iterable[CheckItem], now: datetime | None = None) -> tuple[int, list[CheckResult]]:
+        """The register version and the verdict on each listing seen at ``now`` (default: now), in order."""
         version, judge = self.current()
         with self._judging:
-            return version, judge_all(judge, items)
+            return version, judge_all(judge, items, local_day(now or utcnow()))
 
 
-def judge_all(judge: Judge, items: Iterable[CheckItem]) -> list[CheckResult]:
-    """The verdicts of ``judge`` on ``items``, in order."""
+def judge_all(judge: Judge, items: Iterable[CheckItem], day: date | None = None) -> list[CheckResult]:
+    """The verdicts of ``judge`` on ``items`` seen on ``day`` (default: today), in order."""
+    day = day or local_day(utcnow())
     results = []
     for item in items:
-        judgement = judge.judge(facts_of(item))
+        judgement = judge.judge(facts_of(item, day))
         results.append(
             CheckResult(
                 item.id,
@@ -145,6 +151,7 @@ def judge_all(judge: Judge, items: Iterable[CheckItem]) -> list[CheckResult]:
                 judgement.tis_number,
                 judgement.score,
                 judgement.reasons,
+                judgement,
             )
         )
     return results

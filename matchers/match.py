@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, select
+from sqlalchemy import Row, and_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,7 @@ from matchers import images
 from matchers.classify import Classifier
 from matchers.register import Register, load_register
 from matchers.unsafe import UnsafeList
-from matchers.verdict import MATCHER_VERSION, Judge, ListingFacts
+from matchers.verdict import MATCHER_VERSION, Judge, Judgement, ListingFacts
 from store.clock import local_day
 from store.db import Store
 from store.models import Observation, Verdict
@@ -221,8 +223,7 @@ def _judge_batches(
     with store.session() as session:
         for batch in _pending(session, version_id):
             rows = [_verdict_row(judge, observation, version_id, pictures) for observation in batch]
-            # nulls rendered: rows with and without a licence status are then one statement, not many
-            session.execute(insert(Verdict).execution_options(render_nulls=True), rows)
+            write_verdicts(session, rows)
             session.commit()  # short transactions: a crawl may be writing to the same database
             summary.judged += len(rows)
             summary.by_verdict.update(row["verdict"] for row in rows)
@@ -247,9 +248,17 @@ def _verdict_row(
             pictures.data_dir, observation.images, observation.image_evidence, limit=pictures.limit
         )
         judgement = judge.judge(facts, readings)
+    return verdict_row(judgement, observation.listing_id, observation.id, version_id)
+
+
+def verdict_row(
+    judgement: Judgement, listing_id: int, observation_id: int, version_id: int
+) -> dict[str, Any]:
+    """The verdict row of ``judgement`` on one observation, under register version ``version_id`` and
+    this matcher version."""
     return {
-        "listing_id": observation.listing_id,
-        "observation_id": observation.id,
+        "listing_id": listing_id,
+        "observation_id": observation_id,
         "register_version_id": version_id,
         "matcher_version": MATCHER_VERSION,
         "verdict": judgement.verdict,
@@ -259,3 +268,17 @@ def _verdict_row(
         "licence_claimed": judgement.licence_claimed,
         "reasons": judgement.reasons,
     }
+
+
+def write_verdicts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert verdict rows (:func:`verdict_row`) in one statement. A row whose observation already
+    has a verdict under its register and matcher version is left out: the check API's storing
+    (``matchers.recorder``) and this stage may judge the same observation at the same time."""
+    if not rows:
+        return
+    dialect = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = dialect(Verdict).on_conflict_do_nothing(
+        index_elements=[Verdict.observation_id, Verdict.register_version_id, Verdict.matcher_version]
+    )
+    # nulls rendered: rows with and without a licence status are then one statement, not many
+    session.execute(statement.execution_options(render_nulls=True), list(rows))

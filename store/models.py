@@ -3,7 +3,9 @@
 Data flows one way: the crawler writes sites, runs, listings and observations; the register import
 writes register versions, standards, licences and unsafe entries; the matcher writes verdicts; the
 reports only read. The scheduler records its pipeline runs and their steps. The workspace (web/) writes
-only people, their sessions, officers' decisions and API tokens; exporting cases records them as sent.
+only people, their sessions, officers' decisions and API tokens; exporting cases records them as sent;
+the check API, when a token that may store asks, stores listings, observations and verdicts as the
+crawler and the matcher do (``matchers.recorder``).
 """
 
 from __future__ import annotations

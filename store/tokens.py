@@ -3,7 +3,8 @@
 A token is a random secret (``tw_`` and 43 URL-safe characters) shown once, when it is made; the
 database keeps only its SHA-256 and its first characters (the *prefix*, to tell tokens apart in a
 list), so a copy of the database lets nobody call the API. A revoked token is refused from then on
-and keeps its name.
+and keeps its name. The listings a token that may store sends with ``"store": true`` are stored under
+the site :func:`site_name` (``api-<token name>``, ``matchers.recorder``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ TOKEN_PREFIX = "tw_"
 PREFIX_KEPT = 10
 """Characters of a token kept in the clear (``tw_`` and 7 more), shown by ``tokens list``."""
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+STORING_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,58}$")
+"""The name of a token that may store: ``api-`` and it is a site's name (as a site profile's:
+``[a-z0-9][a-z0-9_-]``, at most 63 characters)."""
+SITE_PREFIX = "api-"
 TOUCH_EVERY = timedelta(minutes=1)
 """``last_used_at`` is written at most this often per token: a busy platform's requests are not
 each a write."""
@@ -40,6 +45,11 @@ def add_token(session: Session, name: str, may_store: bool = False) -> str:
             f"token name {name!r} must be 1-100 lower-case letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
+    if may_store and not STORING_NAME.match(name):
+        raise TokenError(
+            f"token name {name!r}: a token that may store names the site its listings are stored under "
+            f"({SITE_PREFIX}NAME), so it must be 1-59 lower-case letters, digits, '_' or '-'"
+        )
     if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
         raise TokenError(f"a token named {name!r} exists already (a revoked token keeps its name)")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -54,6 +64,13 @@ def add_token(session: Session, name: str, may_store: bool = False) -> str:
     )
     session.flush()
     return secret
+
+
+def site_name(token_name: str) -> str:
+    """The site the listings stored with token ``token_name`` belong to: ``api-<token name>``."""
+    if not STORING_NAME.match(token_name):
+        raise TokenError(f"token {token_name!r} cannot name a site: listings sent with it cannot be stored")
+    return SITE_PREFIX + token_name
 
 
 def find_token(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:

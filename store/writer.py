@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -160,12 +160,19 @@ def _upsert(session: Session) -> Any:
 
 
 def store_sightings(
-    session: Session, site: Site, run_id: int | None, sightings: Iterable[Sighting]
+    session: Session,
+    site: Site,
+    run_id: int | None,
+    sightings: Iterable[Sighting],
+    *,
+    only_changed: bool = False,
 ) -> list[Sighting]:
     """Upsert the listings of a batch and add one observation per sighting.
 
     A sighting marked ``gone`` sets the listing's ``gone_at`` (a later live sighting clears it); a
-    gone sighting of a listing never seen alive is not a listing: it is returned, not stored.
+    gone sighting of a listing never seen alive is not a listing: it is returned, not stored. With
+    ``only_changed``, a sighting whose :meth:`Sighting.content_hash` is that of its listing's latest
+    observation adds none (the listing's ``last_seen`` is still brought up to date).
     """
     batch = list({s.marketplace_id: s for s in sightings}.values())  # one sighting per listing per batch
     unknown = _unknown_gone(session, site, [s.marketplace_id for s in batch if s.gone])
@@ -221,8 +228,29 @@ def store_sightings(
         }
         for s in batch
     ]
-    session.execute(insert(Observation), observations)
+    if only_changed:
+        latest = _latest_hashes(session, list(ids.values()))
+        observations = [o for o in observations if latest.get(o["listing_id"]) != o["content_hash"]]
+    if observations:
+        session.execute(insert(Observation), observations)
     return skipped
+
+
+def _latest_hashes(session: Session, listing_ids: list[int]) -> dict[int, str]:
+    """The content hash of each listing's latest observation."""
+    # ids the database just gave, written into the statement: a batch of 1,000 is then no 1,000
+    # bound parameters, which an older SQLite limits to 999
+    latest = (
+        select(func.max(Observation.id))
+        .where(
+            Observation.listing_id.in_(bindparam("ids", listing_ids, expanding=True, literal_execute=True))
+        )
+        .group_by(Observation.listing_id)
+    )
+    rows = session.execute(
+        select(Observation.listing_id, Observation.content_hash).where(Observation.id.in_(latest))
+    )
+    return {listing_id: digest for listing_id, digest in rows}
 
 
 def _unknown_gone(session: Session, site: Site, marketplace_ids: list[str]) -> set[str]:

@@ -2,11 +2,13 @@
 
 A platform sends one listing or up to 1,000 with its bearer token (``tisiwatch tokens add``) and gets
 each one's verdict, licence status, TIS number, category score and reasons, judged by the match
-stage's judge under the register in force (``matchers.check``). Nothing is stored: a request asking
-``"store": true`` is refused (403). Each token may make ``web.api_requests_per_minute`` requests in
-any minute (a sliding window, in this process); more get 429 with ``Retry-After``. A missing, unknown
-or revoked token gets the same 401, which never says whether a token exists. Errors are JSON; no
-answer repeats what was sent (a token, a listing's text).
+stage's judge under the register in force (``matchers.check``). Nothing is stored unless the request
+asks ``"store": true`` and its token may store (``tokens add NAME --may-store``; another token asking
+gets 403): then the listings and their verdicts are stored under the site ``api-<token name>``
+(``matchers.recorder``) and the answer says ``"stored": true``. Each token may make
+``web.api_requests_per_minute`` requests in any minute (a sliding window, in this process); more get
+429 with ``Retry-After``. A missing, unknown or revoked token gets the same 401, which never says
+whether a token exists. Errors are JSON; no answer repeats what was sent (a token, a listing's text).
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from config import Settings
 from core.verdicts import VERDICTS
 from matchers.check import Checker, CheckItem, NoRegister, RegisterMissing
+from matchers.recorder import RecordRefused, record_checked
 from matchers.verdict import MATCHER_VERSION
+from store.clock import utcnow
 from store.db import Store
-from store.tokens import find_token
+from store.tokens import TokenError, find_token, site_name
 
 router = APIRouter()
 
@@ -87,7 +91,9 @@ class CheckRequest(BaseModel):
     listings: list[Listing] = Field(min_length=1, max_length=MAX_LISTINGS)
     store: bool = Field(
         default=False,
-        description="Ask to store the listings: refused (403) — this version stores nothing.",
+        description="Store the listings and their verdicts under the site api-<token name>, where "
+        "TISI's officers review them like crawled ones. Only a token made with --may-store may ask "
+        "(another gets 403); a listing sent again unchanged makes no new observation.",
     )
 
 
@@ -108,6 +114,9 @@ class CheckResponse(BaseModel):
     register_version: int
     matcher_version: str
     results: list[Result]
+    stored: bool = Field(
+        description='Whether the listings were stored: true only when "store": true was asked (and allowed).'
+    )
 
 
 class Problem(BaseModel):
@@ -201,7 +210,11 @@ def caller(
     summary="Judge listings against the compulsory standards and the licence register",
     responses={
         401: {"model": Refusal, "description": "No token, or not a valid one."},
-        403: {"model": Refusal, "description": "Storing was asked for."},
+        403: {"model": Refusal, "description": "Storing was asked for with a token that may not store."},
+        409: {
+            "model": Refusal,
+            "description": "Storing was asked for and the token's site is a crawled one.",
+        },
         422: {"model": Refusal, "description": "The body is not as described; each problem names its field."},
         429: {"model": Refusal, "description": "Over the token's rate limit; see Retry-After."},
         503: {"model": Refusal, "description": "No register to judge under."},
@@ -209,25 +222,33 @@ def caller(
 )
 def check(body: CheckRequest, request: Request, who: Annotated[Caller, Depends(caller)]) -> JSONResponse:
     """Each listing's verdict under the register in force, by the judge the daily match uses; in the
-    order sent. Nothing is stored."""
+    order sent. Stored only when the request asks and its token may store."""
+    if body.store and not who.may_store:
+        raise HTTPException(status_code=403, detail='this token may not store listings: send without "store"')
     if body.store:
-        detail = (
-            'storing checked listings is not available: send without "store"'
-            if who.may_store
-            else 'this token may not store listings: send without "store"'
-        )
-        raise HTTPException(status_code=403, detail=detail)
+        try:
+            site_name(who.name)
+        except TokenError as exc:
+            raise HTTPException(status_code=403, detail=str(exc)) from None
     items = [
-        CheckItem(x.id, x.title, x.description, x.spec, x.brand, x.model, x.licence_text)
+        CheckItem(x.id, x.title, x.description, x.spec, x.brand, x.model, x.licence_text, tuple(x.image_urls))
         for x in body.listings
     ]
+    now = utcnow()
     try:
-        version, results = service(request).checker.check(items)
+        version, results = service(request).checker.check(items, now)
     except (NoRegister, RegisterMissing) as exc:
         raise HTTPException(status_code=503, detail=f"cannot judge now: {exc}") from None
+    if body.store:
+        try:
+            with request.app.state.store.session() as session:
+                record_checked(session, who.name, items, version, results, now)
+        except RecordRefused as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
     answer = {
         "register_version": version,
         "matcher_version": MATCHER_VERSION,
         "results": [result.as_dict() for result in results],
+        "stored": body.store,
     }
     return JSONResponse(answer)

@@ -43,6 +43,32 @@ def test_upsert_is_idempotent_and_adds_one_observation_per_sighting(any_store: S
         assert session.scalars(select(CrawlRun)).one().stats == {"items": 100}
 
 
+def test_only_changed_adds_an_observation_only_when_the_content_changed(any_store: Store) -> None:
+    with any_store.session() as session:
+        site = ensure_site(session, "api-x", "api")
+        store_sightings(session, site, None, [_sighting(n) for n in range(3)], only_changed=True)
+        later = [
+            _sighting(0),
+            _sighting(1, price=Decimal("1.00")),
+            _sighting(2, title="changed"),
+            _sighting(3),
+        ]
+        store_sightings(session, site, None, later, only_changed=True)
+    with any_store.session() as session:
+        per_listing = dict(
+            session.execute(
+                select(Listing.marketplace_id, func.count(Observation.id))
+                .join(Observation)
+                .group_by(Listing.id)
+            ).all()
+        )
+        assert per_listing == {"p0": 1, "p1": 2, "p2": 2, "p3": 1}
+        first, last = session.execute(
+            select(Listing.first_seen, Listing.last_seen).where(Listing.marketplace_id == "p0")
+        ).one()
+        assert last > first, "an unchanged sighting is still a sighting"
+
+
 def test_duplicate_ids_in_one_batch_keep_the_last(any_store: Store) -> None:
     with any_store.session() as session:
         site = ensure_site(session, "s", "html")

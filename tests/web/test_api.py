@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from config import Settings, load_settings
 from demo.generator import generate
@@ -19,24 +20,30 @@ from matchers.check import LICENCE_KEY, CheckItem, spec_with_licence
 from matchers.match import match_pending
 from matchers.register import ensure_default_register, import_register
 from matchers.verdict import MATCHER_VERSION
+from reports.queue import QueueFilter, queue_page
 from store.db import Store
-from store.models import ApiToken, Listing, Observation, Verdict
+from store.models import ApiToken, Listing, Observation, Site, Verdict
 from store.people import token_hash
-from store.tokens import add_token, revoke_token
+from store.tokens import TokenError, add_token, revoke_token, site_name
 from store.writer import Sighting, ensure_site, start_run, store_sightings
+from tests.web.conftest import sign_in
 from web.app import create_app
 
 SEED = 5
 
 
+def register(store: Store, tmp_path: Path) -> Store:
+    """The default standards and the demo's licence register and unsafe list."""
+    ensure_default_register(store)
+    demo = write_registers(tmp_path / "registers", seed=SEED, size=40, last_day=1)
+    import_register(store, demo["licences"], kind="licences")
+    import_register(store, demo["unsafe"], kind="unsafe")
+    return store
+
+
 @pytest.fixture
 def registered(sqlite_store: Store, tmp_path: Path) -> Store:
-    """The default standards and the demo's licence register and unsafe list."""
-    ensure_default_register(sqlite_store)
-    demo = write_registers(tmp_path / "registers", seed=SEED, size=40, last_day=1)
-    import_register(sqlite_store, demo["licences"], kind="licences")
-    import_register(sqlite_store, demo["unsafe"], kind="unsafe")
-    return sqlite_store
+    return register(sqlite_store, tmp_path)
 
 
 def api_settings(tmp_path: Path, per_minute: int = 1000) -> Settings:
@@ -238,16 +245,6 @@ def test_use_is_recorded(api: TestClient, token: str, registered: Store) -> None
         assert session.scalars(select(ApiToken)).one().last_used_at is not None
 
 
-def test_storing_is_refused_and_nothing_is_stored(api: TestClient, token: str, registered: Store) -> None:
-    with registered.session() as session:
-        storer = add_token(session, "lazada", may_store=True)
-    for who in (token, storer):
-        answer = check(api, who, [as_sent(demo_listings()[0])], store=True)
-        assert answer.status_code == 403
-        assert "store" in answer.json()["detail"]
-    assert counts(registered) == (0, 0, 0)
-
-
 def test_over_the_rate_limit_is_429_with_retry_after(registered: Store, tmp_path: Path, token: str) -> None:
     with registered.session() as session:
         other = add_token(session, "other")
@@ -292,6 +289,11 @@ def test_the_openapi_description_is_the_check_apis(api: TestClient) -> None:
         "CheckResponse"
     )
     assert {"Listing", "CheckRequest", "CheckResponse", "Result"} <= set(schema["components"]["schemas"])
+    assert "stored" in schema["components"]["schemas"]["CheckResponse"]["required"]
+    assert (
+        "api-<token name>"
+        in schema["components"]["schemas"]["CheckRequest"]["properties"]["store"]["description"]
+    )
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
 
 
@@ -311,3 +313,205 @@ def test_a_missing_register_is_read_once_per_version(
         with pytest.raises(checking.RegisterMissing):
             checker.current()
     assert loads == [1]
+
+
+# Storing: "store": true with a token made --may-store
+
+
+@pytest.fixture
+def storer(registered: Store) -> str:
+    with registered.session() as session:
+        return add_token(session, "lazada", may_store=True)
+
+
+def with_licences(listings: list[DemoListing]) -> list[dict[str, Any]]:
+    """The demo listings as sent, the licensed ones' licence number as ``licence_text``."""
+    return [
+        as_sent(x, licence_text=x.expected_licence_no) if x.expected_licence_no else as_sent(x)
+        for x in listings
+    ]
+
+
+def latest_verdicts(store: Store) -> dict[str, tuple[Any, ...]]:
+    """id sent → the verdict on its listing's latest observation, as the API answers it."""
+    with store.session() as session:
+        latest = select(func.max(Observation.id)).group_by(Observation.listing_id)
+        rows = session.execute(
+            select(Listing.marketplace_id, Verdict.verdict, Verdict.licence_status, Verdict.tis_number,
+                   Verdict.score, Verdict.reasons)
+            .join(Verdict, Verdict.listing_id == Listing.id)
+            .where(Verdict.observation_id.in_(latest))
+        ).all()  # fmt: skip
+    found = {
+        key: (verdict, status, tis, pytest.approx(score), reasons)
+        for key, verdict, status, tis, score, reasons in rows
+    }
+    assert len(found) == len(rows), "one verdict per latest observation"
+    return found
+
+
+def answered(body: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    return {
+        r["id"]: (r["verdict"], r["licence_status"], r["tis_number"], r["category_score"], r["reasons"])
+        for r in body["results"]
+    }
+
+
+def test_storing_needs_a_token_that_may_and_the_request_asking(
+    api: TestClient, token: str, storer: str, registered: Store
+) -> None:
+    sent = [as_sent(demo_listings()[0])]
+    refused = check(api, token, sent, store=True)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == 'this token may not store listings: send without "store"'
+    for body in ({}, {"store": False}):
+        answer = check(api, storer, sent, **body)
+        assert answer.status_code == 200
+        assert answer.json()["stored"] is False
+    assert check(api, token, sent).json()["stored"] is False
+    assert counts(registered) == (0, 0, 0)
+    with registered.session() as session:
+        assert session.scalars(select(Site)).all() == []
+
+
+def test_stored_listings_and_verdicts_are_the_answer(any_store: Store, tmp_path: Path) -> None:
+    store = register(any_store, tmp_path)
+    with store.session() as session:
+        storer = add_token(session, "lazada", may_store=True)
+    listings = demo_listings()
+    sent = with_licences(listings)
+    with TestClient(create_app(api_settings(tmp_path), store)) as api:
+        answer = check(api, storer, sent, store=True)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["stored"] is True
+    assert latest_verdicts(store) == answered(body)
+    assert counts(store) == (len(sent), len(sent), len(sent))
+    assert len({r["verdict"] for r in body["results"]}) == 6
+    with store.session() as session:
+        site = session.scalars(select(Site)).one()
+        assert (site.name, site.kind, site.base_url) == ("api-lazada", "api", "")
+        rows = session.execute(select(Listing, Observation).join(Observation)).all()
+        verdicts = session.scalars(select(Verdict)).all()
+        assert {(v.register_version_id, v.matcher_version) for v in verdicts} == {
+            (body["register_version"], MATCHER_VERSION)
+        }
+    by_id = {x["id"]: x for x in sent}
+    for listing, observation in rows:
+        x = by_id[listing.marketplace_id]
+        assert listing.listing_key == f"api-lazada:{x['id']}"
+        assert listing.url == observation.url == ""
+        assert listing.title == observation.title == x["title"]
+        assert (observation.description, observation.brand, observation.model) == (
+            x["description"],
+            x["brand"],
+            x["model"],
+        )
+        assert observation.spec == spec_with_licence(x["spec"], x.get("licence_text"))
+        assert observation.raw["image_urls"] == x["image_urls"]
+        assert observation.images == []
+        assert observation.warc_file is None
+        assert observation.run_id is None
+    assert any(LICENCE_KEY in observation.spec for _, observation in rows)
+    settings = api_settings(tmp_path)
+    assert match_pending(store, settings).judged == 0, "written as the match stage writes verdicts"
+    with store.session() as session:
+        session.execute(delete(Verdict))
+    assert match_pending(store, settings).judged == len(sent)
+    assert latest_verdicts(store) == answered(body), "the match stage judges what was stored the same way"
+
+
+def test_sent_again_unchanged_nothing_new_changed_a_new_observation_and_verdict(
+    any_store: Store, tmp_path: Path
+) -> None:
+    store = register(any_store, tmp_path)
+    with store.session() as session:
+        storer = add_token(session, "lazada", may_store=True)
+    sent = with_licences(demo_listings()[:10])
+    with TestClient(create_app(api_settings(tmp_path), store)) as api:
+        first = check(api, storer, sent, store=True).json()
+        with store.session() as session:
+            seen_before = dict(session.execute(select(Listing.marketplace_id, Listing.last_seen)).all())
+        again = check(api, storer, sent, store=True).json()
+        assert again["stored"] is True
+        assert counts(store) == (10, 10, 10)
+        with store.session() as session:
+            seen_after = dict(session.execute(select(Listing.marketplace_id, Listing.last_seen)).all())
+        assert all(seen_after[key] > seen_before[key] for key in seen_before), "seen again"
+        changed = [dict(x) for x in sent]
+        changed[0]["title"] = "ปลั๊กพ่วง 4 ช่อง 3 เมตร"
+        changed[1]["licence_text"] = "ท7777-77/2879"
+        third = check(api, storer, changed, store=True).json()
+    assert counts(store) == (10, 12, 12)
+    assert latest_verdicts(store) == answered(third)
+    assert answered(third) != answered(first)
+    assert {key for key in answered(first) if answered(third)[key] != answered(first)[key]} <= {
+        sent[0]["id"],
+        sent[1]["id"],
+    }
+    with store.session() as session:
+        titles = session.scalars(select(Observation.title).order_by(Observation.id.desc()).limit(2)).all()
+    assert changed[0]["title"] in titles
+
+
+def test_ids_are_values_and_one_sent_twice_is_stored_once(
+    api: TestClient, storer: str, registered: Store
+) -> None:
+    hostile = ["../../etc/passwd", "a:b/c?d", "'; DROP TABLE listings;--", '=HYPERLINK("x")', "<b>x</b>"]
+    sent = [{"id": key, "title": "พาวเวอร์แบงค์ 10000mAh"} for key in hostile]
+    sent.append({"id": hostile[0], "title": "ปลั๊กพ่วง 4 ช่อง"})
+    answer = check(api, storer, sent, store=True)
+    assert answer.status_code == 200
+    assert counts(registered) == (5, 5, 5)
+    with registered.session() as session:
+        keys = dict(session.execute(select(Listing.marketplace_id, Listing.listing_key)).all())
+        title = session.scalar(select(Listing.title).where(Listing.marketplace_id == hostile[0]))
+    assert keys == {key: f"api-lazada:{key}" for key in hostile}
+    assert title == "ปลั๊กพ่วง 4 ช่อง", "the last one sent"
+    assert latest_verdicts(registered) == answered(answer.json()), "of the one sent last"
+
+
+def test_a_crawled_site_of_the_name_is_not_written_to(
+    api: TestClient, storer: str, registered: Store
+) -> None:
+    with registered.session() as session:
+        ensure_site(session, "api-lazada", "api", "https://api.example")
+    answer = check(api, storer, [{"id": "1", "title": "พาวเวอร์แบงค์"}], store=True)
+    assert answer.status_code == 409
+    assert "crawled site" in answer.json()["detail"]
+    assert counts(registered) == (0, 0, 0)
+
+
+def test_a_token_that_may_store_names_a_site(registered: Store) -> None:
+    with registered.session() as session:
+        for name in ("a.b", "x" * 60):
+            with pytest.raises(TokenError, match="site"):
+                add_token(session, name, may_store=True)
+        add_token(session, "a.b")
+        add_token(session, "x" * 59, may_store=True)
+    assert site_name("x" * 59) == "api-" + "x" * 59
+    with pytest.raises(TokenError):
+        site_name("a.b")
+
+
+def test_stored_violations_are_in_the_review_queue(
+    client: TestClient, storer: str, registered: Store
+) -> None:
+    sent = [
+        {"id": "p-1", "title": "พาวเวอร์แบงค์ 20000mAh ชาร์จเร็ว"},
+        {"id": "p-2", "title": "เคสโทรศัพท์ ซิลิโคน"},
+    ]
+    body = check(client, storer, sent, store=True).json()
+    assert [r["verdict"] for r in body["results"]] == ["no_licence_shown", "not_controlled"]
+    sign_in(client, "officer")
+    page = client.get("/queue", params={"site": "api-lazada"})
+    assert page.status_code == 200
+    assert f'href="/listing?key={quote("api-lazada:p-1")}"' in page.text
+    assert "api-lazada:p-2" not in page.text
+    assert quote("api-lazada:p-2") not in page.text
+    assert client.get("/listing", params={"key": "api-lazada:p-1"}).status_code == 200
+    with registered.session() as session:
+        found = queue_page(session, QueueFilter(site="api-lazada"))
+    assert [(row.listing_key, row.verdict, row.url) for row in found.rows] == [
+        ("api-lazada:p-1", "no_licence_shown", "")
+    ]
