@@ -19,7 +19,7 @@ from crawler.spiders.browser import CHROMIUM, CHROMIUM_ARGS
 from store.clock import utcnow
 from store.db import Store
 from store.decisions import decide
-from store.models import Listing, User
+from store.models import CaseSend, Listing, User
 from tests.reports.report_builders import World
 from tests.reports.test_report_browser import HOSTILE, PWN
 from tests.web.conftest import PASSWORD, LiveServer
@@ -51,6 +51,9 @@ def hostile(sqlite_store: Store, people: dict[str, str]) -> list[str]:
         officer = session.query(User).filter_by(username="officer").one()
         script = session.query(Listing).filter_by(marketplace_id="script").one()
         decide(session, officer, [script.id], "needs_information", note=f"<script>{PWN}</script> ดูอีกที")
+        huge = session.query(Listing).filter_by(marketplace_id="huge").one()
+        decide(session, officer, [huge.id], "confirmed", note=f"<img src=x onerror={PWN}>")
+        session.add(CaseSend(listing_id=huge.id, case_id="c-0", export_name="<b>x</b>.zip", sent_at=now))
     return keys
 
 
@@ -163,7 +166,10 @@ def test_hostile_listings_on_every_page(
         assert seen["outside"] == []
         assert seen["no_csp"] == []
         paths = {urlsplit(url).path for url in visited}
-        assert "/" in paths
+        assert {"/", "/queue", "/listing", "/sellers", "/seller", "/takedowns"} <= paths, paths
+        listed = {url for url in visited if urlsplit(url).path == "/listing"}
+        assert len(listed) >= len(hostile), "every hostile listing's page was opened"
+        assert any("huge" in url for url in listed)
         if role == "admin":
             assert "/users" in paths
     finally:
