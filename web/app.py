@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
 from store.db import Store
-from web import api, listing, pages, queue, seller, takedowns
+from web import api, cases, listing, pages, queue, seller, takedowns
 from web.guard import SignInNeeded, sign_in_url
 from web.render import STATIC, page
 
@@ -25,7 +25,15 @@ CSP = (
 )
 """The policy of every page; the evidence replay sets a stricter one of its own (``sandbox``)."""
 
-ROUTERS = (pages.router, queue.router, listing.router, seller.router, takedowns.router, api.router)
+ROUTERS = (
+    pages.router,
+    queue.router,
+    listing.router,
+    seller.router,
+    takedowns.router,
+    cases.router,
+    api.router,
+)
 """Every router of the app, with full paths (no prefixes): the roles × routes test walks them."""
 
 

@@ -33,5 +33,6 @@ def takedowns(request: Request, session: Db, person: Reader) -> Response:
         total=len(cases),
         working_days=WORKING_DAYS,
         takedown_days=request.app.state.settings.review.takedown_days,
+        qc=request.app.state.settings.review.qc,
         zone=zone,
     )

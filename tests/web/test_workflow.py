@@ -23,7 +23,6 @@ from demo.server import start_shops
 from demo.writer import write_registers
 from matchers.match import match_pending
 from matchers.register import ensure_default_register, import_register
-from reports.casefile import export_cases
 from reports.verify import verify_casefile
 from store.db import Store
 from store.models import Decision, Listing
@@ -117,7 +116,7 @@ def test_an_officers_morning(
 ) -> None:
     from playwright.sync_api import expect
 
-    settings, store = crawled
+    _, store = crawled
     context, page = sign_in(browser, server, DESKTOP)
     try:
         rows = page.locator("#queue-results tbody tr[data-row]")
@@ -171,6 +170,17 @@ def test_an_officers_morning(
         assert len(confirmed) == 1
         assert key_href is not None
         assert key_href.endswith(confirmed[0].replace(":", "%3A"))
+
+        # hand the confirmed case to ETDA: the signed case file downloads from the takedowns page
+        page.goto(f"{server.url}/takedowns")
+        with page.expect_download() as download:
+            page.click("form.export button[type=submit]")
+        out = tmp_path / "cases.zip"
+        download.value.save_as(out)
+        assert download.value.suggested_filename.startswith("cases-")
+        page.goto(f"{server.url}/takedowns")
+        sent = page.locator(f'main a[href="/listing?key={confirmed[0].replace(":", "%3A")}"]')
+        assert sent.count() >= 1, "the sent case is listed with its takedown status"
     finally:
         context.close()
 
@@ -196,10 +206,7 @@ def test_an_officers_morning(
                 f"{name} shows something"
             )
 
-    # the confirmed case, and only it, goes to ETDA by default; the file verifies
-    out = tmp_path / "cases.zip"
-    summary = export_cases(store, settings, out=out)
-    assert summary.cases == 1
+    # the confirmed case, and only it, went to ETDA; the file verifies
     result = verify_casefile(out)
     assert result.ok, result
     with zipfile.ZipFile(out) as archive:
