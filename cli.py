@@ -1243,6 +1243,12 @@ def demo(
         markup=False,
         highlight=False,
     )
+    console.print(
+        "to review the findings in the officers' workspace, there: `tisiwatch users add NAME --role "
+        "supervisor`, then `tisiwatch serve`",
+        markup=False,
+        highlight=False,
+    )
 
 
 @demo_app.command("serve")
