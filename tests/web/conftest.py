@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from config import Settings, load_settings
+from crawler.spiders.browser import CHROMIUM, CHROMIUM_ARGS
 from store.db import Store
 from store.people import ROLES, add_user
 from web.app import create_app
@@ -99,3 +101,17 @@ def live_server(web_app: FastAPI) -> Iterator[LiveServer]:
     yield running
     running.server.should_exit = True
     running.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, launched as the crawler launches it (skipped, saying why,
+    where it is not installed)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

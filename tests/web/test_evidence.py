@@ -4,8 +4,6 @@ Chromium, an archived page whose script never runs and which fetches nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -110,18 +108,6 @@ def test_a_row_pointing_outside_the_data_directory_is_refused(
     for observation in built.observations[:2]:
         for what in ("page", "screenshot", "image/1"):
             assert client.get(f"/evidence/{observation}/{what}").status_code == 404, (stored, what)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.mark.browser

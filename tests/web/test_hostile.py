@@ -8,14 +8,12 @@ handler and no link uses ``javascript:``. New pages are covered as soon as a pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.spiders.browser import CHROMIUM, CHROMIUM_ARGS
 from store.clock import utcnow
 from store.db import Store
 from store.decisions import decide
@@ -55,20 +53,6 @@ def hostile(sqlite_store: Store, people: dict[str, str]) -> list[str]:
         decide(session, officer, [huge.id], "confirmed", note=f"<img src=x onerror={PWN}>")
         session.add(CaseSend(listing_id=huge.id, case_id="c-0", export_name="<b>x</b>.zip", sent_at=now))
     return keys
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def signed_in_page(browser: Any, server: LiveServer, username: str) -> tuple[Any, Any, dict[str, list[str]]]:

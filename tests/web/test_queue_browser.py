@@ -3,32 +3,17 @@ htmx under the Content-Security-Policy (no script error, no inline script needed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from crawler.spiders.browser import CHROMIUM, CHROMIUM_ARGS
 from store.db import Store
 from store.models import Decision
 from tests.web.conftest import PASSWORD, LiveServer
 from tests.web.test_queue import listings
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_keyboard_review_in_the_browser(browser: Any, live_server: LiveServer, sqlite_store: Store) -> None:

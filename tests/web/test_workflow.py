@@ -18,7 +18,7 @@ from sqlalchemy import select
 from config import Settings, load_settings
 from crawler.profile import load_profile
 from crawler.runner import crawl
-from crawler.spiders.browser import CHROMIUM, CHROMIUM_ARGS
+from crawler.spiders.browser import CHROMIUM
 from demo.server import start_shops
 from demo.writer import write_registers
 from matchers.match import match_pending
@@ -69,16 +69,6 @@ def server(crawled: tuple[Settings, Store]) -> Iterator[LiveServer]:
     yield running
     running.server.should_exit = True
     running.thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def sign_in(browser: Any, server: LiveServer, viewport: dict[str, int]) -> tuple[Any, Any]:
